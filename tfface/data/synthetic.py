@@ -159,24 +159,16 @@ def sample_attributes(
 
     male = draw("Male", 0.42)
 
-    # Facial hair: jaw beard (chinstrap/stubble), goatee, mustache.
+    # Facial hair. A beard is a jaw band (chinstrap/stubble, drawn whenever
+    # there is neither goatee nor mustache), a goatee, a mustache or a mix.
     if "No_Beard" in over:
         beard = bool(rng.random() >= over["No_Beard"])
     else:
         beard = male and bool(rng.random() < 0.35)
-    u_jaw, u_goatee, u_mustache = rng.random(3)
-    jaw = beard and u_jaw < 0.6
-    goatee = beard and u_goatee < 0.45
-    mustache = beard and u_mustache < 0.5
-    if beard and not (jaw or goatee or mustache):
-        jaw = True
-    if "Goatee" in over:
-        goatee = draw("Goatee", 0.0)
-    if "Mustache" in over:
-        mustache = draw("Mustache", 0.0)
-    if "No_Beard" not in over and not beard:
-        jaw = False
-    beard = bool(jaw or goatee or mustache)
+    u_goatee, u_mustache = rng.random(2)
+    goatee = draw("Goatee", 0.0) if "Goatee" in over else beard and u_goatee < 0.45
+    mustache = draw("Mustache", 0.0) if "Mustache" in over else beard and u_mustache < 0.5
+    beard = bool(beard or goatee or mustache)
     if beard:
         male = True
 
@@ -331,7 +323,7 @@ def _sample_style(rng: np.random.Generator) -> dict:
     s["bg_angle"] = u[0] * 2 * np.pi
     s["tx"], s["ty"] = rng.uniform(-0.03, 0.03, 2)
     s["rot"] = rng.uniform(-7.0, 7.0)
-    s["scale"] = rng.uniform(0.93, 1.06)
+    s["scale"] = rng.uniform(0.98, 1.1)
     s["hw"] = rng.uniform(0.195, 0.23)
     s["hh"] = rng.uniform(0.265, 0.295)
     s["skin_t"] = u[1]
@@ -356,7 +348,7 @@ def _sample_style(rng: np.random.Generator) -> dict:
     s["nose_w"] = rng.uniform(0.018, 0.03)
     s["mouth_y"] = rng.uniform(0.16, 0.175)
     s["mouth_w"] = rng.uniform(0.05, 0.06)
-    s["smile_w"] = rng.uniform(0.07, 0.08)
+    s["smile_w"] = rng.uniform(0.075, 0.088)
     s["open_h"] = rng.uniform(0.03, 0.045)
     s["lip_t"] = rng.uniform(0.35, 0.55)
     s["lipstick"] = _LIPSTICK[int(u[6] * len(_LIPSTICK))]
@@ -549,12 +541,16 @@ def _draw_face(p: _Painter, a: dict, s: dict) -> None:
         by = ey - s["brow_dy"]
         brow = [(cx - sx * 0.045, by + 0.008 + s["brow_tilt"]), (cx, by - 0.006), (cx + sx * 0.05, by + 0.006)]
         p.stroke(brow, brow_col, 0.022 if male else 0.015)
-    # --- mouth
-    _draw_mouth(p, a, s, skin)
+    # --- goatee (under the mouth, following the chin), then the mouth
     if a["Goatee"]:
-        my = s["mouth_y"]
-        chin = _ell(0, my + 0.075, 0.05, 0.055 + (hh - my - 0.12) * 0.5)
+        top = s["mouth_y"] + 0.03
+        depth = max(0.03, hh * 0.97 - top)
+        chin = np.concatenate(
+            [[(-0.045, top - 0.006), (0.0, top + 0.004), (0.045, top - 0.006)],
+             _ell(0, top, 0.05, depth, 0, 180, 24)]
+        )  # fmt: skip
         p.fill_alpha([chin], beard_col, 0.92)
+    _draw_mouth(p, a, s, skin)
     if a["Mustache"]:
         my = s["mouth_y"]
         must = [(-0.075, my + 0.012), (-0.045, my - 0.016), (0.0, my - 0.024),
@@ -599,8 +595,8 @@ def _draw_mouth(p: _Painter, a: dict, s: dict, skin) -> None:
     line = my - 0.036 * r + 0.014 if smiling else my + 0.004 * r
     if mouth_open:
         depth = s["open_h"] + (0.012 if smiling else 0.0)
-        top = line - (0.0 if smiling else depth * 0.45) * (1 - r)
-        bottom = line + depth * (1 - r) ** 0.8 * (1.0 if smiling else 0.55)
+        top = line - (0.0 if smiling else depth * 0.5) * (1 - r)
+        bottom = line + depth * (1 - r) ** 0.8 * (1.0 if smiling else 0.75)
         poly = np.concatenate([np.stack([x, top], 1), np.stack([x, bottom], 1)[::-1]])
         if lipstick:
             lips = np.concatenate(
