@@ -1,0 +1,43 @@
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from tests.helpers import random_images
+from tfface.callbacks import LossCurves, ReconstructionGrid, SampleGrid
+from tfface.imaging import grid_shape
+from tfface.presets import build_preset
+
+
+def read_png(path):
+    return tf.io.decode_png(tf.io.read_file(str(path))).numpy()
+
+
+def test_sample_grids_at_begin_and_end_of_every_epoch(tmp_path):
+    model = build_preset("vae_tiny", seed=0)
+    model.compile(optimizer="adam")
+    grids = SampleGrid(str(tmp_path), rows=5, seed=7)
+    recon = ReconstructionGrid(str(tmp_path), random_images(6, seed=1))
+    curves = LossCurves(str(tmp_path / "curves.png"))
+    model.fit(random_images(16), epochs=2, batch_size=8, verbose=0, callbacks=[grids, recon, curves])
+
+    names = sorted(f for f in os.listdir(tmp_path) if f.startswith("samples_"))
+    assert names == ["samples_e001_begin.png", "samples_e001_end.png", "samples_e002_begin.png", "samples_e002_end.png"]
+    expected = grid_shape((32, 32), 5, 5)
+    for name in names:
+        assert read_png(tmp_path / name).shape == (*expected, 3)
+    # Same latents every time: the grid changes only because training did.
+    assert not np.array_equal(read_png(tmp_path / names[0]), read_png(tmp_path / names[1]))
+    assert np.load(tmp_path / "sample_latents.npy").shape == (25, model.latent_dim)
+    assert read_png(tmp_path / "reconstructions_e002.png").shape == (*grid_shape((32, 32), 2, 6), 3)
+    assert read_png(tmp_path / "curves.png").shape[0] > 100
+
+
+def test_sample_grid_latents_follow_the_seed(tmp_path):
+    model = build_preset("vae_tiny", seed=0)
+    a, b, c = (SampleGrid(str(tmp_path / n), seed=s) for n, s in (("a", 3), ("b", 3), ("c", 4)))
+    for cb in (a, b, c):
+        cb.set_model(model)
+        cb.save(0, "end")
+    assert np.array_equal(read_png(tmp_path / "a" / "samples_e001_end.png"), read_png(tmp_path / "b" / "samples_e001_end.png"))
+    assert not np.array_equal(read_png(tmp_path / "a" / "samples_e001_end.png"), read_png(tmp_path / "c" / "samples_e001_end.png"))

@@ -1,0 +1,75 @@
+"""Helpers shared by the test suite."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+
+from tfface.config import ExperimentConfig, apply_overrides
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def tiny_config(run_dir, *overrides: str) -> ExperimentConfig:
+    """A seconds-long experiment: vae_tiny on 48 synthetic 32x32 faces."""
+    base = [
+        "model.preset='vae_tiny'",
+        "data.image_size=32",
+        "data.num_examples=48",
+        "data.validation_fraction=0.25",
+        "train.epochs=1",
+        "train.batch_size=12",
+        "run.verbose=0",
+        f"run.dir='{run_dir}'",
+    ]
+    return apply_overrides(ExperimentConfig(), [*base, *overrides])
+
+
+def random_images(n: int, shape=(32, 32, 3), value_range: str = "0_1", seed: int = 0) -> np.ndarray:
+    x = np.random.default_rng(seed).random((n, *shape), dtype=np.float32)
+    return x * 2 - 1 if value_range == "-1_1" else x
+
+
+def run_serialization_test(model, inputs, tmp_path) -> keras.Model:
+    """`.keras` save → load gives the same class, config and outputs."""
+    path = os.path.join(str(tmp_path), "model.keras")
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    assert type(restored) is type(model)
+    assert restored.get_config() == model.get_config()
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(model(inputs, training=False)),
+        keras.ops.convert_to_numpy(restored(inputs, training=False)),
+    )
+    return restored
+
+
+def run_python(code: str, *args: str, timeout: int = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Runs Python code in a fresh process (e.g. to load a SavedModel without tfface)."""
+    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+    )
+
+
+def run_cli(*args: str, timeout: int = 600, cwd: str | None = None) -> subprocess.CompletedProcess:
+    """Runs `python -m tfface ARGS` in a fresh process."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    return subprocess.run(
+        [sys.executable, "-m", "tfface", *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd
+    )
+
+
+def load_json(path) -> dict:
+    with open(path) as handle:
+        return json.load(handle)

@@ -1,0 +1,64 @@
+import json
+
+import pytest
+
+from tfface.config import (
+    ConfigError,
+    ExperimentConfig,
+    apply_overrides,
+    config_to_dict,
+    load_config,
+    save_config,
+)
+
+
+def test_overrides_set_dotted_keys_with_types():
+    cfg = apply_overrides(
+        ExperimentConfig(),
+        ["train.epochs=2", "run.dir=out/x", "data.image_size=[64, 48]", "model.args.widths=[8, 16]", "train.learning_rate=2e-4"],
+    )
+    assert cfg.train.epochs == 2 and cfg.run.dir == "out/x"
+    assert cfg.data.image_size == (64, 48)
+    assert cfg.model.args == {"widths": [8, 16]}
+    assert cfg.train.learning_rate == 2e-4
+    assert apply_overrides(cfg, ["data.image_size=32"]).data.image_size == (32, 32)
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("train.epoch=2", "unknown config key 'train.epoch' (did you mean 'train.epochs'?)"),
+        ("trian.epochs=2", "unknown config key 'trian.epochs'"),
+        ("train.epochs=two", "train.epochs: expected int, got 'two'"),
+        ("train.epochs=0", "train.epochs: must be >= 1"),
+        ("train.mixed_precision=fp16", "train.mixed_precision: 'fp16' is not one of"),
+        ("data.flip=3", "data.flip: expected bool"),
+        ("train.epochs", "expected key=value"),
+    ],
+)
+def test_bad_overrides_name_the_key(override, message):
+    with pytest.raises(ConfigError) as error:
+        apply_overrides(ExperimentConfig(), [override])
+    assert message in str(error.value)
+
+
+def test_file_round_trip_and_errors_name_file_and_key(tmp_path):
+    cfg = apply_overrides(ExperimentConfig(), ["train.epochs=3", "data.image_size=[48, 32]"])
+    path = tmp_path / "config.json"
+    save_config(cfg, path)
+    assert load_config(path) == cfg
+    assert json.loads(path.read_text())["data"]["image_size"] == [48, 32]
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[train]\nepochs = "ten"\n')
+    with pytest.raises(ConfigError, match=r"train.epochs: expected int, got 'ten' in .*bad.toml"):
+        load_config(bad)
+    bad.write_text("[trainer]\nepochs = 1\n")
+    with pytest.raises(ConfigError, match=r"unknown config key 'trainer'.*did you mean 'train'"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "missing.toml")
+
+
+def test_config_to_dict_is_plain_json():
+    json.dumps(config_to_dict(ExperimentConfig()))

@@ -1,0 +1,53 @@
+"""Entry point of the `tfface` command."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+from typing import Sequence
+
+import tfface
+from tfface.cli import COMMANDS
+
+
+def _load_commands() -> None:
+    import tfface.cli as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name != "main":
+            importlib.import_module(f"tfface.cli.{module.name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    _load_commands()
+    parser = argparse.ArgumentParser(
+        prog="tfface",
+        description="Train, sample, evaluate and export face autoencoders and VAEs.",
+    )
+    parser.add_argument("--version", action="version", version=f"tfface {tfface.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, cmd in COMMANDS.items():
+        cmd.add_arguments(sub.add_parser(name, help=cmd.help, description=cmd.help))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from tfface.config import ConfigError
+
+    try:
+        code = COMMANDS.get(args.command).run(args)
+    except (ConfigError, KeyError, FileNotFoundError, ValueError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"tfface {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    return int(code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Image grids and PNG files: value-range conversion, tiling, saving."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from tfface.io import atomic_write_bytes
+
+
+def to_uint8(images, value_range: str = "0_1") -> np.ndarray:
+    """Float images in `value_range` ("0_1" or "-1_1") → uint8 RGB, clipped."""
+    array = np.asarray(images, dtype=np.float32)
+    if value_range == "-1_1":
+        array = (array + 1.0) / 2.0
+    elif value_range != "0_1":
+        raise ValueError(f"value_range must be '0_1' or '-1_1', got {value_range!r}")
+    array = np.nan_to_num(array, nan=0.0)
+    return np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def tile(images: np.ndarray, rows: int, cols: int, pad: int = 2, pad_value: int = 255) -> np.ndarray:
+    """Tiles (N, H, W, C) uint8 images into one (rows·H + pad·(rows+1), …) image.
+
+    Missing cells (N < rows·cols) are left as padding colour.
+
+    Example:
+
+    >>> tile(np.zeros((4, 8, 8, 3), np.uint8), 2, 2, pad=1).shape
+    (19, 19, 3)
+    """
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"expected images of shape (N, H, W, C), got {images.shape}")
+    n, h, w, c = images.shape
+    if n > rows * cols:
+        raise ValueError(f"{n} images do not fit a {rows}x{cols} grid")
+    canvas = np.full((rows * h + pad * (rows + 1), cols * w + pad * (cols + 1), c), pad_value, images.dtype)
+    for index in range(n):
+        r, col = divmod(index, cols)
+        top, left = pad + r * (h + pad), pad + col * (w + pad)
+        canvas[top : top + h, left : left + w] = images[index]
+    return canvas
+
+
+def grid_shape(image_shape, rows: int, cols: int, pad: int = 2) -> tuple[int, int]:
+    """(height, width) in pixels of a `tile` grid of images of `image_shape`."""
+    h, w = int(image_shape[0]), int(image_shape[1])
+    return rows * h + pad * (rows + 1), cols * w + pad * (cols + 1)
+
+
+def save_png(path: str | os.PathLike, image: np.ndarray) -> str:
+    """Writes a uint8 (H, W, 3|1) image as PNG, atomically."""
+    import tensorflow as tf
+
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise ValueError(f"save_png expects uint8 pixels, got {image.dtype}")
+    atomic_write_bytes(path, tf.io.encode_png(image).numpy())
+    return os.fspath(path)
+
+
+def save_grid(path, images, value_range: str = "0_1", rows: int | None = None, cols: int | None = None, pad: int = 2) -> str:
+    """Converts float images to uint8, tiles them and saves a PNG."""
+    pixels = to_uint8(images, value_range)
+    n = len(pixels)
+    if rows is None and cols is None:
+        cols = int(np.ceil(np.sqrt(n)))
+    if cols is None:
+        cols = int(np.ceil(n / rows))
+    if rows is None:
+        rows = int(np.ceil(n / cols))
+    return save_png(path, tile(pixels, rows, cols, pad=pad))

@@ -1,0 +1,139 @@
+"""Convolution blocks: the one place where conv, norm, activation, pooling
+and upsampling are put together. Trunks call `conv_block` per block spec.
+
+A block spec is a dict (JSON-serialisable, so it round-trips through
+`get_config`) with any of these keys; missing keys take trunk defaults:
+
+- filters: int. Output channels.
+- kernel_size: int. Defaults to 3.
+- strides: int. Defaults to 1.
+- padding: "same", "valid" or an int of explicit zero padding (PyTorch's
+  `padding=p`). Defaults to "same".
+- transpose: bool. Transposed convolution (upsampling by `strides`).
+- norm: None, "batch" (momentum 0.9; "batch:0.99" for another), "instance",
+  "layer" or "group[:N]". Applied after the conv.
+- activation: activation name, "leaky_relu" (slope 0.2) or
+  "leaky_relu:0.01" for another slope; None for linear.
+- pool: None, "max" or "avg": 2×2 pooling after the activation.
+- upsample: int. Nearest-neighbour upsampling factor after the activation.
+- use_bias: bool. Defaults to True.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import keras
+
+BLOCK_KEYS = (
+    "filters",
+    "kernel_size",
+    "strides",
+    "padding",
+    "transpose",
+    "norm",
+    "activation",
+    "pool",
+    "upsample",
+    "use_bias",
+)
+
+BLOCK_DEFAULTS: dict[str, Any] = {
+    "kernel_size": 3,
+    "strides": 1,
+    "padding": "same",
+    "transpose": False,
+    "norm": None,
+    "activation": "relu",
+    "pool": None,
+    "upsample": 1,
+    "use_bias": True,
+}
+
+
+def resolve_block(spec: int | Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """Merges a block spec (or a bare filter count) over trunk defaults."""
+    if isinstance(spec, int):
+        spec = {"filters": spec}
+    unknown = set(spec) - set(BLOCK_KEYS)
+    if unknown:
+        raise ValueError(f"unknown block key(s) {sorted(unknown)}; known: {', '.join(BLOCK_KEYS)}")
+    merged = {**BLOCK_DEFAULTS, **{k: v for k, v in defaults.items() if k in BLOCK_KEYS}, **spec}
+    if "filters" not in merged:
+        raise ValueError(f"block spec {dict(spec)} has no 'filters'")
+    return merged
+
+
+def make_activation(name: str | None, layer_name: str | None = None) -> keras.layers.Layer | None:
+    """An activation layer from a name; "leaky_relu:0.01" sets the slope."""
+    if name is None or name == "linear":
+        return None
+    if name.startswith("leaky_relu"):
+        slope = float(name.split(":", 1)[1]) if ":" in name else 0.2
+        return keras.layers.LeakyReLU(negative_slope=slope, name=layer_name)
+    return keras.layers.Activation(name, name=layer_name)
+
+
+def make_norm(kind: str | None, layer_name: str | None = None) -> keras.layers.Layer | None:
+    """A normalisation layer: batch, instance (per-sample, per-channel), layer, group."""
+    if kind is None:
+        return None
+    if kind.startswith("batch"):
+        # PyTorch's default momentum (0.1 there = 0.9 here), which most of the
+        # reports used: moving statistics settle in tens of steps, not
+        # hundreds, so short runs evaluate well. "batch:0.99" is Keras'.
+        momentum = float(kind.split(":", 1)[1]) if ":" in kind else 0.9
+        return keras.layers.BatchNormalization(momentum=momentum, name=layer_name)
+    if kind == "instance":
+        # GroupNormalization with one group per channel is instance norm.
+        return keras.layers.GroupNormalization(groups=-1, name=layer_name)
+    if kind == "layer":
+        return keras.layers.LayerNormalization(name=layer_name)
+    if kind.startswith("group"):
+        groups = int(kind.split(":", 1)[1]) if ":" in kind else 32
+        return keras.layers.GroupNormalization(groups=groups, name=layer_name)
+    raise ValueError(f"unknown norm {kind!r}; use batch[:momentum], instance, layer, group[:N] or None")
+
+
+def conv_block(x, spec: Mapping[str, Any], name: str):
+    """Applies one resolved block spec to a symbolic tensor."""
+    padding = spec["padding"]
+    if isinstance(padding, int) and not isinstance(padding, bool):
+        if spec["transpose"]:
+            raise ValueError(
+                f"{name}: explicit integer padding is for forward convs; "
+                "transposed blocks take 'same' or 'valid'"
+            )
+        if padding:
+            x = keras.layers.ZeroPadding2D(padding, name=f"{name}_pad")(x)
+        padding = "valid"
+    conv_cls = keras.layers.Conv2DTranspose if spec["transpose"] else keras.layers.Conv2D
+    x = conv_cls(
+        spec["filters"],
+        spec["kernel_size"],
+        strides=spec["strides"],
+        padding=padding,
+        use_bias=spec["use_bias"],
+        name=f"{name}_{'deconv' if spec['transpose'] else 'conv'}",
+    )(x)
+    for layer in (make_norm(spec["norm"], f"{name}_norm"), make_activation(spec["activation"], f"{name}_act")):
+        if layer is not None:
+            x = layer(x)
+    if spec["pool"] == "max":
+        x = keras.layers.MaxPooling2D(2, name=f"{name}_pool")(x)
+    elif spec["pool"] == "avg":
+        x = keras.layers.AveragePooling2D(2, name=f"{name}_pool")(x)
+    elif spec["pool"] is not None:
+        raise ValueError(f"{name}: unknown pool {spec['pool']!r}; use 'max', 'avg' or None")
+    if spec["upsample"] and spec["upsample"] > 1:
+        x = keras.layers.UpSampling2D(spec["upsample"], name=f"{name}_up")(x)
+    return x
+
+
+def dense_block(x, units: int, norm: str | None, activation: str | None, name: str):
+    """Dense → optional norm → optional activation."""
+    x = keras.layers.Dense(units, name=f"{name}_dense")(x)
+    for layer in (make_norm(norm, f"{name}_norm"), make_activation(activation, f"{name}_act")):
+        if layer is not None:
+            x = layer(x)
+    return x

@@ -1,0 +1,18 @@
+"""Model classes. Architectures come from `tfface.layers`; presets from
+`tfface.presets`."""
+
+from tfface.models.autoencoder import Autoencoder, DenoisingAutoencoder
+from tfface.models.base import LatentAutoencoder, images_from_batch
+from tfface.models.posterior import LOG_VAR_RANGE, DiagonalGaussian, PointMass
+from tfface.models.vae import VAE
+
+__all__ = [
+    "LOG_VAR_RANGE",
+    "Autoencoder",
+    "DenoisingAutoencoder",
+    "DiagonalGaussian",
+    "LatentAutoencoder",
+    "PointMass",
+    "VAE",
+    "images_from_batch",
+]

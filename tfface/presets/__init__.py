@@ -1,0 +1,116 @@
+"""Named presets: each is a builder function over the shared trunks.
+
+A preset module per report registers its builders with `@register_preset`;
+every module in this package is imported on first use, so adding a module
+adds its presets. `tfface presets` lists them.
+
+Example:
+
+>>> from tfface.presets import PRESETS, build_preset
+>>> "vae_demo" in PRESETS
+True
+>>> model = build_preset("vae_demo", latent_dim=16)
+>>> model.latent_dim
+16
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from tfface.registry import Registry
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A registered preset.
+
+    Attributes:
+        name: the preset's name.
+        builder: callable(**kwargs) → a built `LatentAutoencoder` (or
+            classifier); takes `image_size` and the preset's own arguments.
+        image_size: (height, width) the preset was designed for.
+        report: which report and section it mirrors, or "" for tfface's own.
+        value_range: "0_1" or "-1_1": the data range the model expects.
+        recipe: the report's training recipe (learning rate, batch, epochs,
+            loss, optimizer betas...), used by `pipelines/` configs.
+        summary: one line, from the builder's docstring.
+    """
+
+    name: str
+    builder: Callable[..., Any]
+    image_size: tuple[int, int]
+    report: str = ""
+    value_range: str = "0_1"
+    recipe: dict = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        doc = inspect.getdoc(self.builder) or ""
+        return doc.splitlines()[0] if doc else ""
+
+    def build(self, **kwargs: Any):
+        kwargs.setdefault("image_size", self.image_size)
+        return self.builder(**kwargs)
+
+
+PRESETS: Registry[Preset] = Registry("preset")
+_loaded = False
+
+
+def register_preset(
+    name: str,
+    *,
+    image_size: tuple[int, int],
+    report: str = "",
+    value_range: str = "0_1",
+    recipe: dict | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Registers a builder function as a named preset."""
+
+    def decorate(builder: Callable[..., Any]) -> Callable[..., Any]:
+        PRESETS.register(
+            name,
+            Preset(
+                name=name,
+                builder=builder,
+                image_size=tuple(image_size),
+                report=report,
+                value_range=value_range,
+                recipe=dict(recipe or {}),
+            ),
+        )
+        return builder
+
+    return decorate
+
+
+def load_all() -> Registry[Preset]:
+    """Imports every preset module of this package (once)."""
+    global _loaded
+    if not _loaded:
+        for module in pkgutil.iter_modules(__path__):
+            importlib.import_module(f"{__name__}.{module.name}")
+        _loaded = True
+    return PRESETS
+
+
+def get_preset(name: str) -> Preset:
+    return load_all().get(name)
+
+
+def build_preset(name: str, **kwargs: Any):
+    """Builds the named preset's model; kwargs override its arguments."""
+    preset = get_preset(name)
+    try:
+        return preset.build(**kwargs)
+    except TypeError as error:
+        params = ", ".join(inspect.signature(preset.builder).parameters)
+        raise TypeError(f"preset {name!r}: {error}. Its arguments: {params}") from None
+
+
+__all__ = ["PRESETS", "Preset", "build_preset", "get_preset", "load_all", "register_preset"]

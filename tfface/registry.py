@@ -1,0 +1,73 @@
+"""Name → object registries: presets, data sources, samplers, CLI commands.
+
+A registry replaces `if name == ...` chains: each implementation registers
+itself under a name where it is defined, and callers look it up by name.
+Unknown names fail with the list of known ones and the closest match.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Callable, Generic, Iterator, TypeVar
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """A named collection of objects with a decorator to add to it.
+
+    Args:
+        kind: str. What the registry holds, used in error messages
+            ("preset", "data source", ...).
+
+    Example:
+
+    >>> samplers = Registry("sampler")
+    >>> @samplers.register("prior")
+    ... def prior_sampler():
+    ...     return "N(0, I)"
+    >>> samplers.get("prior")()
+    'N(0, I)'
+    >>> "prior" in samplers
+    True
+    """
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._entries: dict[str, T] = {}
+
+    def register(self, name: str, obj: T | None = None) -> Callable[[T], T] | T:
+        """Registers `obj` under `name`; used bare as a decorator factory."""
+
+        def add(item: T) -> T:
+            if name in self._entries and self._entries[name] is not item:
+                raise ValueError(f"{self.kind} {name!r} is already registered")
+            self._entries[name] = item
+            return item
+
+        return add(obj) if obj is not None else add
+
+    def get(self, name: str) -> T:
+        """Returns the object registered under `name`, or raises KeyError
+        naming the known entries and the closest match."""
+        try:
+            return self._entries[name]
+        except KeyError:
+            known = sorted(self._entries)
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise KeyError(
+                f"unknown {self.kind} {name!r}.{hint} Known: {', '.join(known) or '(none)'}"
+            ) from None
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)
+
+    def items(self) -> Iterator[tuple[str, T]]:
+        return iter(sorted(self._entries.items()))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,76 @@
+"""The layout of a run folder, in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """Paths inside a run folder.
+
+    ```
+    RUN/
+      config.json          resolved experiment config
+      history.csv          per-epoch losses (Keras CSVLogger)
+      history.json         the same, written at the end
+      loss_curves.png      train/validation curves, updated each epoch
+      grids/               samples_eNNN_{begin,end}.png, reconstructions_eNNN.png
+      model.keras          the trained model (reloads for more training)
+      export/1/            SavedModel (TF Serving layout, version 1)
+      checkpoints/         state for resuming an interrupted run
+      skipped_files.txt    unusable input files and why
+    ```
+    """
+
+    root: str
+
+    def __post_init__(self):
+        object.__setattr__(self, "root", os.path.abspath(os.fspath(self.root)))
+
+    def path(self, *parts: str) -> str:
+        return os.path.join(self.root, *parts)
+
+    @property
+    def config(self) -> str:
+        return self.path("config.json")
+
+    @property
+    def history_csv(self) -> str:
+        return self.path("history.csv")
+
+    @property
+    def history_json(self) -> str:
+        return self.path("history.json")
+
+    @property
+    def loss_curves(self) -> str:
+        return self.path("loss_curves.png")
+
+    @property
+    def grids(self) -> str:
+        return self.path("grids")
+
+    @property
+    def model(self) -> str:
+        return self.path("model.keras")
+
+    @property
+    def export_root(self) -> str:
+        return self.path("export")
+
+    def export_version(self, version: int = 1) -> str:
+        return self.path("export", str(version))
+
+    @property
+    def checkpoints(self) -> str:
+        return self.path("checkpoints")
+
+    @property
+    def skipped_files(self) -> str:
+        return self.path("skipped_files.txt")
+
+    def create(self) -> "RunDir":
+        os.makedirs(self.grids, exist_ok=True)
+        return self
