@@ -20,6 +20,7 @@ from tfface.export import export_savedmodel
 from tfface.io import atomic_path, atomic_write_text
 from tfface.presets import get_preset
 from tfface.training.run_dir import RunDir
+from tfface.training.runtime import Runtime, configure_runtime
 
 
 @dataclass
@@ -75,6 +76,9 @@ def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks
     """Trains the configured preset on the configured data and writes the run
     folder (see `RunDir`): config, history, grids, `.keras` model, export.
 
+    Stages: runtime → model → run folder → datasets → callbacks → fit →
+    finish (history, model, export).
+
     Example:
 
     >>> from tfface.config import apply_overrides, ExperimentConfig
@@ -86,44 +90,18 @@ def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks
     >>> os.path.exists(result.run_dir.model)
     True
     """
-    keras.utils.set_random_seed(config.train.seed)
-    model = build_model(config)
+    runtime = configure_runtime(config.train)
+    with runtime.strategy.scope():
+        model = build_model(config)
     run = RunDir(config.run.dir).create()
     save_config(config, run.config)
-    image_size = model.image_shape[:2]
-    value_range = resolve_value_range(config.data, model.value_range)
-
-    train_src = load_split(config.data, "train", image_size)
-    val_src = load_split(config.data, "validation", image_size) if _has_validation(config) else None
-    batch = config.train.batch_size
-    train_ds = make_dataset(config.data, "train", batch_size=batch, image_size=image_size, value_range=value_range, source=train_src)
-    val_ds = (
-        make_dataset(config.data, "validation", batch_size=batch, image_size=image_size, value_range=value_range, source=val_src)
-        if val_src is not None
-        else None
-    )
-
-    steps_per_epoch = _steps(train_src.num_examples, batch, config.train.steps_per_epoch)
-    if config.train.kl_warmup_epochs and hasattr(model, "kl_warmup_steps"):
-        if steps_per_epoch is None:
-            raise ValueError("train.kl_warmup_epochs needs a dataset of known size or train.steps_per_epoch")
-        model.kl_warmup_steps = int(round(config.train.kl_warmup_epochs * steps_per_epoch))
-
-    model.compile(optimizer=make_optimizer(config.train))
-
-    callbacks: list[keras.callbacks.Callback] = [
-        keras.callbacks.CSVLogger(run.history_csv),
-        LossCurves(run.loss_curves),
-    ]
-    if config.run.sample_grid:
-        callbacks.append(SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed))
-    if config.run.reconstruction_grid:
-        callbacks.append(ReconstructionGrid(run.grids, fixed_images(config, val_src or train_src, image_size, value_range)))
-    callbacks.extend(extra_callbacks)
-
+    data = make_run_datasets(config, model)
+    with runtime.strategy.scope():
+        compile_model(model, config, data, runtime)
+    callbacks = [*run_callbacks(config, run, model, data), *extra_callbacks]
     history = model.fit(
-        train_ds.repeat() if config.train.steps_per_epoch else train_ds,
-        validation_data=val_ds,
+        data.train.repeat() if config.train.steps_per_epoch else data.train,
+        validation_data=data.validation,
         validation_steps=config.train.validation_steps,
         epochs=config.train.epochs,
         steps_per_epoch=config.train.steps_per_epoch,
@@ -131,9 +109,63 @@ def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks
         verbose=config.run.verbose,
         shuffle=False,  # the tf.data pipeline shuffles
     )
-    logs = {k: [float(v) for v in values] for k, values in history.history.items()}
-    atomic_write_text(run.history_json, json.dumps(logs, indent=2) + "\n")
+    return finish_run(config, run, model, history.history)
 
+
+@dataclass
+class RunData:
+    """The datasets of a run and what is known about them."""
+
+    train: Any
+    validation: Any
+    train_source: Any
+    validation_source: Any
+    image_size: tuple[int, int]
+    value_range: str
+    steps_per_epoch: int | None
+
+
+def make_run_datasets(config: ExperimentConfig, model) -> RunData:
+    """Train and validation pipelines at the model's size and value range."""
+    image_size = tuple(model.image_shape[:2])
+    value_range = resolve_value_range(config.data, model.value_range)
+    batch = config.train.batch_size
+    train_src = load_split(config.data, "train", image_size)
+    val_src = load_split(config.data, "validation", image_size) if _has_validation(config) else None
+    common = {"batch_size": batch, "image_size": image_size, "value_range": value_range}
+    train_ds = make_dataset(config.data, "train", source=train_src, **common)
+    val_ds = make_dataset(config.data, "validation", source=val_src, **common) if val_src is not None else None
+    steps = _steps(train_src.num_examples, batch, config.train.steps_per_epoch)
+    return RunData(train_ds, val_ds, train_src, val_src, image_size, value_range, steps)
+
+
+def compile_model(model, config: ExperimentConfig, data: RunData, runtime: Runtime) -> None:
+    """Sets the KL warm-up length, then compiles with the configured optimizer."""
+    if config.train.kl_warmup_epochs and hasattr(model, "kl_warmup_steps"):
+        if data.steps_per_epoch is None:
+            raise ValueError("train.kl_warmup_epochs needs a dataset of known size or train.steps_per_epoch")
+        model.kl_warmup_steps = int(round(config.train.kl_warmup_epochs * data.steps_per_epoch))
+    model.compile(optimizer=make_optimizer(config.train), jit_compile=runtime.jit_compile)
+
+
+def run_callbacks(config: ExperimentConfig, run: RunDir, model, data: RunData) -> list[keras.callbacks.Callback]:
+    """History CSV, loss curves, sample and reconstruction grids."""
+    callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.CSVLogger(run.history_csv),
+        LossCurves(run.loss_curves),
+    ]
+    if config.run.sample_grid:
+        callbacks.append(SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed))
+    if config.run.reconstruction_grid:
+        source = data.validation_source or data.train_source
+        callbacks.append(ReconstructionGrid(run.grids, fixed_images(config, source, data.image_size, data.value_range)))
+    return callbacks
+
+
+def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict) -> RunResult:
+    """Writes history.json, the `.keras` model and the SavedModel export."""
+    logs = {k: [float(v) for v in values] for k, values in history.items()}
+    atomic_write_text(run.history_json, json.dumps(logs, indent=2) + "\n")
     files = {"config": run.config, "history": run.history_csv, "grids": run.grids, "loss_curves": run.loss_curves}
     if config.run.save_model:
         with atomic_path(run.model) as tmp:
