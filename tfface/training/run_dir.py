@@ -21,6 +21,10 @@ class RunDir:
       export/1/            SavedModel (TF Serving layout, version 1)
       checkpoints/         state for resuming an interrupted run
       skipped_files.txt    unusable input files and why
+      sampler.json         fitted latent sampler (`tfface sample`)
+      samples/             generated grids, interpolations, traversals, edits
+      metrics.json         evaluation results and protocol (`tfface evaluate`)
+      metrics.md           the same as a Markdown table
     ```
     """
 
@@ -70,6 +74,22 @@ class RunDir:
     @property
     def skipped_files(self) -> str:
         return self.path("skipped_files.txt")
+
+    @property
+    def sampler(self) -> str:
+        return self.path("sampler.json")
+
+    @property
+    def samples(self) -> str:
+        return self.path("samples")
+
+    @property
+    def metrics_json(self) -> str:
+        return self.path("metrics.json")
+
+    @property
+    def metrics_md(self) -> str:
+        return self.path("metrics.md")
 
     def create(self) -> "RunDir":
         os.makedirs(self.grids, exist_ok=True)
