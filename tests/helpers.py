@@ -73,3 +73,19 @@ def run_cli(*args: str, timeout: int = 600, cwd: str | None = None) -> subproces
 def load_json(path) -> dict:
     with open(path) as handle:
         return json.load(handle)
+
+
+class AtBatch(keras.callbacks.Callback):
+    """Fault injection: calls `action(model)` when the 1-based (epoch, batch)
+    starts, e.g. to SIGKILL the process mid-epoch or poison the weights."""
+
+    def __init__(self, epoch: int, batch: int, action):
+        super().__init__()
+        self.target, self.action, self.epoch = (epoch - 1, batch - 1), action, -1
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if (self.epoch, batch) == self.target:
+            self.action(self.model)

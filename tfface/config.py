@@ -216,6 +216,11 @@ class RunConfig:
         export: bool. Write a SavedModel with serving signatures. Defaults to True.
         verbose: int. Keras progress: 0 silent, 1 progress bar, 2 one line per
             epoch. Defaults to 1.
+        resume: bool. If the run folder holds an interrupted run, continue it
+            from its last checkpoint; False deletes its checkpoints and starts
+            over. Defaults to True.
+        checkpoint_every: int. Save a resumable checkpoint every this many
+            epochs and after the last one (0 = never). Defaults to 1.
     """
 
     dir: str = "runs/default"
@@ -225,6 +230,8 @@ class RunConfig:
     save_model: bool = True
     export: bool = True
     verbose: int = field(default=1, metadata={"choices": (0, 1, 2)})
+    resume: bool = True
+    checkpoint_every: int = field(default=1, metadata=_at_least(0))
 
     def __post_init__(self):
         _validate(self, "run")

@@ -6,10 +6,57 @@ An interruption during a save leaves the previous good copy in place.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
 from typing import Iterator
+
+_STORAGE_ERRNOS = {
+    errno.ENOSPC: "disk full (no space left on device)",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EROFS: "read-only file system",
+}
+
+
+class WriteError(OSError):
+    """A save failed for a reason the user must fix (disk full, permissions).
+
+    The message names the destination and says the previous copy is kept;
+    `errno` is the original one, so `except OSError` handlers still apply.
+    """
+
+
+def _storage_errno(error: BaseException) -> int | None:
+    """The errno of a disk-full/permission error, also when a library (h5py,
+    TensorFlow) reports it only in its message."""
+    if isinstance(error, WriteError):
+        return None
+    code = getattr(error, "errno", None)
+    if code in _STORAGE_ERRNOS:
+        return code
+    text = str(error).lower()
+    for code, needle in (
+        (errno.ENOSPC, "no space left"),
+        (errno.EDQUOT, "quota exceeded"),
+        (errno.EACCES, "permission denied"),
+        (errno.EROFS, "read-only file system"),
+    ):
+        if needle in text:
+            return code
+    return None
+
+
+def _write_error(code: int, path: str, error: BaseException, kept: bool) -> WriteError:
+    previous = "the previous copy is kept unchanged" if kept else "nothing was written there"
+    advice = (
+        "free some space (or point run.dir at a larger disk) and run the same command again"
+        if code in (errno.ENOSPC, errno.EDQUOT)
+        else "make the folder writable (or choose another run.dir) and run the same command again"
+    )
+    return WriteError(code, f"could not write {path}: {_STORAGE_ERRNOS[code]}; {previous}; {advice} ({error})")
 
 
 def _fsync_dir(path: str) -> None:
@@ -29,6 +76,8 @@ def atomic_path(path: str | os.PathLike, *, is_dir: bool = False) -> Iterator[st
     final `os.replace` is atomic. Directories are swapped by renaming the old
     copy aside first and deleting it only after the new one is in place.
     On any error the temporary is removed and the previous copy is untouched.
+    Disk-full, quota and permission errors (raised by the writer inside the
+    block or by the rename) become a `WriteError` naming `path`.
 
     Example:
 
@@ -41,33 +90,65 @@ def atomic_path(path: str | os.PathLike, *, is_dir: bool = False) -> Iterator[st
     """
     path = os.path.abspath(os.fspath(path))
     parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except OSError as error:
+        code = _storage_errno(error)
+        if code is None:
+            raise
+        raise _write_error(code, path, error, os.path.exists(path)) from error
     base = os.path.basename(path)
-    root, ext = os.path.splitext(base)
-    # Keep the extension last: Keras checks `.keras` / `.weights.h5` suffixes.
-    tmp = os.path.join(parent, f".{root}.tmp-{os.getpid()}-{next(tempfile._get_candidate_names())}{ext}")
+    root, dot, ext = base.partition(".")
+    # Keep the whole suffix last: Keras checks `.keras` / `.weights.h5` suffixes.
+    tmp = os.path.join(parent, f".{root}.tmp-{os.getpid()}-{next(tempfile._get_candidate_names())}{dot}{ext}")
+    old = f"{tmp}.old"
+    if is_dir:
+        recover_directory(path)
     try:
         yield tmp
         if is_dir:
-            old = None
             if os.path.exists(path):
-                old = f"{tmp}.old"
                 os.replace(path, old)
             os.replace(tmp, path)
-            if old:
-                shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
         else:
             with contextlib.suppress(OSError):
                 with open(tmp, "rb") as handle:
                     os.fsync(handle.fileno())
             os.replace(tmp, path)
         _fsync_dir(parent)
-    except BaseException:
+    except BaseException as error:
+        if os.path.exists(old) and not os.path.exists(path):
+            os.replace(old, path)
         if os.path.isdir(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
         elif os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+        code = _storage_errno(error)
+        if code is None:
+            raise
+        raise _write_error(code, path, error, os.path.exists(path)) from error
+
+
+def recover_directory(path: str | os.PathLike) -> bool:
+    """Puts back a directory that a killed `atomic_path(..., is_dir=True)`
+    had moved aside (it is missing and its `.old` copy exists). Returns
+    whether anything was restored."""
+    path = os.path.abspath(os.fspath(path))
+    if os.path.exists(path):
+        return False
+    parent, base = os.path.split(path)
+    prefix = f".{base.partition('.')[0]}.tmp-"
+    with contextlib.suppress(OSError):
+        aside = sorted(
+            (os.path.join(parent, name) for name in os.listdir(parent) if name.startswith(prefix) and name.endswith(".old")),
+            key=os.path.getmtime,
+        )
+        if aside:
+            os.replace(aside[-1], path)
+            return True
+    return False
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

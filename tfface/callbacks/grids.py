@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from tfface.imaging import save_grid
+from tfface.io import atomic_path
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -66,8 +67,8 @@ class SampleGrid(keras.callbacks.Callback):
             self.latents = (
                 rng.standard_normal((self.rows * self.rows, self.model.latent_dim)) * self.temperature
             ).astype(np.float32)
-            os.makedirs(self.directory, exist_ok=True)
-            np.save(os.path.join(self.directory, "sample_latents.npy"), self.latents)
+            with atomic_path(os.path.join(self.directory, "sample_latents.npy")) as tmp:
+                np.save(tmp, self.latents)
         return self.latents
 
     def save(self, epoch: int, moment: str) -> str:

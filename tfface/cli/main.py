@@ -38,7 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
+    from tfface.callbacks.guard import NonFiniteLossError
     from tfface.config import ConfigError
+    from tfface.io import WriteError
 
     try:
         code = COMMANDS.get(args.command).run(args)
@@ -46,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"tfface {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except (NonFiniteLossError, WriteError) as error:
+        print(f"tfface {args.command}: error: {error}", file=sys.stderr)
+        return 1
     return int(code or 0)
 
 

@@ -49,6 +49,7 @@ def make_dataset(
     with_attributes: bool = False,
     drop_remainder: bool = False,
     source: SourceSplit | None = None,
+    start_batch: int | None = None,
 ) -> tf.data.Dataset:
     """A batched, prefetched dataset of images (or (images, attributes)).
 
@@ -63,6 +64,10 @@ def make_dataset(
         with_attributes: bool. Yield (images, attributes). Defaults to False.
         drop_remainder: bool. Defaults to False.
         source: SourceSplit or None. Use this instead of loading the split.
+        start_batch: int or None. Training only: return an endless stream of
+            shuffled passes that starts at this global batch index (see
+            `epoch_stream`), so a resumed run sees the same batches as an
+            uninterrupted one. None reshuffles on each iteration instead.
 
     Example:
 
@@ -89,14 +94,50 @@ def make_dataset(
     ds = src.dataset.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
     if config.cache:
         ds = ds.cache()
+    if training and start_batch is not None:
+        per_pass = batches_per_pass(src.num_examples, batch_size, drop_remainder)
+
+        def one_pass(index):
+            # A graph-level seed for this function (not the global one): with
+            # a global seed of 0, tf.data cannot take a tensor op seed.
+            tf.random.set_seed(int(config.seed) % (2**31 - 1) + 1)
+            shuffled = ds.shuffle(config.shuffle_buffer, seed=_pass_seed(config.seed, index), reshuffle_each_iteration=False)
+            return _augment(shuffled, config, with_attributes, index).batch(batch_size, drop_remainder=drop_remainder)
+
+        first_pass, offset = divmod(int(start_batch), per_pass)
+        stream = tf.data.Dataset.range(first_pass, _ENDLESS).flat_map(one_pass).skip(offset)
+        return stream.prefetch(AUTOTUNE)
     if training:
         ds = ds.shuffle(config.shuffle_buffer, seed=config.seed, reshuffle_each_iteration=True)
-        if config.flip:
-            flip_seeds = tf.data.Dataset.random(seed=config.seed).batch(2)
-            ds = tf.data.Dataset.zip((ds, flip_seeds)).map(
-                lambda element, seed: _flip(element, seed, with_attributes), num_parallel_calls=AUTOTUNE
-            )
+        ds = _augment(ds, config, with_attributes)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+
+
+_ENDLESS = 2**62
+
+
+def batches_per_pass(num_examples: int | None, batch_size: int, drop_remainder: bool = False) -> int:
+    """Batches in one pass over `num_examples` (the unit of `start_batch`)."""
+    if not num_examples:
+        raise ValueError("a resumable training stream needs a source of known size (num_examples)")
+    whole, rest = divmod(int(num_examples), int(batch_size))
+    return max(1, whole + (1 if rest and not drop_remainder else 0))
+
+
+def _pass_seed(seed: int, index):
+    """Shuffle seed of pass `index`: a pure function of (seed, pass), so a
+    resumed stream repeats the uninterrupted run's order."""
+    return tf.cast(seed, tf.int64) * 1_000_003 + tf.cast(index, tf.int64)
+
+
+def _augment(ds: tf.data.Dataset, config: DataConfig, with_attributes: bool, index=None) -> tf.data.Dataset:
+    if not config.flip:
+        return ds
+    seed = config.seed if index is None else _pass_seed(config.seed, index)
+    flip_seeds = tf.data.Dataset.random(seed=seed).batch(2)
+    return tf.data.Dataset.zip((ds, flip_seeds)).map(
+        lambda element, seed: _flip(element, seed, with_attributes), num_parallel_calls=AUTOTUNE
+    )
 
 
 def _flip(element, seed, with_attributes: bool):

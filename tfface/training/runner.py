@@ -12,13 +12,14 @@ from typing import Any, Sequence
 import keras
 import numpy as np
 
-from tfface.callbacks import LossCurves, ReconstructionGrid, SampleGrid
-from tfface.config import ExperimentConfig, TrainConfig, save_config
+from tfface.callbacks import LossCurves, NonFiniteGuard, NonFiniteLossError, ReconstructionGrid, SampleGrid
+from tfface.config import ExperimentConfig, TrainConfig, load_config, save_config
 from tfface.data import make_dataset, resolve_value_range
 from tfface.data.pipeline import load_split
 from tfface.export import export_savedmodel
 from tfface.io import atomic_path, atomic_write_text
 from tfface.presets import get_preset
+from tfface.training.checkpointing import ResumeCheckpoint, check_resumable, repair_history_csv
 from tfface.training.run_dir import RunDir
 from tfface.training.runtime import Runtime, configure_runtime
 
@@ -31,6 +32,7 @@ class RunResult:
     model: Any
     history: dict[str, list[float]]
     files: dict[str, str] = field(default_factory=dict)
+    initial_epoch: int = 0
 
     def final(self, key: str) -> float:
         return self.history[key][-1]
@@ -94,22 +96,34 @@ def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks
     with runtime.strategy.scope():
         model = build_model(config)
     run = RunDir(config.run.dir).create()
+    checkpoint = open_checkpoint(config, run, runtime)
     save_config(config, run.config)
     data = make_run_datasets(config, model)
     with runtime.strategy.scope():
         compile_model(model, config, data, runtime)
-    callbacks = [*run_callbacks(config, run, model, data), *extra_callbacks]
-    history = model.fit(
-        data.train.repeat() if config.train.steps_per_epoch else data.train,
-        validation_data=data.validation,
-        validation_steps=config.train.validation_steps,
-        epochs=config.train.epochs,
-        steps_per_epoch=config.train.steps_per_epoch,
-        callbacks=callbacks,
-        verbose=config.run.verbose,
-        shuffle=False,  # the tf.data pipeline shuffles
-    )
-    return finish_run(config, run, model, history.history)
+    start_epoch = restore_checkpoint(config, model, data, checkpoint)
+    if checkpoint.finished and start_epoch >= config.train.epochs:
+        return reopen_finished_run(config, run, model, checkpoint)
+    callbacks = [*run_callbacks(config, run, model, data, checkpoint), *extra_callbacks]
+    resumable = data.start_batch is not None
+    try:
+        model.fit(
+            data.train if resumable or not config.train.steps_per_epoch else data.train.repeat(),
+            validation_data=data.validation,
+            validation_steps=config.train.validation_steps,
+            epochs=config.train.epochs,
+            initial_epoch=start_epoch,
+            steps_per_epoch=data.steps_per_epoch if resumable else config.train.steps_per_epoch,
+            callbacks=callbacks,
+            verbose=config.run.verbose,
+            shuffle=False,  # the tf.data pipeline shuffles
+        )
+    except NonFiniteLossError as error:
+        raise stopped_on_non_finite(error, model, run, checkpoint, callbacks) from None
+    result = finish_run(config, run, model, checkpoint.history)
+    checkpoint.mark_finished()
+    result.initial_epoch = start_epoch
+    return result
 
 
 @dataclass
@@ -123,6 +137,7 @@ class RunData:
     image_size: tuple[int, int]
     value_range: str
     steps_per_epoch: int | None
+    start_batch: int | None = None
 
 
 def make_run_datasets(config: ExperimentConfig, model) -> RunData:
@@ -133,10 +148,13 @@ def make_run_datasets(config: ExperimentConfig, model) -> RunData:
     train_src = load_split(config.data, "train", image_size)
     val_src = load_split(config.data, "validation", image_size) if _has_validation(config) else None
     common = {"batch_size": batch, "image_size": image_size, "value_range": value_range}
-    train_ds = make_dataset(config.data, "train", source=train_src, **common)
+    # A known size allows the resumable stream: the data order of every epoch
+    # is a function of (seed, epoch), so a resumed run sees the same batches.
+    start_batch = 0 if train_src.num_examples else None
+    train_ds = make_dataset(config.data, "train", source=train_src, start_batch=start_batch, **common)
     val_ds = make_dataset(config.data, "validation", source=val_src, **common) if val_src is not None else None
     steps = _steps(train_src.num_examples, batch, config.train.steps_per_epoch)
-    return RunData(train_ds, val_ds, train_src, val_src, image_size, value_range, steps)
+    return RunData(train_ds, val_ds, train_src, val_src, image_size, value_range, steps, start_batch)
 
 
 def compile_model(model, config: ExperimentConfig, data: RunData, runtime: Runtime) -> None:
@@ -148,17 +166,95 @@ def compile_model(model, config: ExperimentConfig, data: RunData, runtime: Runti
     model.compile(optimizer=make_optimizer(config.train), jit_compile=runtime.jit_compile)
 
 
-def run_callbacks(config: ExperimentConfig, run: RunDir, model, data: RunData) -> list[keras.callbacks.Callback]:
-    """History CSV, loss curves, sample and reconstruction grids."""
+def open_checkpoint(config: ExperimentConfig, run: RunDir, runtime: Runtime) -> ResumeCheckpoint:
+    """The run's checkpoint. With `run.resume` an existing one is kept (after
+    checking the config still matches the one it was started with);
+    otherwise it is deleted and the run starts over."""
+    checkpoint = ResumeCheckpoint(run.checkpoints, every=config.run.checkpoint_every, write=runtime.is_chief)
+    if not config.run.resume:
+        checkpoint.clear()
+    elif checkpoint.state is not None and os.path.exists(run.config):
+        check_resumable(load_config(run.config), config, run.root)
+    return checkpoint
+
+
+def restore_checkpoint(config: ExperimentConfig, model, data: RunData, checkpoint: ResumeCheckpoint) -> int:
+    """Loads the last checkpoint into the compiled model, positions the
+    training stream after its last epoch and returns that epoch (0 if none)."""
+    start_epoch = checkpoint.restore(model)
+    if not start_epoch:
+        return 0
+    if not callable(getattr(model.optimizer, "_learning_rate", None)):  # a constant rate may be changed on resume
+        model.optimizer.learning_rate = config.train.learning_rate
+    if data.start_batch is not None and start_epoch < config.train.epochs:
+        data.start_batch = start_epoch * data.steps_per_epoch
+        data.train = make_dataset(
+            config.data,
+            "train",
+            source=data.train_source,
+            batch_size=config.train.batch_size,
+            image_size=data.image_size,
+            value_range=data.value_range,
+            start_batch=data.start_batch,
+        )
+    if config.run.verbose and start_epoch < config.train.epochs:
+        print(f"Resuming {config.run.dir} after epoch {start_epoch} of {config.train.epochs} (last checkpoint).")
+    return start_epoch
+
+
+def reopen_finished_run(config: ExperimentConfig, run: RunDir, model, checkpoint: ResumeCheckpoint) -> RunResult:
+    """A rerun of a finished run trains nothing: it returns the run with the
+    model at its final checkpoint (raise `train.epochs` to train further, or
+    set `run.resume=false` to start over)."""
+    if config.run.verbose:
+        print(
+            f"{config.run.dir} already finished {checkpoint.epoch} epochs; nothing to train. "
+            "Raise train.epochs to continue it, or set run.resume=false to start over."
+        )
+    candidates = {"config": run.config, "history": run.history_csv, "grids": run.grids,
+                  "loss_curves": run.loss_curves, "model": run.model, "export": run.export_version(1)}
+    files = {k: v for k, v in candidates.items() if os.path.exists(v)}
+    return RunResult(run, model, checkpoint.history, files, initial_epoch=checkpoint.epoch)
+
+
+def stopped_on_non_finite(error: NonFiniteLossError, model, run: RunDir, checkpoint: ResumeCheckpoint, callbacks) -> NonFiniteLossError:
+    """After a non-finite loss: close open files, put the last good
+    checkpoint's weights back into the model and say where things stand."""
+    for callback in callbacks:
+        if isinstance(callback, keras.callbacks.CSVLogger):
+            callback.on_train_end()
+    if checkpoint.state is not None:
+        epoch = checkpoint.restore(model)
+        where = (
+            f"The last good checkpoint (after epoch {epoch}) is kept in {run.checkpoints} and the model holds "
+            "its weights; after a fix, run the same command again to continue from it."
+        )
+    else:
+        where = "No checkpoint had been saved yet; running again starts from scratch."
+    return NonFiniteLossError(f"{error}\n{where}", error.epoch, error.batch, error.terms)
+
+
+def run_callbacks(
+    config: ExperimentConfig, run: RunDir, model, data: RunData, checkpoint: ResumeCheckpoint | None = None
+) -> list[keras.callbacks.Callback]:
+    """NaN guard (first, so nothing records a broken epoch), history CSV,
+    loss curves, sample and reconstruction grids, then the checkpoint (last,
+    so a checkpoint's epoch always has its history row and grids)."""
+    start_epoch = checkpoint.epoch if checkpoint is not None else 0
+    if start_epoch:
+        repair_history_csv(run.history_csv, start_epoch, checkpoint.history)
     callbacks: list[keras.callbacks.Callback] = [
-        keras.callbacks.CSVLogger(run.history_csv),
-        LossCurves(run.loss_curves),
+        NonFiniteGuard(),
+        keras.callbacks.CSVLogger(run.history_csv, append=bool(start_epoch)),
+        LossCurves(run.loss_curves, history=checkpoint.history if start_epoch else None),
     ]
     if config.run.sample_grid:
         callbacks.append(SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed))
     if config.run.reconstruction_grid:
         source = data.validation_source or data.train_source
         callbacks.append(ReconstructionGrid(run.grids, fixed_images(config, source, data.image_size, data.value_range)))
+    if checkpoint is not None:
+        callbacks.append(checkpoint)
     return callbacks
 
 

@@ -1,0 +1,141 @@
+"""Resume: a run killed with SIGKILL mid-epoch and started again with the same
+command ends exactly like an uninterrupted run."""
+
+import json
+import os
+import signal
+
+import keras
+import numpy as np
+import pytest
+
+from tests.helpers import REPO, load_json, run_python, tiny_config
+from tfface.config import ConfigError, apply_overrides, config_to_dict
+from tfface.training import train
+from tfface.training.checkpointing import ResumeCheckpoint, repair_history_csv
+
+# Runs `train(config)` in a fresh process (op determinism is process-wide);
+# with KILL_AT="epoch,batch" (1-based) the process SIGKILLs itself when that
+# batch starts, i.e. mid-epoch, after the previous epoch's checkpoint.
+DRIVER = """
+import json, os, signal, sys
+from tests.helpers import AtBatch
+from tfface.config import config_from_dict
+from tfface.training import train
+
+config = config_from_dict(json.load(open(sys.argv[1])))
+kill = os.environ.get("KILL_AT")
+suicide = lambda model: os.kill(os.getpid(), signal.SIGKILL)
+extra = [AtBatch(*map(int, kill.split(",")), suicide)] if kill else []
+result = train(config, extra_callbacks=extra)
+print("INITIAL_EPOCH", result.initial_epoch)
+"""
+
+
+def _run(config_path, kill_at=None):
+    env = {"PYTHONPATH": REPO, "KILL_AT": kill_at or ""}
+    return run_python(DRIVER, config_path, env=env)
+
+
+def _write_config(tmp_path, name):
+    config = tiny_config(
+        tmp_path / name,
+        "train.epochs=3",
+        "train.deterministic=true",
+        "train.kl_warmup_epochs=2",
+        "data.flip=true",
+        "run.export=false",
+    )
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(config_to_dict(config)))
+    return str(path), tmp_path / name
+
+
+def _weights(run_dir):
+    model = keras.saving.load_model(str(run_dir / "model.keras"))
+    return [np.asarray(v) for v in model.get_weights()]
+
+
+@pytest.mark.slow
+def test_sigkill_mid_epoch_then_rerun_equals_uninterrupted_run(tmp_path):
+    whole_cfg, whole = _write_config(tmp_path, "whole")
+    cut_cfg, cut = _write_config(tmp_path, "cut")
+
+    done = _run(whole_cfg)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    killed = _run(cut_cfg, kill_at="2,2")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    assert not (cut / "model.keras").exists()
+    assert load_json(cut / "checkpoints" / "checkpoint.json")["epoch"] == 1
+
+    resumed = _run(cut_cfg)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "INITIAL_EPOCH 1" in resumed.stdout
+
+    for a, b in zip(_weights(whole), _weights(cut), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert load_json(cut / "history.json") == load_json(whole / "history.json")
+    assert (cut / "history.csv").read_text() == (whole / "history.csv").read_text()
+    np.testing.assert_array_equal(np.load(cut / "grids" / "sample_latents.npy"), np.load(whole / "grids" / "sample_latents.npy"))
+    for name in ("samples_e003_end.png", "reconstructions_e003.png"):
+        assert (cut / "grids" / name).read_bytes() == (whole / "grids" / name).read_bytes()
+
+
+def test_rerun_of_a_finished_run_trains_nothing(tmp_path):
+    config = tiny_config(tmp_path, "run.export=false", "run.sample_grid=false", "run.reconstruction_grid=false")
+    first = train(config)
+    stamp = os.path.getmtime(first.run_dir.model)
+    again = train(config)
+    assert again.initial_epoch == 1
+    assert again.history == first.history
+    assert os.path.getmtime(first.run_dir.model) == stamp
+    for a, b in zip(first.model.get_weights(), again.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+    longer = train(apply_overrides(config, ["train.epochs=2"]))
+    assert longer.initial_epoch == 1
+    assert len(longer.history["loss"]) == 2
+    assert longer.history["loss"][0] == first.history["loss"][0]
+
+
+def test_resume_false_starts_over_and_changed_config_is_refused(tmp_path):
+    config = tiny_config(tmp_path, "run.export=false", "run.save_model=false", "run.sample_grid=false",
+                         "run.reconstruction_grid=false")
+    train(config)
+    with pytest.raises(ConfigError, match=r"train\.batch_size.*run\.resume=false"):
+        train(tiny_config(tmp_path, "train.batch_size=6", "run.export=false"))
+    fresh = train(tiny_config(tmp_path, "train.batch_size=6", "run.resume=false", "run.export=false",
+                              "run.save_model=false", "run.sample_grid=false", "run.reconstruction_grid=false"))
+    assert fresh.initial_epoch == 0
+    assert len(fresh.history["loss"]) == 1
+
+
+def test_history_csv_is_cut_back_to_the_checkpoint(tmp_path):
+    path = tmp_path / "history.csv"
+    path.write_bytes(b"epoch,loss\r\n0,3.5\r\n1,2.5\r\n2,1.")
+    repair_history_csv(str(path), 2, {"loss": [3.5, 2.5]})
+    assert path.read_bytes() == b"epoch,loss\r\n0,3.5\r\n1,2.5\r\n"
+    path.unlink()
+    repair_history_csv(str(path), 1, {"loss": [3.5], "val_loss": [4.0]})
+    assert path.read_bytes() == b"epoch,loss,val_loss\r\n0,3.5,4.0\r\n"
+
+
+def test_unreadable_current_checkpoint_falls_back_to_previous(tmp_path):
+    from tfface.presets import build_preset
+
+    x = np.random.default_rng(0).random((8, 32, 32, 3), dtype=np.float32)
+    model = build_preset("vae_tiny", image_size=(32, 32))
+    model.compile(optimizer="adam")
+    checkpoint = ResumeCheckpoint(str(tmp_path))
+    model.fit(x, epochs=1, batch_size=4, callbacks=[checkpoint], verbose=0)
+    after_one = [np.array(w) for w in model.get_weights()]
+    model.fit(x, epochs=2, initial_epoch=1, batch_size=4, callbacks=[checkpoint], verbose=0)
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint.json", "epoch-00001.weights.h5", "epoch-00002.weights.h5"]
+    (tmp_path / "epoch-00002.weights.h5").write_bytes(b"truncated")
+
+    fresh = build_preset("vae_tiny", image_size=(32, 32))
+    fresh.compile(optimizer="adam")
+    assert ResumeCheckpoint(str(tmp_path)).restore(fresh) == 1
+    for a, b in zip(after_one, fresh.get_weights()):
+        np.testing.assert_array_equal(a, b)
