@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
 import os
 import tomllib
 import types
@@ -310,6 +311,8 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
         raise ConfigError(f"{key}: expected int, got {value!r}")
     if annotation is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                raise ConfigError(f"{key}: expected a finite number, got {value!r}")
             return float(value)
         raise ConfigError(f"{key}: expected float, got {value!r}")
     if annotation is str:
@@ -415,7 +418,7 @@ def load_config(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Exper
                 raw = json.load(handle)
             else:
                 raw = tomllib.load(handle)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid {'JSON' if path.endswith('.json') else 'TOML'}: {error}")
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{path}: expected a table of sections at the top level")
