@@ -72,7 +72,8 @@ class DataConfig:
         source: str. Registered data source: "synthetic", "celeba" (tfds),
             "celeba-local" (extracted official layout), "folder".
             Defaults to "synthetic".
-        path: str or None. Folder or data directory for file-based sources.
+        path: str or None. The image folder ("folder"), the extracted CelebA
+            folder ("celeba-local"), or tfds' data directory ("celeba").
         image_size: (int, int) or None. Output (height, width); an int means
             square; None uses the preset's native size. Defaults to None.
         value_range: str. Pixel range fed to the model: "0_1", "-1_1", or
@@ -91,7 +92,12 @@ class DataConfig:
             the box (fraction of its size).
         no_face: str. "skip" or "center" for images without a face.
         crop_cache_dir: str or None. Where face boxes are cached; defaults to
-            a folder beside the data or in the user cache.
+            `.tfface_cache` in the data folder, or `~/.cache/tfface` when that
+            is not writable.
+        celeba_identity: bool. CelebA examples carry "identity" (int64).
+            Defaults to False.
+        celeba_landmarks: bool. CelebA examples carry "landmarks" (10 float32
+            coordinates in the aligned 178x218 image). Defaults to False.
         flip: bool. Random horizontal flip for training. Defaults to False.
         shuffle_buffer: int. Defaults to 4096.
         cache: bool. Cache decoded, resized images in memory. Defaults to True.
@@ -114,6 +120,8 @@ class DataConfig:
     face_margin: float = field(default=0.25, metadata=_at_least(0.0))
     no_face: str = field(default="skip", metadata=_choices("skip", "center"))
     crop_cache_dir: str | None = None
+    celeba_identity: bool = False
+    celeba_landmarks: bool = False
     flip: bool = False
     shuffle_buffer: int = field(default=4096, metadata=_at_least(1))
     cache: bool = True

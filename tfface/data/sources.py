@@ -9,10 +9,14 @@ SourceSplit` registered in `SOURCES`. It yields *raw* examples — a dict with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
 
+import numpy as np
 import tensorflow as tf
 
 from tfface.config import DataConfig
+from tfface.data import transforms
+from tfface.data.files import partition_valid
 from tfface.registry import Registry
 
 SPLITS = ("train", "validation", "test")
@@ -27,21 +31,112 @@ class SourceSplit:
             optionally "attributes": float32 (k,)}.
         num_examples: int or None when unknown.
         attribute_names: names of the attribute vector's entries.
-        skipped: (path, reason) pairs of files found unusable while listing.
+        skipped: (path, reason) pairs of files found unusable while listing
+            (or without a face when the face crop skips those).
+        face_counts: {"0", "1", "2+"} → images with that many faces, when
+            the face crop is on; else None.
+        records: for file sources, the dataset of undecoded records (paths,
+            crop boxes, labels) that `load` turns into examples; the
+            pipeline shuffles these (cheap) before decoding.
+        load: record → example dict, or None.
     """
 
     dataset: tf.data.Dataset
     num_examples: int | None
     attribute_names: tuple[str, ...] = ()
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    face_counts: dict[str, int] | None = None
+    records: tf.data.Dataset | None = None
+    load: Callable | None = None
+
+    def decoded(self, records: tf.data.Dataset) -> tf.data.Dataset:
+        """Records → examples, in parallel; a file that still fails to decode
+        is dropped with a logged warning instead of ending the epoch."""
+        examples = records.map(self.load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return examples.ignore_errors(log_warning=True)
 
 
 SOURCES: Registry = Registry("data source")
 
 
+class UnknownSplitError(ValueError):
+    """A split name the source does not have; the message lists those it has."""
+
+
 def check_split(split: str, available: tuple[str, ...] = SPLITS) -> str:
     if split not in available:
-        raise ValueError(f"unknown split {split!r}; this source has {', '.join(available)}")
+        raise UnknownSplitError(f"unknown split {split!r}; this source has {', '.join(available)}")
+    return split
+
+
+def image_files_split(
+    paths: Sequence[str],
+    config: DataConfig,
+    image_size: Sequence[int],
+    *,
+    data_root: str,
+    labels: Mapping[str, np.ndarray] | None = None,
+    attribute_names: Sequence[str] = (),
+    skipped: Sequence[tuple[str, str]] = (),
+    what: str = "",
+) -> SourceSplit:
+    """A split made of image files: checks every file (`files.check_image`),
+    optionally finds the face crop boxes (`facecrop.face_crops`, cached), and
+    returns records of (path, box, labels) decoded lazily by the pipeline.
+
+    Args:
+        paths: image file paths, in the split's order.
+        config: DataConfig.
+        image_size: (height, width) of the output (the crop box takes its aspect).
+        data_root: folder beside which the face-crop cache lives by default.
+        labels: name → array with one row per path (e.g. "attributes").
+        attribute_names: names of the "attributes" entries.
+        skipped: (path, reason) already found unusable by the caller.
+        what: description of the split for the no-usable-image error.
+    """
+    labels = {name: np.asarray(values) for name, values in (labels or {}).items()}
+    keep, bad = partition_valid(paths)
+    skipped = [*skipped, *bad]
+    paths = [paths[i] for i in keep]
+    labels = {name: values[keep] for name, values in labels.items()}
+    face_counts = None
+    boxes = None
+    if config.face_crop and paths:
+        from tfface.data.facecrop import face_crops
+
+        crops = face_crops(paths, config, image_size[1] / image_size[0], data_root)
+        skipped += crops.skipped
+        face_counts = crops.counts
+        paths = [paths[i] for i in crops.keep]
+        labels = {name: values[crops.keep] for name, values in labels.items()}
+        boxes = crops.boxes
+    if not paths:
+        reasons = sorted({reason for _, reason in skipped})
+        detail = f" ({len(skipped)} skipped: {'; '.join(reasons[:3])})" if skipped else ""
+        raise ValueError(f"no usable image in {what or data_root}{detail}")
+    columns = {"path": np.asarray(paths, dtype=object).astype(str), **labels}
+    if boxes is not None:
+        columns["box"] = boxes
+
+    def load(record):
+        image = transforms.decode_image(tf.io.read_file(record["path"]))
+        if "box" in record:
+            image = transforms.crop_to_box(image, record["box"])
+        example = {"image": image}
+        example.update({k: v for k, v in record.items() if k not in ("path", "box")})
+        return example
+
+    records = tf.data.Dataset.from_tensor_slices(columns)
+    split = SourceSplit(
+        dataset=None,
+        num_examples=len(paths),
+        attribute_names=tuple(attribute_names),
+        skipped=list(skipped),
+        face_counts=face_counts,
+        records=records,
+        load=load,
+    )
+    split.dataset = split.decoded(records)
     return split
 
 
@@ -67,3 +162,30 @@ def synthetic_source(config: DataConfig, split: str, image_size) -> SourceSplit:
     ds = synthetic_faces(count, image_size=tuple(image_size), seed=config.seed + offsets[split], as_uint8=True)
     ds = ds.map(lambda image, attributes: {"image": image, "attributes": attributes})
     return SourceSplit(ds, count, tuple(SYNTHETIC_ATTRIBUTES))
+
+
+def merge_skipped(*splits: SourceSplit | None) -> list[tuple[str, str]]:
+    """The skipped (path, reason) pairs of several splits, each file once."""
+    seen: dict[str, str] = {}
+    for split in splits:
+        for path, reason in split.skipped if split is not None else ():
+            seen.setdefault(path, reason)
+    return sorted(seen.items())
+
+
+def merge_face_counts(*splits: SourceSplit | None) -> dict[str, int] | None:
+    """Summed face-count histograms ({"0", "1", "2+"}), or None without a face crop."""
+    counts = [s.face_counts for s in splits if s is not None and s.face_counts is not None]
+    if not counts:
+        return None
+    return {key: sum(c[key] for c in counts) for key in ("0", "1", "2+")}
+
+
+def skipped_report(skipped: Sequence[tuple[str, str]]) -> str:
+    """The text of a run's `skipped_files.txt`: one `path<TAB>reason` line per file."""
+    header = f"# {len(skipped)} unusable input file(s): path<TAB>reason\n"
+    return header + "".join(f"{path}\t{reason}\n" for path, reason in skipped)
+
+
+def face_counts_line(counts: Mapping[str, int]) -> str:
+    return f"faces per image: 0: {counts['0']:,}  1: {counts['1']:,}  2+: {counts['2+']:,}"

@@ -22,6 +22,11 @@ def resize(image, image_size):
     return tf.image.resize(image, tuple(image_size), method="bilinear", antialias=True)
 
 
+def to_uint8(image):
+    """Float pixels in [0, 255] → uint8 (rounded, saturated)."""
+    return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
+
+
 def normalize(image, value_range: str):
     """[0, 255] floats → [0, 1] ("0_1") or [-1, 1] ("-1_1")."""
     image = tf.clip_by_value(image / 255.0, 0.0, 1.0)
@@ -35,3 +40,22 @@ def normalize(image, value_range: str):
 def random_flip(image, seed):
     """Horizontal flip with probability 1/2 (stateless, reproducible by seed)."""
     return tf.image.stateless_random_flip_left_right(image, seed)
+
+
+def decode_image(data):
+    """Encoded JPEG/PNG/BMP/GIF bytes → uint8 (h, w, 3): greyscale becomes
+    RGB, alpha is dropped, an animated GIF gives its first frame."""
+    image = tf.io.decode_image(data, channels=3, expand_animations=False)
+    return tf.ensure_shape(image, (None, None, 3))
+
+
+def crop_to_box(image, box):
+    """Crops to `box` = (top, left, height, width), clipped to the image (so a
+    box computed on another decoder's output can never fail)."""
+    shape = tf.shape(image)
+    box = tf.cast(box, tf.int32)
+    top = tf.clip_by_value(box[0], 0, shape[0] - 1)
+    left = tf.clip_by_value(box[1], 0, shape[1] - 1)
+    height = tf.clip_by_value(box[2], 1, shape[0] - top)
+    width = tf.clip_by_value(box[3], 1, shape[1] - left)
+    return image[top : top + height, left : left + width]

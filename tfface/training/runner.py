@@ -16,6 +16,7 @@ from tfface.callbacks import LossCurves, NonFiniteGuard, NonFiniteLossError, Rec
 from tfface.config import ExperimentConfig, TrainConfig, load_config, save_config
 from tfface.data import make_dataset, resolve_value_range
 from tfface.data.pipeline import load_split
+from tfface.data.sources import face_counts_line, merge_face_counts, merge_skipped, skipped_report
 from tfface.export import export_savedmodel
 from tfface.io import atomic_path, atomic_write_text
 from tfface.presets import get_preset
@@ -98,7 +99,7 @@ def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks
     run = RunDir(config.run.dir).create()
     checkpoint = open_checkpoint(config, run, runtime)
     save_config(config, run.config)
-    data = make_run_datasets(config, model)
+    data = make_run_datasets(config, model, run)
     with runtime.strategy.scope():
         compile_model(model, config, data, runtime)
     start_epoch = restore_checkpoint(config, model, data, checkpoint)
@@ -138,10 +139,17 @@ class RunData:
     value_range: str
     steps_per_epoch: int | None
     start_batch: int | None = None
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    face_counts: dict[str, int] | None = None
 
 
-def make_run_datasets(config: ExperimentConfig, model) -> RunData:
-    """Train and validation pipelines at the model's size and value range."""
+def make_run_datasets(config: ExperimentConfig, model, run: RunDir | None = None) -> RunData:
+    """Train and validation pipelines at the model's size and value range.
+
+    Unusable input files (and, with the face crop's "skip" policy, images
+    without a face) are listed in `RUN/skipped_files.txt`; with the face crop
+    the number of images with 0, 1 and 2+ faces is printed.
+    """
     image_size = tuple(model.image_shape[:2])
     value_range = resolve_value_range(config.data, model.value_range)
     batch = config.train.batch_size
@@ -154,7 +162,19 @@ def make_run_datasets(config: ExperimentConfig, model) -> RunData:
     train_ds = make_dataset(config.data, "train", source=train_src, start_batch=start_batch, **common)
     val_ds = make_dataset(config.data, "validation", source=val_src, **common) if val_src is not None else None
     steps = _steps(train_src.num_examples, batch, config.train.steps_per_epoch)
-    return RunData(train_ds, val_ds, train_src, val_src, image_size, value_range, steps, start_batch)
+    skipped = merge_skipped(train_src, val_src)
+    face_counts = merge_face_counts(train_src, val_src)
+    if run is not None:
+        atomic_write_text(run.skipped_files, skipped_report(skipped))
+    if config.run.verbose:
+        if skipped:
+            where = run.skipped_files if run is not None else "SourceSplit.skipped"
+            print(f"data: skipped {len(skipped):,} unusable file(s), listed in {where}")
+        if face_counts is not None:
+            print(f"data: face crop, {face_counts_line(face_counts)}")
+    return RunData(
+        train_ds, val_ds, train_src, val_src, image_size, value_range, steps, start_batch, skipped, face_counts
+    )
 
 
 def compile_model(model, config: ExperimentConfig, data: RunData, runtime: Runtime) -> None:
@@ -281,4 +301,6 @@ def fixed_images(config: ExperimentConfig, source, image_size, value_range: str,
 
 
 def _has_validation(config: ExperimentConfig) -> bool:
-    return config.data.validation_fraction > 0 or bool(config.data.validation_count)
+    if config.data.validation_count is not None:
+        return config.data.validation_count > 0
+    return config.data.validation_fraction > 0
