@@ -21,16 +21,18 @@ def test_train_cli_end_to_end(tmp_path):
     assert str(run_dir) in result.stdout
 
 
-def test_train_cli_reports_a_wrong_key_and_a_wrong_type(tmp_path):
+def test_train_cli_reports_a_wrong_key_and_a_wrong_type(tmp_path, capsys):
+    from tfface.cli.main import main
+
     config = tmp_path / "c.toml"
     config.write_text('[train]\nepochz = 3\n')
-    result = run_cli("train", "--config", str(config))
-    assert result.returncode == 2
-    assert "unknown config key 'train.epochz'" in result.stderr and "train.epochs" in result.stderr
+    assert main(["train", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown config key 'train.epochz'" in err and "train.epochs" in err
     config.write_text('[train]\nbatch_size = "big"\n')
-    result = run_cli("train", "--config", str(config))
-    assert result.returncode == 2 and "train.batch_size: expected int, got 'big'" in result.stderr
+    assert main(["train", "--config", str(config)]) == 2
+    assert "train.batch_size: expected int, got 'big'" in capsys.readouterr().err
     config.write_text('[train]\nepochs = 1\n')
-    result = run_cli("train", "--config", str(config), "--set", "model.preset=vae_dmeo", f"run.dir={tmp_path / 'r'}")
-    assert result.returncode == 2 and "did you mean 'vae_demo'" in result.stderr.lower()
+    assert main(["train", "--config", str(config), "--set", "model.preset=vae_dmeo", f"run.dir={tmp_path / 'r'}"]) == 2
+    assert "did you mean 'vae_demo'" in capsys.readouterr().err.lower()
     assert not (tmp_path / "r").exists()  # nothing written for a config that cannot run
