@@ -2,6 +2,14 @@
 (prior, ex-post Gaussians, Gaussian mixture), interpolation, traversal and
 attribute directions."""
 
+from tfface.sampling.attributes import (
+    AttributeDirections,
+    attribute_directions,
+    attribute_vector,
+    edit_images,
+    generate_from_attributes,
+)
+from tfface.sampling.interpolation import INTERPOLATIONS, interpolate, interpolation_strip, traversal_grid, traverse
 from tfface.sampling.latents import decode, encode_dataset, fit_sampler, generate
 from tfface.sampling.samplers import (
     SAMPLER_FILE,
@@ -16,8 +24,21 @@ from tfface.sampling.samplers import (
     save_sampler,
     seed_pair,
 )
+from tfface.sampling.run import default_sampler_kind, sampler_for_run
 
 __all__ = [
+    "INTERPOLATIONS",
+    "AttributeDirections",
+    "attribute_directions",
+    "attribute_vector",
+    "default_sampler_kind",
+    "edit_images",
+    "generate_from_attributes",
+    "interpolate",
+    "interpolation_strip",
+    "sampler_for_run",
+    "traversal_grid",
+    "traverse",
     "SAMPLERS",
     "SAMPLER_FILE",
     "DiagonalGaussianSampler",

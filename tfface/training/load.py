@@ -1,0 +1,97 @@
+"""Reopen a finished run folder: its config, its model and its data."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from tfface.config import ExperimentConfig, load_config
+from tfface.training.run_dir import RunDir
+
+
+@dataclass
+class LoadedRun:
+    """A run folder with its resolved config and trained model.
+
+    Attributes:
+        run_dir: `RunDir`.
+        config: the run's `ExperimentConfig` (from `RUN/config.json`).
+        model: the trained model (from `RUN/model.keras`).
+    """
+
+    run_dir: RunDir
+    config: ExperimentConfig
+    model: Any
+
+    @property
+    def name(self) -> str:
+        return self.config.name or os.path.basename(self.run_dir.root)
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        return tuple(self.model.image_shape[:2])
+
+    @property
+    def value_range(self) -> str:
+        return self.model.value_range
+
+    def source(self, split: str):
+        """The split's `SourceSplit` at the model's image size."""
+        from tfface.data import load_split
+
+        return load_split(self.config.data, split, self.image_size)
+
+    def dataset(self, split: str, batch_size: int = 64, with_attributes: bool = False, source=None):
+        """The split, prepared as for evaluation (no shuffling, no augmentation)."""
+        import dataclasses
+
+        from tfface.data import make_dataset
+
+        data = dataclasses.replace(self.config.data, cache=False)
+        return make_dataset(
+            data,
+            split,
+            batch_size=batch_size,
+            image_size=self.image_size,
+            value_range=self.value_range,
+            training=False,
+            with_attributes=with_attributes,
+            source=source if source is not None else self.source(split),
+        )
+
+    def images(self, split: str, count: int):
+        """The first `count` images of a split as a float32 array."""
+        import numpy as np
+
+        batches, seen = [], 0
+        for batch in self.dataset(split, batch_size=min(count, 256)).as_numpy_iterator():
+            batches.append(batch[: count - seen])
+            seen += len(batches[-1])
+            if seen >= count:
+                break
+        if not batches:
+            raise ValueError(f"the {split} split of {self.run_dir.root} has no images")
+        return np.concatenate(batches).astype("float32")
+
+
+def load_run(path: str | os.PathLike) -> LoadedRun:
+    """Loads `RUN/config.json` and `RUN/model.keras`.
+
+    Raises FileNotFoundError naming the missing file.
+    """
+    import keras
+
+    import tfface.layers  # noqa: F401  (registers the serializable trunks)
+    import tfface.models  # noqa: F401
+    from tfface.presets import load_all
+
+    run = RunDir(path)
+    if not os.path.isdir(run.root):
+        raise FileNotFoundError(f"run folder not found: {run.root}")
+    for required in (run.config, run.model):
+        if not os.path.exists(required):
+            raise FileNotFoundError(f"{required} not found: is {run.root} a finished run folder?")
+    load_all()  # preset modules may register model classes
+    model = keras.saving.load_model(run.model, compile=False)
+    return LoadedRun(run, load_config(run.config), model)
