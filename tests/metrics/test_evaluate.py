@@ -1,0 +1,84 @@
+import json
+
+import numpy as np
+import pytest
+
+from tests.helpers import tiny_config
+from tfface.config import save_config
+from tfface.metrics import attribute_accuracy, evaluate_run
+from tfface.training import RunDir, load_run, train
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    path = tmp_path_factory.mktemp("run")
+    train(tiny_config(path, "run.export=false", "run.sample_grid=false"))
+    return path
+
+
+def test_attribute_accuracy_per_label_and_mean():
+    result = attribute_accuracy([[0.9, 0.1, 0.6], [0.2, 0.8, 0.4]], [[1, 0, 0], [0, 0, 0]], ["a", "b", "c"])
+    assert result["per_attribute"] == {"a": 1.0, "b": 0.5, "c": 0.5}
+    assert result["mean"] == pytest.approx(4 / 6) and result["count"] == 2
+    with pytest.raises(ValueError, match=r"must both be \(n, 3\)"):
+        attribute_accuracy([[0.1]], [[1]], ["a", "b", "c"])
+
+
+def test_evaluate_run_writes_metrics_with_protocol(tiny_run):
+    results = evaluate_run(
+        tiny_run, fid=True, inception_weights="none", inception_size=75, generated=12, kid_subsets=4, kid_subset_size=8
+    )
+    stored = json.loads((tiny_run / "metrics.json").read_text())
+    assert stored["metrics"] == pytest.approx(results["metrics"])
+    metrics = stored["metrics"]
+    for key in ("mse", "psnr", "ssim", "mse_data_range", "psnr_data_range", "fid", "kid", "kid_std"):
+        assert np.isfinite(metrics[key]), key
+    # [0, 1] data: the data-range convention equals the unit one; PSNR of the mean MSE ≤ mean PSNR (Jensen)
+    assert metrics["mse_data_range"] == pytest.approx(metrics["mse"], rel=1e-6)
+    assert metrics["psnr_data_range"] == pytest.approx(10 * np.log10(1 / metrics["mse"]), rel=1e-5)
+    assert metrics["psnr_data_range"] <= metrics["psnr"] + 1e-6
+    assert "attribute_accuracy" not in metrics  # a VAE does not predict attributes
+    protocol = stored["protocol"]
+    assert protocol["split"] == "validation" and protocol["images"] == 12 and protocol["image_size"] == "32x32"
+    assert protocol["fid_generated_images"] == 12 and protocol["fid_weights"] == "random"
+    assert protocol["fid_inception_input_size"] == 75 and protocol["sampler"] == "prior"
+    assert stored["history"]["loss"] > 0 and stored["options"]["generated"] == 12
+    md = (tiny_run / "metrics.md").read_text()
+    assert "| psnr |" in md and "- fid_inception_input_size: 75" in md and "6.02 dB" in md
+    assert "Synthetic faces" in md
+
+
+def test_evaluate_run_reports_attribute_accuracy_for_classifier_encoders(tmp_path):
+    import keras
+
+    from tfface.data.synthetic import SYNTHETIC_ATTRIBUTES
+    from tfface.layers import Decoder, Encoder
+    from tfface.models import Autoencoder
+
+    k = len(SYNTHETIC_ATTRIBUTES)
+    encoder = Encoder(input_shape=(32, 32, 3), blocks=[8], latent_dim=k, head="deterministic",
+                      latent_activation="sigmoid", strides=2)
+    decoder = Decoder(latent_dim=k, output_shape=(32, 32, 3), start_shape=(16, 16, 8), blocks=[{"filters": 3}],
+                      strides=2, transpose=True)
+    model = Autoencoder(encoder, decoder)
+    run = RunDir(tmp_path).create()
+    save_config(tiny_config(tmp_path), run.config)
+    model.save(run.model)
+    keras.backend.clear_session()
+    results = evaluate_run(tmp_path, count=10)
+    assert results["protocol"]["images"] == 10
+    per = results["attribute_accuracy"]
+    assert list(per) == list(SYNTHETIC_ATTRIBUTES) and all(0 <= v <= 1 for v in per.values())
+    assert results["metrics"]["attribute_accuracy"] == pytest.approx(np.mean(list(per.values())))
+    assert "## Attribute accuracy" in (tmp_path / "metrics.md").read_text()
+
+
+def test_load_run_names_what_is_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run folder not found"):
+        load_run(tmp_path / "nope")
+    with pytest.raises(FileNotFoundError, match="config.json not found"):
+        load_run(tmp_path)
+    with pytest.raises(ValueError, match="unknown evaluate option 'splt'.*did you mean 'split'"):
+        from tfface.metrics import EvaluationOptions
+
+        EvaluationOptions.from_dict({"splt": "test"})
