@@ -1,0 +1,57 @@
+"""`tfface evaluate RUN`: reconstruction metrics, attribute accuracy and
+(with --fid) FID/KID; writes RUN/metrics.json and RUN/metrics.md."""
+
+from __future__ import annotations
+
+import argparse
+
+from tfface.cli import command
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", help="run folder written by `tfface train`")
+    parser.add_argument("--split", default="validation")
+    parser.add_argument("--count", type=int, default=None, help="images of the split evaluated (default: all)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--fid", action="store_true", help="also compute FID and KID on InceptionV3 features")
+    parser.add_argument("--generated", type=int, default=1000, help="generated (and real) images for FID/KID")
+    parser.add_argument("--inception-weights", default="imagenet",
+                        help="'imagenet' (downloads), a local no-top weights .h5 file, or 'none' (random; smoke tests)")
+    parser.add_argument("--inception-size", type=int, default=299, help="InceptionV3 input size (299 standard, >= 75)")
+    parser.add_argument("--kid-subsets", type=int, default=100)
+    parser.add_argument("--kid-subset-size", type=int, default=1000)
+    parser.add_argument("--sampler", default=None, help="sampler of the generated images (default: RUN/sampler.json or the model's default)")
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def options_from_args(args: argparse.Namespace):
+    from tfface.metrics import EvaluationOptions
+
+    return EvaluationOptions(
+        split=args.split,
+        count=args.count,
+        batch_size=args.batch_size,
+        fid=args.fid,
+        generated=args.generated,
+        inception_weights=args.inception_weights,
+        inception_size=args.inception_size,
+        kid_subsets=args.kid_subsets,
+        kid_subset_size=args.kid_subset_size,
+        sampler=args.sampler,
+        temperature=args.temperature,
+        seed=args.seed,
+    )
+
+
+@command("evaluate", "Evaluate a run: MSE/PSNR/SSIM, attribute accuracy, FID/KID; writes RUN/metrics.json and metrics.md.", _add_arguments)
+def run(args: argparse.Namespace) -> int:
+    from tfface.metrics import evaluate_run
+    from tfface.metrics.report import markdown_table
+    from tfface.training.run_dir import RunDir
+
+    results = evaluate_run(args.run, options_from_args(args))
+    print(markdown_table([{"metric": k, "value": v} for k, v in results["metrics"].items()], ["metric", "value"]))
+    run_dir = RunDir(args.run)
+    print(f"\nwritten: {run_dir.metrics_json}\n         {run_dir.metrics_md}")
+    return 0
