@@ -1,0 +1,557 @@
+"""Sweeps: train a list or grid of runs one after another, evaluate each,
+then tabulate and compare them.
+
+A sweep config is a TOML (or JSON) file:
+
+```toml
+name = "r001_lambda"
+description = "Report 001: KL weight 1e-3 .. 1e-6"
+output = "runs/sweeps/r001_lambda"   # each run writes output/<run name>/
+base = "../r001_vae.toml"            # optional experiment config (relative to this file)
+set = ["train.epochs=20"]            # optional overrides for every run
+
+[model]                              # optional inline sections over `base`:
+preset = "r001_vae"                  # data, model, train, run
+
+[[runs]]                             # explicit runs ...
+name = "lambda_1e-3"
+set = ["model.beta=1e-3"]            # and/or preset = "..."
+
+[grid]                               # ... and/or the product of value lists
+"model.latent_dim" = [32, 64, 128]
+
+[evaluate]                           # `tfface evaluate` options (EvaluationOptions)
+split = "validation"
+
+[table]
+metrics = ["mse", "psnr"]            # keys of metrics.json, or final history keys ("val_loss")
+sort_by = "psnr"
+descending = true
+
+[figures]
+samples = true                       # side-by-side generated faces, one row per run
+interpolation = true                 # side-by-side interpolations between the same two faces
+loss_curves = true                   # every run's curves on one plot
+count = 8
+steps = 8
+method = "slerp"
+temperature = 1.0
+seed = 0
+```
+
+Resumable: a run whose `metrics.json` exists and was written with the same
+evaluation options is skipped; a trained but unevaluated run is only
+evaluated; an interrupted run resumes from its checkpoint (see
+`tfface.training.train`). Outputs in `output/`: `table.md`, `table.csv`,
+`samples.png`, `interpolation.png`, `loss_curves.png`, `sweep.json`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from tfface.config import ConfigError, ExperimentConfig, apply_overrides, config_from_dict, config_to_dict, load_config
+
+TOP_LEVEL_KEYS = ("name", "description", "output", "base", "set", "runs", "grid", "evaluate", "table", "figures",
+                  "data", "model", "train", "run")
+RUN_KEYS = ("name", "preset", "set", "description")
+TABLE_KEYS = ("metrics", "sort_by", "descending", "labels")
+FIGURE_KEYS = ("samples", "interpolation", "loss_curves", "count", "steps", "method", "temperature", "seed", "split")
+DEFAULT_FIGURES = {"samples": True, "interpolation": True, "loss_curves": True, "count": 8, "steps": 8,
+                   "method": "slerp", "temperature": 1.0, "seed": 0, "split": "validation"}
+DEFAULT_METRICS = ("mse", "psnr", "ssim")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=+-]*$")
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """One run of a sweep: its name, its overrides and its resolved config."""
+
+    name: str
+    overrides: tuple[str, ...]
+    config: ExperimentConfig
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated sweep config (see the module docstring)."""
+
+    name: str
+    output: str
+    runs: tuple[SweepRun, ...]
+    evaluate: dict = field(default_factory=dict)
+    table: dict = field(default_factory=dict)
+    figures: dict = field(default_factory=dict)
+    description: str = ""
+    source: str = ""
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return tuple(self.table.get("metrics", DEFAULT_METRICS))
+
+    def run(self, name: str) -> SweepRun:
+        for item in self.runs:
+            if item.name == name:
+                return item
+        close = difflib.get_close_matches(name, [r.name for r in self.runs], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise KeyError(f"sweep {self.name!r} has no run {name!r}{hint}")
+
+
+def _error(where: str, message: str) -> ConfigError:
+    return ConfigError(f"{where}: {message}")
+
+
+def _check_keys(table: Mapping, known: Sequence[str], where: str) -> None:
+    for key in table:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), list(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise _error(where, f"unknown key {key!r}{hint}")
+
+
+def _string_list(value: Any, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key}: expected a list of 'section.key=value' strings, got {value!r}")
+    return tuple(value)
+
+
+def _toml_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_literal(v) for v in value) + "]"
+    return repr(value)
+
+
+def _grid_runs(grid: Mapping, where: str) -> list[tuple[str, tuple[str, ...]]]:
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise _error(where, f"grid.{key!r}: expected a non-empty list of values, got {values!r}")
+    keys = list(grid)
+    runs = []
+    for combo in itertools.product(*(grid[k] for k in keys)):
+        name = "_".join(f"{k.split('.')[-1]}={_short(v)}" for k, v in zip(keys, combo))
+        runs.append((name, tuple(f"{k}={_toml_literal(v)}" for k, v in zip(keys, combo))))
+    return runs
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return "x".join(_short(v) for v in value)
+    return str(value)
+
+
+def _read(path: str) -> dict:
+    if not os.path.exists(path):
+        raise ConfigError(f"sweep config not found: {path}")
+    try:
+        with open(path, "rb") as handle:
+            raw = json.load(handle) if path.endswith(".json") else tomllib.load(handle)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid {'JSON' if path.endswith('.json') else 'TOML'}: {error}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a table at the top level")
+    return raw
+
+
+def load_sweep(path: str | os.PathLike, overrides: Sequence[str] = (), output: str | None = None) -> Sweep:
+    """Reads and validates a sweep config; resolves every run's experiment config.
+
+    Errors are `ConfigError`s naming the file and the key.
+
+    Args:
+        path: str. The sweep file (.toml or .json).
+        overrides: list of str. `section.key=value` applied to every run
+            (after the sweep's own), e.g. `data.path=/data/ffhq`.
+        output: str or None. Overrides the sweep's `output` folder.
+    """
+    path = os.fspath(path)
+    raw = _read(path)
+    where = path
+    _check_keys(raw, TOP_LEVEL_KEYS, where)
+    name = raw.get("name") or os.path.splitext(os.path.basename(path))[0]
+    if not isinstance(name, str):
+        raise _error(where, f"name: expected str, got {name!r}")
+    output = output or raw.get("output") or os.path.join("runs", "sweeps", name)
+    if not isinstance(output, str):
+        raise _error(where, f"output: expected str, got {output!r}")
+
+    base = ExperimentConfig()
+    if "base" in raw:
+        if not isinstance(raw["base"], str):
+            raise _error(where, f"base: expected a path string, got {raw['base']!r}")
+        base = load_config(os.path.join(os.path.dirname(os.path.abspath(path)), raw["base"]))
+    inline = {k: raw[k] for k in ("data", "model", "train", "run") if k in raw}
+    if inline:
+        merged = config_to_dict(base)
+        for section, values in inline.items():
+            if not isinstance(values, Mapping):
+                raise _error(where, f"{section}: expected a table of keys, got {values!r}")
+            merged[section].update(values)
+        base = config_from_dict(merged, source=path)
+    common = _string_list(raw.get("set", []), f"{where}: set")
+
+    specs: list[tuple[str, tuple[str, ...], str]] = []
+    runs_raw = raw.get("runs", [])
+    if not isinstance(runs_raw, list):
+        raise _error(where, f"runs: expected an array of tables ([[runs]]), got {runs_raw!r}")
+    for index, item in enumerate(runs_raw):
+        label = f"runs[{index}]"
+        if not isinstance(item, Mapping):
+            raise _error(where, f"{label}: expected a table, got {item!r}")
+        _check_keys(item, RUN_KEYS, f"{where}: {label}")
+        sets = list(_string_list(item.get("set", []), f"{where}: {label}.set"))
+        if "preset" in item:
+            if not isinstance(item["preset"], str):
+                raise _error(where, f"{label}.preset: expected str, got {item['preset']!r}")
+            sets.insert(0, f"model.preset={_toml_literal(item['preset'])}")
+        run_name = item.get("name") or item.get("preset")
+        if not run_name:
+            raise _error(where, f"{label}: needs a name (or a preset to name it after)")
+        specs.append((str(run_name), tuple(sets), str(item.get("description", ""))))
+    if "grid" in raw:
+        if not isinstance(raw["grid"], Mapping) or not raw["grid"]:
+            raise _error(where, "grid: expected a table of 'section.key' = [values]")
+        specs += [(n, s, "") for n, s in _grid_runs(raw["grid"], where)]
+    if not specs:
+        raise _error(where, "no runs: add [[runs]] tables or a [grid] table")
+
+    seen: set[str] = set()
+    runs = []
+    for run_name, sets, description in specs:
+        if not _NAME.match(run_name):
+            raise _error(where, f"run name {run_name!r}: use letters, digits and _ . = + - (it names a folder)")
+        if run_name in seen:
+            raise _error(where, f"run name {run_name!r} appears twice")
+        seen.add(run_name)
+        try:
+            config = apply_overrides(
+                base,
+                [*common, *sets, *overrides, f"run.dir={_toml_literal(os.path.join(output, run_name))}",
+                 f"name={_toml_literal(run_name)}"],
+            )
+        except ConfigError as error:
+            raise _error(where, f"run {run_name!r}: {error}") from None
+        runs.append(SweepRun(run_name, tuple(sets), config, description))
+
+    evaluate = raw.get("evaluate", {})
+    if not isinstance(evaluate, Mapping):
+        raise _error(where, f"evaluate: expected a table, got {evaluate!r}")
+    from tfface.metrics.evaluate import EvaluationOptions
+
+    try:
+        EvaluationOptions.from_dict(dict(evaluate))
+    except (ValueError, TypeError) as error:
+        raise _error(where, f"evaluate: {error}") from None
+    table = raw.get("table", {})
+    if not isinstance(table, Mapping):
+        raise _error(where, f"table: expected a table, got {table!r}")
+    _check_keys(table, TABLE_KEYS, f"{where}: table")
+    if "metrics" in table:
+        _string_list(table["metrics"], f"{where}: table.metrics")
+    figures = raw.get("figures", {})
+    if not isinstance(figures, Mapping):
+        raise _error(where, f"figures: expected a table, got {figures!r}")
+    _check_keys(figures, FIGURE_KEYS, f"{where}: figures")
+    return Sweep(
+        name=name,
+        output=output,
+        runs=tuple(runs),
+        evaluate=dict(evaluate),
+        table=dict(table),
+        figures={**DEFAULT_FIGURES, **figures},
+        description=str(raw.get("description", "")),
+        source=path,
+    )
+
+
+def check_presets(sweep: Sweep) -> None:
+    """Raises KeyError naming the run whose preset is not registered, before
+    anything is trained."""
+    from tfface.presets import get_preset
+
+    for item in sweep.runs:
+        try:
+            get_preset(item.config.model.preset)
+        except KeyError as error:
+            raise KeyError(f"sweep {sweep.name!r}, run {item.name!r}: {error.args[0]}") from None
+
+
+# ---------------------------------------------------------------- running
+
+
+@dataclass
+class SweepResult:
+    """What `run_sweep` did and wrote."""
+
+    rows: list[dict]
+    trained: list[str]
+    evaluated: list[str]
+    skipped: list[str]
+    files: dict[str, str]
+
+
+def _finished(item: SweepRun, options: dict) -> bool:
+    from tfface.training.run_dir import RunDir
+
+    run = RunDir(item.config.run.dir)
+    if not (os.path.exists(run.metrics_json) and os.path.exists(run.model) and os.path.exists(run.config)):
+        return False
+    with open(run.metrics_json, encoding="utf-8") as handle:
+        stored = json.load(handle)
+    same_config = config_to_dict(load_config(run.config)) == config_to_dict(item.config)
+    return same_config and stored.get("options") == options
+
+
+def _trained(item: SweepRun) -> bool:
+    from tfface.training.run_dir import RunDir
+
+    run = RunDir(item.config.run.dir)
+    if not (os.path.exists(run.model) and os.path.exists(run.config) and os.path.exists(run.history_json)):
+        return False
+    return config_to_dict(load_config(run.config)) == config_to_dict(item.config)
+
+
+def run_sweep(
+    sweep: Sweep,
+    *,
+    only: Sequence[str] | None = None,
+    force: bool = False,
+    figures: bool = True,
+    log: Callable[[str], None] = print,
+) -> SweepResult:
+    """Trains, evaluates, tabulates and compares the sweep's runs.
+
+    Args:
+        sweep: a `Sweep` from `load_sweep`.
+        only: list of run names or None. Restrict training to these runs
+            (the table still lists every finished run).
+        force: bool. Evaluate again even finished runs (training itself
+            resumes or is skipped by `train`). Defaults to False.
+        figures: bool. Write the comparison figures. Defaults to True.
+        log: callable. Progress messages. Defaults to print.
+    """
+    import keras
+
+    from tfface.metrics.evaluate import EvaluationOptions, evaluate_run
+    from tfface.training.runner import train
+
+    check_presets(sweep)
+    selected = [sweep.run(n) for n in only] if only else list(sweep.runs)
+    options = EvaluationOptions.from_dict(sweep.evaluate)
+    trained, evaluated, skipped = [], [], []
+    os.makedirs(sweep.output, exist_ok=True)
+    for index, item in enumerate(selected, 1):
+        prefix = f"[{index}/{len(selected)}] {item.name}"
+        if not force and _finished(item, options.to_dict()):
+            log(f"{prefix}: finished, skipped ({item.config.run.dir})")
+            skipped.append(item.name)
+            continue
+        keras.backend.clear_session()
+        if _trained(item):
+            log(f"{prefix}: trained, evaluating")
+        else:
+            log(f"{prefix}: training {' '.join(item.overrides) or '(base config)'}")
+            train(item.config)
+            trained.append(item.name)
+        keras.backend.clear_session()
+        evaluate_run(item.config.run.dir, options)
+        evaluated.append(item.name)
+    result = SweepResult(collect_rows(sweep), trained, evaluated, skipped, {})
+    result.files.update(write_table(sweep, result.rows))
+    if figures:
+        result.files.update(write_figures(sweep))
+    from tfface.io import atomic_write_text
+
+    summary = {"name": sweep.name, "source": sweep.source, "description": sweep.description,
+               "runs": [{"name": r.name, "overrides": list(r.overrides), "dir": r.config.run.dir} for r in sweep.runs],
+               "evaluate": options.to_dict(), "table": sweep.table, "figures": sweep.figures}
+    path = os.path.join(sweep.output, "sweep.json")
+    atomic_write_text(path, json.dumps(summary, indent=2) + "\n")
+    result.files["sweep"] = path
+    return result
+
+
+def _swept_values(item: SweepRun) -> dict[str, Any]:
+    values = {}
+    for override in item.overrides:
+        key, _, text = override.partition("=")
+        values[key.strip()] = text.strip().strip('"').strip("'")
+    return values
+
+
+def collect_rows(sweep: Sweep) -> list[dict]:
+    """One row per run with a metrics.json: name, swept values, metrics, final history."""
+    from tfface.training.run_dir import RunDir
+
+    rows = []
+    for item in sweep.runs:
+        run = RunDir(item.config.run.dir)
+        if not os.path.exists(run.metrics_json):
+            continue
+        with open(run.metrics_json, encoding="utf-8") as handle:
+            stored = json.load(handle)
+        row = {"run": item.name, **_swept_values(item)}
+        row.update({k: v for k, v in stored.get("history", {}).items()})
+        row.update(stored.get("metrics", {}))
+        rows.append(row)
+    sort_by = sweep.table.get("sort_by")
+    if sort_by:
+        missing = [r["run"] for r in rows if not isinstance(r.get(sort_by), (int, float))]
+        if missing:
+            raise ValueError(f"table.sort_by={sort_by!r}: runs {', '.join(missing)} have no such metric")
+        rows.sort(key=lambda r: r[sort_by], reverse=bool(sweep.table.get("descending", False)))
+    return rows
+
+
+def table_columns(sweep: Sweep, rows: Sequence[Mapping]) -> list[str]:
+    swept = []
+    for item in sweep.runs:
+        for key in _swept_values(item):
+            if key not in swept and len({_swept_values(r).get(key) for r in sweep.runs}) > 1:
+                swept.append(key)
+    return ["run", *swept, *sweep.metrics]
+
+
+def write_table(sweep: Sweep, rows: Sequence[Mapping]) -> dict[str, str]:
+    """`output/table.md` (with the sweep's description and protocol) and `output/table.csv`."""
+    from tfface.io import atomic_write_text
+    from tfface.metrics.report import csv_text, markdown_table
+
+    columns = table_columns(sweep, rows)
+    for name in sweep.metrics:
+        missing = [r["run"] for r in rows if name not in r]
+        if missing:
+            raise ValueError(f"table.metrics: {name!r} is not in metrics.json or the history of {', '.join(missing)}")
+    labels = dict(sweep.table.get("labels", {}))
+    text = [f"# {sweep.name}", ""]
+    if sweep.description:
+        text += [sweep.description, ""]
+    text += [markdown_table(rows, columns, labels), ""]
+    pending = [r.name for r in sweep.runs if r.name not in {row["run"] for row in rows}]
+    if pending:
+        text += [f"Not finished yet: {', '.join(pending)}.", ""]
+    from tfface.metrics.evaluate import PSNR_NOTE
+
+    text += [f"Metrics on the `{sweep.evaluate.get('split', 'validation')}` split. {PSNR_NOTE}", ""]
+    md = os.path.join(sweep.output, "table.md")
+    csv_path = os.path.join(sweep.output, "table.csv")
+    atomic_write_text(md, "\n".join(text))
+    atomic_write_text(csv_path, csv_text(rows, columns))
+    return {"table_md": md, "table_csv": csv_path}
+
+
+def write_figures(sweep: Sweep) -> dict[str, str]:
+    """Side-by-side comparisons of the finished runs: generated faces and
+    interpolations (one row per run, same seed / same two faces) and all
+    loss curves on one plot."""
+    import keras
+
+    from tfface.imaging import tile, to_uint8
+    from tfface.sampling import generate, interpolation_strip, sampler_for_run
+    from tfface.training.load import load_run
+
+    spec = sweep.figures
+    finished = [r for r in sweep.runs if os.path.exists(os.path.join(r.config.run.dir, "metrics.json"))]
+    files: dict[str, str] = {}
+    if not finished:
+        return files
+    samples, strips, histories = {}, {}, {}
+    for item in finished:
+        keras.backend.clear_session()
+        loaded = load_run(item.config.run.dir)
+        pad = 2
+        if spec["samples"]:
+            sampler = sampler_for_run(loaded, sweep.evaluate.get("sampler"))
+            images = generate(loaded.model, sampler, int(spec["count"]), seed=int(spec["seed"]), temperature=float(spec["temperature"]))
+            samples[item.name] = tile(to_uint8(images, loaded.value_range), 1, len(images), pad=pad)
+        if spec["interpolation"]:
+            ends = loaded.images(spec["split"], 2)
+            if len(ends) == 2:
+                strip = interpolation_strip(loaded.model, ends[:1], ends[1:], steps=int(spec["steps"]), method=spec["method"])
+                strips[item.name] = tile(to_uint8(strip, loaded.value_range), 1, len(strip), pad=pad)
+        if os.path.exists(loaded.run_dir.history_json):
+            with open(loaded.run_dir.history_json, encoding="utf-8") as handle:
+                histories[item.name] = json.load(handle)
+    if samples:
+        files["samples"] = _stacked_figure(samples, os.path.join(sweep.output, "samples.png"), f"{sweep.name}: generated faces")
+    if strips:
+        files["interpolation"] = _stacked_figure(strips, os.path.join(sweep.output, "interpolation.png"),
+                                                 f"{sweep.name}: {spec['method']} interpolation")
+    if spec["loss_curves"] and histories:
+        files["loss_curves"] = _loss_figure(histories, os.path.join(sweep.output, "loss_curves.png"), sweep.name)
+    return files
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save_figure(fig, path: str) -> str:
+    from tfface.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    _pyplot().close(fig)
+    return path
+
+
+def _stacked_figure(rows: Mapping[str, Any], path: str, title: str) -> str:
+    """One labelled image row per run."""
+    plt = _pyplot()
+    widest = max(image.shape[1] for image in rows.values())
+    height = sum(image.shape[0] for image in rows.values())
+    scale = 10.0 / max(widest, 1)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(10.0 + 1.6, max(height * scale, 1.0) + 0.5), squeeze=False)
+    for ax, (name, image) in zip(axes[:, 0], rows.items()):
+        ax.imshow(image)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    return _save_figure(fig, path)
+
+
+def _loss_figure(histories: Mapping[str, Mapping[str, list]], path: str, title: str) -> str:
+    plt = _pyplot()
+    terms = sorted({k for h in histories.values() for k in h if "loss" in k and not k.startswith("val_")})
+    fig, axes = plt.subplots(1, max(len(terms), 1), figsize=(4.5 * max(len(terms), 1), 3.4), squeeze=False)
+    for ax, term in zip(axes[0], terms):
+        for index, (name, history) in enumerate(histories.items()):
+            colour = f"C{index % 10}"
+            if term in history:
+                ax.plot(range(1, len(history[term]) + 1), history[term], color=colour, marker="o", markersize=3, label=name)
+            if f"val_{term}" in history:
+                ax.plot(range(1, len(history[f"val_{term}"]) + 1), history[f"val_{term}"], color=colour, marker="o", markersize=3, linestyle="--")
+        ax.set_title(f"{term} (dashed: validation)", fontsize=9)
+        ax.set_xlabel("epoch")
+        values = [v for h in histories.values() for k in (term, f"val_{term}") for v in h.get(k, [])]
+        if values and min(values) > 0:
+            ax.set_yscale("log")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _save_figure(fig, path)
+
+
+__all__ = ["Sweep", "SweepResult", "SweepRun", "check_presets", "collect_rows", "load_sweep", "run_sweep", "write_figures", "write_table"]
