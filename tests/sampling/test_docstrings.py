@@ -10,6 +10,12 @@ MODULES = [
     "tfface.sampling.gmm",
     "tfface.sampling.samplers",
     "tfface.sampling.latents",
+    "tfface.sampling.interpolation",
+    "tfface.sampling.attributes",
+    "tfface.metrics.image",
+    "tfface.metrics.fid",
+    "tfface.metrics.attributes",
+    "tfface.metrics.report",
 ]
 
 
