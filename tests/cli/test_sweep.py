@@ -58,6 +58,7 @@ def test_two_run_sweep_writes_the_table_and_a_rerun_skips_finished_runs(tmp_path
     table = (out / "table.md").read_text()
     assert "| run | model.latent_dim | mse | psnr | ssim | val_loss |" in table
     assert "| latent_dim=4 | 4 |" in table and "| latent_dim=8 | 8 |" in table
+    assert "Protocol: split=validation, images=8, image_size=32x32" in table
     with open(out / "table.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["model.latent_dim"] for r in rows] and {r["run"] for r in rows} == {"latent_dim=4", "latent_dim=8"}

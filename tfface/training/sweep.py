@@ -449,11 +449,32 @@ def write_table(sweep: Sweep, rows: Sequence[Mapping]) -> dict[str, str]:
     from tfface.metrics.evaluate import PSNR_NOTE
 
     text += [f"Metrics on the `{sweep.evaluate.get('split', 'validation')}` split. {PSNR_NOTE}", ""]
+    text += _protocol_lines(sweep)
     md = os.path.join(sweep.output, "table.md")
     csv_path = os.path.join(sweep.output, "table.csv")
     atomic_write_text(md, "\n".join(text))
     atomic_write_text(csv_path, csv_text(rows, columns))
     return {"table_md": md, "table_csv": csv_path}
+
+
+def _protocol_lines(sweep: Sweep) -> list[str]:
+    """The evaluation protocol of each finished run (image counts, sizes,
+    FID weights), one line per distinct protocol."""
+    from tfface.training.run_dir import RunDir
+
+    seen: dict[str, list[str]] = {}
+    for item in sweep.runs:
+        path = RunDir(item.config.run.dir).metrics_json
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                protocol = json.load(handle).get("protocol", {})
+            line = ", ".join(f"{k}={v}" for k, v in protocol.items())
+            seen.setdefault(line, []).append(item.name)
+    if not seen:
+        return []
+    if len(seen) == 1:
+        return [f"Protocol: {next(iter(seen))}.", ""]
+    return ["Protocol:", ""] + [f"- {', '.join(names)}: {line}" for line, names in seen.items()] + [""]
 
 
 def write_figures(sweep: Sweep) -> dict[str, str]:
