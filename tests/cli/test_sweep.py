@@ -12,7 +12,7 @@ TINY = """
 name = "tiny"
 description = "two tiny VAEs"
 output = "{out}"
-set = ["train.epochs=2"]
+set = ["train.epochs=1"]
 
 [data]
 source = "synthetic"
@@ -98,6 +98,7 @@ def _with_count(config, count):
         ('name = "x"\n[[runs]]\nname = "a"\n[evaluate]\nsplt = "test"\n', "evaluate: unknown evaluate option 'splt'"),
         ('name = "x"\n[[runs]]\nname = "a"\n[figures]\nsample = true\n', "figures: unknown key 'sample' (did you mean 'samples'?)"),
         ('name = "x"\n[[runs]]\nname = "a"\n[train]\nepochs = "two"\n', "train.epochs: expected int, got 'two'"),
+        ('name = "x"\n[[runs]]\nname = "a"\n[table]\nmetrics = ["fid"]\n', "table.metrics lists fid but [evaluate] fid is not true"),
     ],
 )
 def test_bad_sweep_configs_name_the_key(tmp_path, text, message):

@@ -263,7 +263,10 @@ def load_sweep(path: str | os.PathLike, overrides: Sequence[str] = (), output: s
         raise _error(where, f"table: expected a table, got {table!r}")
     _check_keys(table, TABLE_KEYS, f"{where}: table")
     if "metrics" in table:
-        _string_list(table["metrics"], f"{where}: table.metrics")
+        names = _string_list(table["metrics"], f"{where}: table.metrics")
+        generation = [n for n in names if n in ("fid", "kid", "kid_std")]
+        if generation and not evaluate.get("fid", False):
+            raise _error(where, f"table.metrics lists {', '.join(generation)} but [evaluate] fid is not true")
     figures = raw.get("figures", {})
     if not isinstance(figures, Mapping):
         raise _error(where, f"figures: expected a table, got {figures!r}")
