@@ -82,3 +82,22 @@ def test_load_run_names_what_is_missing(tmp_path):
         from tfface.metrics import EvaluationOptions
 
         EvaluationOptions.from_dict({"splt": "test"})
+
+
+def test_evaluate_run_on_minus_one_to_one_data_reports_both_psnr_conventions(tmp_path):
+    import keras
+
+    from tfface.layers import symmetric_trunks
+    from tfface.models import Autoencoder
+
+    encoder, decoder = symmetric_trunks((32, 32), [8], 4, head="deterministic", output_activation="tanh")
+    run = RunDir(tmp_path).create()
+    save_config(tiny_config(tmp_path), run.config)
+    Autoencoder(encoder, decoder).save(run.model)
+    keras.backend.clear_session()
+    results = evaluate_run(tmp_path, count=12)
+    metrics = results["metrics"]
+    assert results["protocol"]["value_range"] == "-1_1"
+    assert metrics["mse_data_range"] == pytest.approx(4 * metrics["mse"], rel=1e-5)
+    assert metrics["psnr_data_range"] == pytest.approx(10 * np.log10(1 / metrics["mse_data_range"]), rel=1e-5)
+    assert 10 * np.log10(1 / metrics["mse"]) - metrics["psnr_data_range"] == pytest.approx(6.0206, abs=1e-3)

@@ -16,9 +16,10 @@ from tfface.metrics.image import mse, psnr, psnr_from_mse, ssim
 from tfface.metrics.report import write_metrics
 
 PSNR_NOTE = (
-    "psnr/mse/ssim are measured on [0, 1] (psnr: mean of per-image tf.image.psnr). "
+    "psnr/mse/ssim are measured on [0, 1]; psnr is the mean of per-image PSNRs (tf.image.psnr). "
     "mse_data_range/psnr_data_range follow report 004: MSE on the data's own value range and "
-    "10*log10(1/mean MSE); for [-1, 1] data that PSNR is 6.02 dB below the [0, 1] one."
+    "psnr_data_range = 10*log10(1/mean MSE). For [-1, 1] data that is 6.02 dB below the same formula on [0, 1]; "
+    "the mean of per-image PSNRs is higher still than the PSNR of the mean MSE (Jensen)."
 )
 
 
