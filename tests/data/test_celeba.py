@@ -84,12 +84,12 @@ def _write_layout(root, image_shape=(218, 178, 3), header=CELEBA_ORDER, skip_ima
 def test_local_layout_official_partition_attributes_and_identity(tmp_path):
     _write_layout(tmp_path, image_shape=(109, 89, 3), header=list(reversed(CELEBA_ORDER)))  # downscaled mirror
     cfg = DataConfig(source="celeba-local", path=str(tmp_path), celeba_identity=True)
-    sizes = {split: load_split(cfg, split, (32, 32)) for split in ("train", "validation", "test")}
+    sizes = {split: load_split(cfg, split, (100, 80)) for split in ("train", "validation", "test")}
     assert {k: v.num_examples for k, v in sizes.items()} == {"train": 3, "validation": 1, "test": 2}
     test = list(sizes["test"].dataset)
     assert [int(ex["identity"]) for ex in test] == [104, 105]
     for ex, index in zip(test, (5, 6)):
-        assert ex["image"].shape == (109, 89, 3)
+        assert ex["image"].shape == (109, 89, 3)  # decoded at full size: half would be below 100x80
         np.testing.assert_array_equal(ex["attributes"].numpy(), (_values(index) > 0).astype(np.float32))
     images, attrs = next(iter(make_dataset(cfg, "train", batch_size=3, image_size=(64, 48), with_attributes=True)))
     assert images.shape == (3, 64, 48, 3) and attrs.shape == (3, 40)

@@ -149,12 +149,13 @@ def _check_bmp(head: bytes, tail: bytes, size: int) -> str | None:
 _CHECKS = {"jpeg": _check_jpeg, "png": _check_png, "gif": _check_gif, "bmp": _check_bmp}
 
 
-def check_images(paths: Sequence[str], workers: int = 8) -> list[str | None]:
-    """`check_image` over many files (threads: the work is I/O)."""
-    if len(paths) < 64:
+def check_images(paths: Sequence[str], workers: int = 0) -> list[str | None]:
+    """`check_image` over many files; `workers` > 0 uses threads (helps on
+    network file systems, costs more than it saves on local disks)."""
+    if workers <= 0 or len(paths) < 256:
         return [check_image(p) for p in paths]
     with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(check_image, paths, chunksize=256))
+        return list(pool.map(check_image, paths, chunksize=64))
 
 
 def partition_valid(paths: Sequence[str]) -> tuple[list[int], list[tuple[str, str]]]:

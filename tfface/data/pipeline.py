@@ -80,15 +80,6 @@ def make_dataset(
     training = split == "train" if training is None else training
     src = source or load_split(config, split, size)
     aspect = size[1] / size[0]
-    if training and src.records is not None:
-        # File sources: one seeded permutation of the (cheap) file records before
-        # decoding breaks up sorted files (CelebA's names, one folder per person);
-        # the shuffle buffer below varies the order from epoch to epoch. A fixed
-        # permutation keeps every pass a function of (seed, pass) for resuming.
-        records = src.records.shuffle(max(src.num_examples or 1, 1), seed=config.seed, reshuffle_each_iteration=False)
-        examples = src.decoded(records)
-    else:
-        examples = src.dataset
 
     def prepare(example):
         image = example["image"]
@@ -103,10 +94,26 @@ def make_dataset(
         image = transforms.normalize(tf.cast(image, tf.float32), value_range)
         return (image, *attributes) if attributes else image
 
-    ds = examples.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
+    def prepare_and_finish(example):
+        prepared = prepare(example)
+        return finish(*prepared) if with_attributes else finish(prepared)
+
+    # One map per element where possible: each stage costs per-element overhead.
+    per_example = prepare if config.cache else prepare_and_finish
+    if src.records is not None:
+        records = src.records
+        if training:
+            # File sources: one seeded permutation of the (cheap) file records before
+            # decoding breaks up sorted files (CelebA's names, one folder per person);
+            # the shuffle buffer below varies the order from epoch to epoch. A fixed
+            # permutation keeps every pass a function of (seed, pass) for resuming.
+            records = records.shuffle(max(src.num_examples or 1, 1), seed=config.seed, reshuffle_each_iteration=False)
+        ds = src.decoded(records, then=per_example)
+    else:
+        ds = src.dataset.map(per_example, num_parallel_calls=AUTOTUNE, deterministic=True)
     if config.cache:
         ds = ds.cache()  # resized uint8 images: 4x smaller than floats
-    ds = ds.map(finish, num_parallel_calls=AUTOTUNE, deterministic=True)
+        ds = ds.map(finish, num_parallel_calls=AUTOTUNE, deterministic=True)
     if training and start_batch is not None:
         per_pass = batches_per_pass(src.num_examples, batch_size, drop_remainder)
 

@@ -49,10 +49,12 @@ class SourceSplit:
     records: tf.data.Dataset | None = None
     load: Callable | None = None
 
-    def decoded(self, records: tf.data.Dataset) -> tf.data.Dataset:
-        """Records → examples, in parallel; a file that still fails to decode
-        is dropped with a logged warning instead of ending the epoch."""
-        examples = records.map(self.load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    def decoded(self, records: tf.data.Dataset, then: Callable | None = None) -> tf.data.Dataset:
+        """Records → examples (→ `then(example)`, in the same map), in
+        parallel; a file that still fails to decode is dropped with a logged
+        warning instead of ending the epoch."""
+        load = self.load if then is None else (lambda record: then(self.load(record)))
+        examples = records.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return examples.ignore_errors(log_warning=True)
 
 
@@ -82,7 +84,8 @@ def image_files_split(
 ) -> SourceSplit:
     """A split made of image files: checks every file (`files.check_image`),
     optionally finds the face crop boxes (`facecrop.face_crops`, cached), and
-    returns records of (path, box, labels) decoded lazily by the pipeline.
+    returns records of (path, box, labels) decoded lazily by the pipeline
+    (JPEGs at the smallest DCT scale that still covers `image_size`).
 
     Args:
         paths: image file paths, in the split's order.
@@ -119,10 +122,8 @@ def image_files_split(
         columns["box"] = boxes
 
     def load(record):
-        image = transforms.decode_image(tf.io.read_file(record["path"]))
-        if "box" in record:
-            image = transforms.crop_to_box(image, record["box"])
-        example = {"image": image}
+        data = tf.io.read_file(record["path"])
+        example = {"image": transforms.decode_image(data, min_size=image_size, box=record.get("box"))}
         example.update({k: v for k, v in record.items() if k not in ("path", "box")})
         return example
 

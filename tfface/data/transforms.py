@@ -17,9 +17,17 @@ def center_crop_to_aspect(image, aspect: float):
 
 
 def resize(image, image_size):
-    """Resizes to (height, width) with antialiasing → float32 in [0, 255]."""
+    """Resizes to (height, width) → float32 in [0, 255]: area averaging when
+    shrinking (a box filter: anti-aliased, and ~3x faster than antialiased
+    bilinear), bilinear when enlarging."""
     image = tf.cast(image, tf.float32)
-    return tf.image.resize(image, tuple(image_size), method="bilinear", antialias=True)
+    size = tuple(int(n) for n in image_size)
+    shrinking = tf.reduce_all(tf.shape(image)[:2] >= tf.constant(size))
+    return tf.cond(
+        shrinking,
+        lambda: tf.image.resize(image, size, method="area"),
+        lambda: tf.image.resize(image, size, method="bilinear", antialias=True),
+    )
 
 
 def to_uint8(image):
@@ -42,20 +50,65 @@ def random_flip(image, seed):
     return tf.image.stateless_random_flip_left_right(image, seed)
 
 
-def decode_image(data):
+_JPEG_RATIOS = (8, 4, 2, 1)
+
+
+def decode_image(data, min_size=None, box=None):
     """Encoded JPEG/PNG/BMP/GIF bytes → uint8 (h, w, 3): greyscale becomes
-    RGB, alpha is dropped, an animated GIF gives its first frame."""
-    image = tf.io.decode_image(data, channels=3, expand_animations=False)
+    RGB, alpha is dropped, an animated GIF gives its first frame.
+
+    Args:
+        data: scalar string tensor, the file's bytes.
+        min_size: (height, width) or None. The output size the image will be
+            resized to: a JPEG is then decoded at 1/2, 1/4 or 1/8 scale (in
+            the DCT domain, several times faster) when the scaled image (or
+            crop box) still covers it. None decodes at full size.
+        box: int (4,) tensor or None. (top, left, height, width) in
+            full-size pixels to crop to (see `crop_to_box`).
+    """
+
+    def full():
+        image = tf.io.decode_image(data, channels=3, expand_animations=False)
+        return image if box is None else crop_to_box(image, box)
+
+    if min_size is None:
+        return tf.ensure_shape(full(), (None, None, 3))
+    min_size = tf.constant([int(n) for n in min_size], tf.int32)
+
+    def jpeg():
+        shape = tf.io.extract_jpeg_shape(data)[:2]
+        region = shape if box is None else tf.cast(box, tf.int32)[2:]
+        fits = [tf.reduce_all(region // ratio >= min_size) for ratio in _JPEG_RATIOS[:-1]] + [tf.constant(True)]
+        index = tf.cast(tf.argmax(tf.cast(tf.stack(fits), tf.int32)), tf.int32)
+        if box is None:
+            branches = [lambda r=ratio: tf.io.decode_jpeg(data, channels=3, ratio=r) for ratio in _JPEG_RATIOS]
+            return tf.switch_case(index, branches)
+        ratio = tf.gather(tf.constant(_JPEG_RATIOS, tf.int32), index)
+        # Only the crop window is decoded; it is given in scaled pixels.
+        window = clip_box(tf.cast(box, tf.int32) // ratio, (shape + ratio - 1) // ratio)
+        branches = [
+            lambda r=ratio: tf.io.decode_and_crop_jpeg(data, window, channels=3, ratio=r) for ratio in _JPEG_RATIOS
+        ]
+        return tf.switch_case(index, branches)
+
+    image = tf.cond(tf.io.is_jpeg(data), jpeg, full)
     return tf.ensure_shape(image, (None, None, 3))
+
+
+def clip_box(box, image_hw):
+    """(top, left, height, width) clipped to lie inside an image of `image_hw`
+    (each side at least one pixel)."""
+    box = tf.cast(box, tf.int32)
+    image_hw = tf.cast(image_hw, tf.int32)
+    top = tf.clip_by_value(box[0], 0, image_hw[0] - 1)
+    left = tf.clip_by_value(box[1], 0, image_hw[1] - 1)
+    height = tf.clip_by_value(box[2], 1, image_hw[0] - top)
+    width = tf.clip_by_value(box[3], 1, image_hw[1] - left)
+    return tf.stack([top, left, height, width])
 
 
 def crop_to_box(image, box):
     """Crops to `box` = (top, left, height, width), clipped to the image (so a
     box computed on another decoder's output can never fail)."""
-    shape = tf.shape(image)
-    box = tf.cast(box, tf.int32)
-    top = tf.clip_by_value(box[0], 0, shape[0] - 1)
-    left = tf.clip_by_value(box[1], 0, shape[1] - 1)
-    height = tf.clip_by_value(box[2], 1, shape[0] - top)
-    width = tf.clip_by_value(box[3], 1, shape[1] - left)
+    top, left, height, width = tf.unstack(clip_box(box, tf.shape(image)[:2]))
     return image[top : top + height, left : left + width]
