@@ -57,10 +57,10 @@ def gaussian_log_density(x: np.ndarray, means: np.ndarray, covariances: np.ndarr
     out = np.empty((n, len(means)))
     for k, (mean, cov) in enumerate(zip(means, covariances)):
         chol = np.linalg.cholesky(cov)
-        # y = L⁻¹(x − μ), so (x − μ)ᵀ Σ⁻¹ (x − μ) = |y|²
-        y = np.linalg.solve(chol, (x - mean).T)
+        # rows y = (x − μ) L⁻ᵀ, so (x − μ)ᵀ Σ⁻¹ (x − μ) = |y|²
+        y = (x - mean) @ np.linalg.inv(chol).T
         log_det = 2.0 * np.sum(np.log(np.diag(chol)))
-        out[:, k] = -0.5 * (d * np.log(2.0 * np.pi) + log_det + np.sum(y * y, axis=0))
+        out[:, k] = -0.5 * (d * np.log(2.0 * np.pi) + log_det + np.sum(y * y, axis=1))
     return out
 
 
@@ -77,7 +77,8 @@ def _m_step(x, resp, covariance, reg_covar):
     for k in range(len(counts)):
         diff = x - means[k]
         if covariance == "full":
-            cov = (resp[:, k, None] * diff).T @ diff / counts[k]
+            weighted = diff * np.sqrt(resp[:, k])[:, None]
+            cov = weighted.T @ weighted / counts[k]
         else:
             cov = np.diag(resp[:, k] @ (diff * diff) / counts[k])
         covariances[k] = cov + reg_covar * np.eye(d)
