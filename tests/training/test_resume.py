@@ -37,9 +37,10 @@ def _run(config_path, kill_at=None):
     return run_python(DRIVER, config_path, env=env)
 
 
-def _write_config(tmp_path, name):
+def _write_config(tmp_path, name, *overrides):
     config = tiny_config(
         tmp_path / name,
+        *overrides,
         "train.epochs=3",
         "train.deterministic=true",
         "train.kl_warmup_epochs=2",
@@ -56,10 +57,23 @@ def _weights(run_dir):
     return [np.asarray(v) for v in model.get_weights()]
 
 
+def _read_csv(path):
+    header, *rows = [line.split(",") for line in path.read_text().splitlines()]
+    return {key: [float(row[i]) for row in rows] for i, key in enumerate(header)}
+
+
+def _assert_same_history(a, b):
+    assert sorted(a) == sorted(b)
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-6, err_msg=key)
+
+
 @pytest.mark.slow
-def test_sigkill_mid_epoch_then_rerun_equals_uninterrupted_run(tmp_path):
-    whole_cfg, whole = _write_config(tmp_path, "whole")
-    cut_cfg, cut = _write_config(tmp_path, "cut")
+@pytest.mark.parametrize("cache", ["true", "false"])
+def test_sigkill_mid_epoch_then_rerun_equals_uninterrupted_run(tmp_path, cache):
+    # 36 training images in batches of 12: 3 steps per epoch; killed at epoch 2, step 2.
+    whole_cfg, whole = _write_config(tmp_path, "whole", f"data.cache={cache}")
+    cut_cfg, cut = _write_config(tmp_path, "cut", f"data.cache={cache}")
 
     done = _run(whole_cfg)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -75,8 +89,10 @@ def test_sigkill_mid_epoch_then_rerun_equals_uninterrupted_run(tmp_path):
 
     for a, b in zip(_weights(whole), _weights(cut), strict=True):
         np.testing.assert_array_equal(a, b)
-    assert load_json(cut / "history.json") == load_json(whole / "history.json")
-    assert (cut / "history.csv").read_text() == (whole / "history.csv").read_text()
+    # Logged losses: equal to float32 rounding. TF's CPU kernels can differ in
+    # the last bit of a logged `loss` mean even between two uninterrupted runs.
+    _assert_same_history(load_json(cut / "history.json"), load_json(whole / "history.json"))
+    _assert_same_history(_read_csv(cut / "history.csv"), _read_csv(whole / "history.csv"))
     np.testing.assert_array_equal(np.load(cut / "grids" / "sample_latents.npy"), np.load(whole / "grids" / "sample_latents.npy"))
     for name in ("samples_e003_end.png", "reconstructions_e003.png"):
         assert (cut / "grids" / name).read_bytes() == (whole / "grids" / name).read_bytes()

@@ -65,9 +65,9 @@ def make_dataset(
         drop_remainder: bool. Defaults to False.
         source: SourceSplit or None. Use this instead of loading the split.
         start_batch: int or None. Training only: return an endless stream of
-            shuffled passes that starts at this global batch index (see
-            `epoch_stream`), so a resumed run sees the same batches as an
-            uninterrupted one. None reshuffles on each iteration instead.
+            shuffled passes that starts at this global batch index, so a
+            resumed run sees the same batches as an uninterrupted one (the
+            caller sets `steps_per_epoch`). None: one pass per iteration.
 
     Example:
 
@@ -115,18 +115,9 @@ def make_dataset(
         ds = ds.cache()  # resized uint8 images: 4x smaller than floats
         ds = ds.map(finish, num_parallel_calls=AUTOTUNE, deterministic=True)
     if training and start_batch is not None:
-        per_pass = batches_per_pass(src.num_examples, batch_size, drop_remainder)
-
-        def one_pass(index):
-            # A graph-level seed for this function (not the global one): with
-            # a global seed of 0, tf.data cannot take a tensor op seed.
-            tf.random.set_seed(int(config.seed) % (2**31 - 1) + 1)
-            shuffled = ds.shuffle(config.shuffle_buffer, seed=_pass_seed(config.seed, index), reshuffle_each_iteration=False)
-            return _augment(shuffled, config, with_attributes, index).batch(batch_size, drop_remainder=drop_remainder)
-
-        first_pass, offset = divmod(int(start_batch), per_pass)
-        stream = tf.data.Dataset.range(first_pass, _ENDLESS).flat_map(one_pass).skip(offset)
-        return stream.prefetch(AUTOTUNE)
+        stream = _training_stream(ds, config, src.num_examples, int(start_batch) * int(batch_size))
+        stream = _augment(stream, config, with_attributes, skip=int(start_batch) * int(batch_size))
+        return stream.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
     if training:
         ds = ds.shuffle(config.shuffle_buffer, seed=config.seed, reshuffle_each_iteration=True)
         ds = _augment(ds, config, with_attributes)
@@ -136,25 +127,37 @@ def make_dataset(
 _ENDLESS = 2**62
 
 
-def batches_per_pass(num_examples: int | None, batch_size: int, drop_remainder: bool = False) -> int:
-    """Batches in one pass over `num_examples` (the unit of `start_batch`)."""
+def _training_stream(ds: tf.data.Dataset, config: DataConfig, num_examples: int | None, start: int) -> tf.data.Dataset:
+    """The endless stream of shuffled passes over `ds`, from element `start`.
+
+    The order is a pure function of the seeds and the element's position in
+    the stream, so a resumed run that starts at element `start` sees exactly
+    what an uninterrupted run saw there. Batches run across pass boundaries.
+    """
+    if config.cache:
+        # One long-lived shuffle: pass p's order is the p-th draw of its seeded
+        # generator. Skipping cached elements moves no pixels (~1 s per 200k).
+        return ds.shuffle(config.shuffle_buffer, seed=config.seed, reshuffle_each_iteration=True).repeat().skip(start)
+    # Uncached, skipping would decode every earlier pass again: start at the
+    # right pass instead, each pass shuffled with a seed of (seed, pass).
     if not num_examples:
-        raise ValueError("a resumable training stream needs a source of known size (num_examples)")
-    whole, rest = divmod(int(num_examples), int(batch_size))
-    return max(1, whole + (1 if rest and not drop_remainder else 0))
+        raise ValueError("resuming an uncached training stream needs a source of known size")
+    first_pass, offset = divmod(start, int(num_examples))
+
+    def one_pass(index):
+        # A graph-level seed for this function (not the global one): with a
+        # global seed of 0, tf.data cannot take a tensor op seed.
+        tf.random.set_seed(int(config.seed) % (2**31 - 1) + 1)
+        seed = tf.cast(config.seed, tf.int64) * 1_000_003 + index
+        return ds.shuffle(config.shuffle_buffer, seed=seed, reshuffle_each_iteration=False)
+
+    return tf.data.Dataset.range(first_pass, _ENDLESS).flat_map(one_pass).skip(offset)
 
 
-def _pass_seed(seed: int, index):
-    """Shuffle seed of pass `index`: a pure function of (seed, pass), so a
-    resumed stream repeats the uninterrupted run's order."""
-    return tf.cast(seed, tf.int64) * 1_000_003 + tf.cast(index, tf.int64)
-
-
-def _augment(ds: tf.data.Dataset, config: DataConfig, with_attributes: bool, index=None) -> tf.data.Dataset:
+def _augment(ds: tf.data.Dataset, config: DataConfig, with_attributes: bool, skip: int = 0) -> tf.data.Dataset:
     if not config.flip:
         return ds
-    seed = config.seed if index is None else _pass_seed(config.seed, index)
-    flip_seeds = tf.data.Dataset.random(seed=seed).batch(2)
+    flip_seeds = tf.data.Dataset.random(seed=config.seed).skip(2 * skip).batch(2)
     return tf.data.Dataset.zip((ds, flip_seeds)).map(
         lambda element, seed: _flip(element, seed, with_attributes), num_parallel_calls=AUTOTUNE
     )
