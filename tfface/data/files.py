@@ -118,8 +118,8 @@ def _check_png(head: bytes, tail: bytes, size: int) -> str | None:
     width, height = struct.unpack(">II", head[16:24])
     if width == 0 or height == 0:
         return "corrupt PNG (zero size)"
-    if b"IEND" not in tail[-64:]:
-        return "truncated PNG (no IEND chunk)"
+    if b"IEND\xaeB`\x82" not in tail[-64:]:  # the whole chunk: type and CRC
+        return "truncated PNG (no complete IEND chunk)"
     return None
 
 

@@ -113,11 +113,16 @@ def make_dataset(
         ds = src.dataset.map(per_example, num_parallel_calls=AUTOTUNE, deterministic=True)
     if config.cache:
         ds = ds.cache()  # resized uint8 images: 4x smaller than floats
-        ds = ds.map(finish, num_parallel_calls=AUTOTUNE, deterministic=True)
     if training and start_batch is not None:
-        stream = _training_stream(ds, config, src.num_examples, int(start_batch) * int(batch_size))
-        stream = _augment(stream, config, with_attributes, skip=int(start_batch) * int(batch_size))
+        start = int(start_batch) * int(batch_size)
+        stream = _training_stream(ds, config, src.num_examples, start)
+        if config.cache:
+            # `finish` after the skip: skipped cached elements stay uint8, untouched.
+            stream = stream.map(finish, num_parallel_calls=AUTOTUNE, deterministic=True)
+        stream = _augment(stream, config, with_attributes, skip=start)
         return stream.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+    if config.cache:
+        ds = ds.map(finish, num_parallel_calls=AUTOTUNE, deterministic=True)
     if training:
         ds = ds.shuffle(config.shuffle_buffer, seed=config.seed, reshuffle_each_iteration=True)
         ds = _augment(ds, config, with_attributes)
