@@ -119,3 +119,8 @@ def _fields(cfg):
     import dataclasses
 
     return {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
+
+
+def test_face_crop_needs_a_file_source():
+    with pytest.raises(ValueError, match="data.face_crop: the 'synthetic' source has no image files"):
+        load_split(DataConfig(face_crop=True, num_examples=8), "train", (32, 32))

@@ -281,7 +281,11 @@ def celeba_tfds_source(config: DataConfig, split: str, image_size) -> SourceSpli
         builder.download_and_prepare()
     except Exception as error:  # Drive quota, NonMatchingChecksumError, no network, missing manual files
         raise CelebAUnavailableError(unavailable_message(builder, error)) from error
-    dataset = builder.as_dataset(split=split, shuffle_files=False)
+    # CelebA's records are sorted by file name: read the training shards in a
+    # seeded random order so the shuffle buffer mixes more than neighbours.
+    training = split == "train"
+    read_config = tfds.ReadConfig(shuffle_seed=config.seed) if training else None
+    dataset = builder.as_dataset(split=split, shuffle_files=training, read_config=read_config)
 
     def convert(example):
         out = {

@@ -16,7 +16,13 @@ AUTOTUNE = tf.data.AUTOTUNE
 def load_split(config: DataConfig, split: str, image_size: Sequence[int] | None = None) -> SourceSplit:
     """The raw examples of a split from the configured source."""
     size = _size(image_size, config)
-    return SOURCES.get(config.source)(config, split, size)
+    source = SOURCES.get(config.source)(config, split, size)
+    if config.face_crop and source.face_counts is None:
+        raise ValueError(
+            f"data.face_crop: the {config.source!r} source has no image files to detect faces in once and cache; "
+            "use data.source='folder' or 'celeba-local'"
+        )
+    return source
 
 
 def _size(image_size, config: DataConfig) -> tuple[int, int]:
