@@ -91,9 +91,13 @@ class DataConfig:
             OpenCV `detectMultiScale` parameters and the margin added around
             the box (fraction of its size).
         no_face: str. "skip" or "center" for images without a face.
-        crop_cache_dir: str or None. Where face boxes are cached; defaults to
-            `.tfface_cache` in the data folder, or `~/.cache/tfface` when that
-            is not writable.
+        crop_cache_dir: str or None. Where face boxes (and decode checks) are
+            cached; defaults to `.tfface_cache` in the data folder, or
+            `~/.cache/tfface` when that is not writable.
+        verify_decode: bool. Decode every file once with OpenCV while listing
+            (cached like the face boxes) so that files passing the header
+            check but failing to decode are listed as skipped too; the face
+            crop always does this. Defaults to False.
         celeba_identity: bool. CelebA examples carry "identity" (int64).
             Defaults to False.
         celeba_landmarks: bool. CelebA examples carry "landmarks" (10 float32
@@ -120,6 +124,7 @@ class DataConfig:
     face_margin: float = field(default=0.25, metadata=_at_least(0.0))
     no_face: str = field(default="skip", metadata=_choices("skip", "center"))
     crop_cache_dir: str | None = None
+    verify_decode: bool = False
     celeba_identity: bool = False
     celeba_landmarks: bool = False
     flip: bool = False

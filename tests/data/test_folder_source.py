@@ -57,6 +57,15 @@ def test_a_file_that_passes_the_check_but_fails_to_decode_does_not_end_the_epoch
     # Good files all arrive; undecodable ones are dropped (the decodable-but-damaged
     # "truncated PNG" may or may not decode, depending on libpng).
     assert len(good) <= delivered <= len(good) + 1
+    # With data.verify_decode, such files are found (and listed) while listing.
+    verified = load_split(DataConfig(source="folder", path=str(tmp_path), validation_fraction=0.0,
+                                     verify_decode=True), "train", (16, 16))  # fmt: skip
+    reasons = dict(verified.skipped)
+    for name in ("empty.jpg", "page.jpg", "cut.jpg", "scrambled.jpg"):
+        assert reasons[str(tmp_path / name)] == "cannot decode image", name
+    assert len(good) <= verified.num_examples <= len(good) + 1
+    assert sum(len(b) for b in make_dataset(DataConfig(source="folder", path=str(tmp_path)), "train",
+                                            batch_size=4, image_size=(16, 16), source=verified)) == verified.num_examples  # fmt: skip
 
 
 def test_splits_are_reproducible_first_n_or_seeded_fraction(tmp_path):

@@ -18,12 +18,10 @@ the speed of the plain path.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Sequence
 
@@ -31,10 +29,9 @@ import cv2
 import numpy as np
 
 from tfface.config import DataConfig
-from tfface.io import atomic_write_text
+from tfface.data.scan import ResultCache, default_cache_dir, read_gray, scan_files
 
 CASCADE = "haarcascade_frontalface_default.xml"
-CACHE_FOLDER = ".tfface_cache"
 
 
 @dataclass(frozen=True)
@@ -132,75 +129,11 @@ def face_box(face, image_hw: Sequence[int], margin: float, aspect: float) -> tup
     return top, left, box_h, box_w
 
 
-def default_cache_dir(data_root: str) -> str:
-    """`DATA/.tfface_cache` when writable, else `~/.cache/tfface/<hash of DATA>`."""
-    data_root = os.path.abspath(data_root)
-    beside = os.path.join(data_root, CACHE_FOLDER)
-    with contextlib.suppress(OSError):
-        os.makedirs(beside, exist_ok=True)
-        if os.access(beside, os.W_OK):
-            return beside
-    digest = hashlib.sha1(data_root.encode()).hexdigest()[:16]
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "tfface", digest)
-
-
-class FaceCache:
-    """Detections of one `FaceDetector` on many files, stored as JSON.
-
-    Entries: absolute path → {"size", "mtime_ns", "hw": [h, w],
-    "faces": [[x, y, w, h], ...]} or {"size", "mtime_ns", "error": reason}.
-    An entry counts only while the file's size and mtime are unchanged.
-
-    Args:
-        directory: str. The cache folder.
-        detector: FaceDetector. Its `key` names the file.
-    """
-
-    def __init__(self, directory: str, detector: FaceDetector):
-        self.directory = directory
-        self.detector = detector
-        self.path = os.path.join(directory, f"faces-{detector.key}.json")
-        self.entries: dict[str, dict] = self._read()
-        self._dirty = False
-
-    def _read(self) -> dict[str, dict]:
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                data = json.load(handle)
-            return dict(data.get("entries", {}))
-        except (OSError, ValueError, AttributeError):
-            return {}  # missing or unreadable cache: detect again
-
-    def get(self, path: str, stat: os.stat_result) -> dict | None:
-        entry = self.entries.get(path)
-        if entry and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns:
-            return entry
-        return None
-
-    def put(self, path: str, stat: os.stat_result, result: dict) -> None:
-        self.entries[path] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, **result}
-        self._dirty = True
-
-    def save(self) -> None:
-        if not self._dirty:
-            return
-        merged = {**self._read(), **self.entries}  # keep entries other splits wrote meanwhile
-        os.makedirs(self.directory, exist_ok=True)
-        document = {"detector": asdict(self.detector), "opencv": cv2.__version__, "entries": merged}
-        atomic_write_text(self.path, json.dumps(document, separators=(",", ":")))
-        self.entries, self._dirty = merged, False
-
-
 def detect_file(path: str, detector: FaceDetector) -> dict:
     """{"hw", "faces"} of an image file, or {"error": reason} if it cannot be decoded."""
-    try:
-        data = np.fromfile(path, np.uint8)
-    except OSError as error:
-        return {"error": f"unreadable: {error.strerror or error}"}
-    gray = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION) if data.size else None
-    if gray is None:
-        return {"error": "cannot decode image"}
+    gray = read_gray(path)
+    if isinstance(gray, str):
+        return {"error": gray}
     return {"hw": list(gray.shape[:2]), "faces": detector.detect(gray).tolist()}
 
 
@@ -252,36 +185,11 @@ def face_crops(
         chunk: int. The cache is saved after every `chunk` new detections.
     """
     detector = FaceDetector.from_config(config)
-    cache = FaceCache(config.crop_cache_dir or default_cache_dir(data_root), detector)
-    absolute = [os.path.abspath(p) for p in paths]
-    results: list[dict | None] = [None] * len(paths)
-    todo = []
-    for index, path in enumerate(absolute):
-        try:
-            stat = os.stat(path)
-        except OSError as error:
-            results[index] = {"error": f"unreadable: {error.strerror or error}"}
-            continue
-        entry = cache.get(path, stat)
-        if entry is None:
-            todo.append((index, stat))
-        else:
-            results[index] = entry
-    if todo:
-        workers = workers or os.cpu_count() or 1
-        previous_threads = cv2.getNumThreads()
-        cv2.setNumThreads(1)  # parallelism comes from the threads (detectMultiScale releases the GIL)
-        try:
-            with ThreadPoolExecutor(workers) as pool:
-                for start in range(0, len(todo), chunk):
-                    part = todo[start : start + chunk]
-                    found = pool.map(lambda item: detect_file(absolute[item[0]], detector), part)
-                    for (index, stat), result in zip(part, found):
-                        results[index] = result
-                        cache.put(absolute[index], stat, result)
-                    cache.save()
-        finally:
-            cv2.setNumThreads(previous_threads)
+    cache = ResultCache(
+        config.crop_cache_dir or default_cache_dir(data_root), f"faces-{detector.key}",
+        {"detector": asdict(detector), "opencv": cv2.__version__},
+    )  # fmt: skip
+    results, computed = scan_files(paths, cache, lambda path: detect_file(path, detector), workers, chunk)
     boxes, keep, skipped, numbers = [], [], [], []
     for index, result in enumerate(results):
         if "error" in result:
@@ -299,4 +207,4 @@ def face_crops(
             continue
         keep.append(index)
     box_array = np.asarray(boxes, np.int32).reshape(-1, 4)
-    return FaceCrops(box_array, keep, face_counts_histogram(numbers), skipped, len(todo), cache.path)
+    return FaceCrops(box_array, keep, face_counts_histogram(numbers), skipped, computed, cache.path)

@@ -104,6 +104,18 @@ def image_files_split(
     labels = {name: values[keep] for name, values in labels.items()}
     face_counts = None
     boxes = None
+    if config.verify_decode and not config.face_crop and paths:
+        import cv2
+
+        from tfface.data.scan import ResultCache, decode_check, default_cache_dir, scan_files
+
+        cache = ResultCache(config.crop_cache_dir or default_cache_dir(data_root),
+                            f"decoded-opencv-{cv2.__version__}", {"opencv": cv2.__version__})  # fmt: skip
+        results, _ = scan_files(paths, cache, decode_check)
+        decodable = [i for i, result in enumerate(results) if "error" not in result]
+        skipped += [(paths[i], result["error"]) for i, result in enumerate(results) if "error" in result]
+        paths = [paths[i] for i in decodable]
+        labels = {name: values[decodable] for name, values in labels.items()}
     if config.face_crop and paths:
         from tfface.data.facecrop import face_crops
 
