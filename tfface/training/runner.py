@@ -288,7 +288,8 @@ def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict) -> R
             model.save(tmp)
         files["model"] = run.model
     if config.run.export:
-        files["export"] = export_savedmodel(model, run.export_version(1))
+        keras_file = run.model if config.run.save_model else None
+        files["export"] = export_savedmodel(model, run.export_version(1), config=config, keras_file=keras_file)
     return RunResult(run, model, logs, files)
 
 
