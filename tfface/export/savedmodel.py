@@ -1,17 +1,185 @@
 """Export a trained model as a SavedModel with named serving signatures.
 
-Serving signatures speak **float32 images in [0, 1]** whatever the model's
-internal range (sigmoid or tanh), so clients need not know the preset.
+Serving signatures speak **images in [0, 1]** (float32; or uint8 pixels in
+[0, 255] with `ServingOptions(image_dtype="uint8")`) whatever the model's
+internal range (sigmoid or tanh), so clients need not know the preset. With
+N the batch, (H, W) the model's image size and d its latent size:
+
+| signature     | inputs                                   | outputs |
+|---------------|------------------------------------------|---------|
+| `generate`    | `z` float32 [N, d], finite               | `images` [N, H, W, 3] (image dtype) |
+| `decode`      | `z` float32 [N, d], finite               | `images` float32 [N, H, W, 3] in [0, 1] |
+| `sample`      | `count` int32 [], `seed` int64 [], `temperature` float32 [] | `images` [count, H, W, 3] (image dtype), `z` float32 [count, d] |
+| `encode`      | `images` [N, H, W, 3] (image dtype)       | `mean` float32 [N, d], `log_variance` float32 [N, d] in [-30, 20] |
+| `reconstruct` | `images` [N, H, W, 3] (image dtype)       | `images` [N, H, W, 3] (image dtype) |
+
+`generate` is the client's "latents → faces" call and follows the image
+dtype; `decode` is the decoder itself, always float32 in [0, 1], the
+lossless inverse of `encode` for latent arithmetic (encode → edit →
+decode). In a float32 export the two give the same numbers. `serving_default`
+is `generate`. `sample` draws codes from the embedded latent sampler
+(stateless, so the same seed gives the same faces); autoencoders' `encode`
+returns the code as `mean` and `log_variance` = -30 everywhere (a point mass,
+at the floor of the log-variance clamp). uint8 pixels are `round(255·x)`.
+
+Every input is checked in the graph before the model runs: a wrong rank or
+size, an image value outside [0, 1], a non-finite latent, a `count` outside
+[0, max_count] or a `temperature` outside [0, max_temperature] fails with
+`InvalidArgumentError` naming the signature and the argument, e.g.
+`generate(z): expected float32 [N, 8], got shape [2 5]`.
+
+The version folder also holds, in `assets.extra/` (which SavedModel loaders
+and TF Serving ignore), `model.keras`, the run's `config.json`, the
+`sampler.json` behind `sample` and `serving.json` (the table above, with
+exact shapes), so `tfface.training.load_run(VERSION_FOLDER)` reopens it for
+more training.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+import shutil
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import keras
 import tensorflow as tf
 
 from tfface.io import atomic_path
+from tfface.models.posterior import LOG_VAR_RANGE
+
+IMAGE_DTYPES = ("float32", "uint8")
+ASSETS_EXTRA = "assets.extra"
+SERVING_FILE = "serving.json"
+SIGNATURES = ("generate", "decode", "sample", "encode", "reconstruct")
+
+
+@dataclass(frozen=True)
+class ServingOptions:
+    """How the serving signatures speak.
+
+    Args:
+        image_dtype: str. "float32" (images in [0, 1]) or "uint8" (pixels in
+            [0, 255]) for image inputs and outputs; `decode` stays float32.
+            Defaults to "float32".
+        max_count: int. Largest `count` a `sample` request may ask for.
+            Defaults to 256.
+        max_temperature: float. Largest `sample` temperature. Defaults to 10.
+
+    Example:
+
+    >>> ServingOptions(image_dtype="uint8").max_count
+    256
+    """
+
+    image_dtype: str = "float32"
+    max_count: int = 256
+    max_temperature: float = 10.0
+
+    def __post_init__(self):
+        if self.image_dtype not in IMAGE_DTYPES:
+            raise ValueError(f"image_dtype must be one of {IMAGE_DTYPES}, got {self.image_dtype!r}")
+        if int(self.max_count) < 1:
+            raise ValueError(f"max_count must be >= 1, got {self.max_count}")
+        if not self.max_temperature > 0:
+            raise ValueError(f"max_temperature must be > 0, got {self.max_temperature}")
+
+
+@dataclass(frozen=True)
+class TensorDoc:
+    """One signature input or output: dtype, shape (None = any size) and the
+    values it takes; `low`/`high`/`finite` are checked on inputs."""
+
+    dtype: str
+    shape: tuple
+    values: str
+    low: float | None = None
+    high: float | None = None
+    finite: bool = False
+
+    def spec(self, name: str) -> tf.TensorSpec:
+        return tf.TensorSpec(self.shape, getattr(tf, self.dtype), name=name)
+
+    def describe(self) -> dict[str, Any]:
+        return {"dtype": self.dtype, "shape": ["N" if d is None else d for d in self.shape], "values": self.values}
+
+
+@dataclass(frozen=True)
+class SignatureDoc:
+    """A serving signature's inputs and outputs, in argument order."""
+
+    summary: str
+    inputs: dict[str, TensorDoc]
+    outputs: dict[str, TensorDoc]
+
+    def input_signature(self) -> list[tf.TensorSpec]:
+        return [doc.spec(name) for name, doc in self.inputs.items()]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary,
+            "inputs": {k: v.describe() for k, v in self.inputs.items()},
+            "outputs": {k: v.describe() for k, v in self.outputs.items()},
+        }
+
+
+def _images_doc(shape, image_dtype: str, count=None) -> TensorDoc:
+    if image_dtype == "uint8":
+        return TensorDoc("uint8", (count, *shape), "[0, 255]")
+    return TensorDoc("float32", (count, *shape), "[0, 1]", low=0.0, high=1.0)
+
+
+def signature_docs(model, options: ServingOptions = ServingOptions(), with_sample: bool = True) -> dict[str, SignatureDoc]:
+    """The serving signatures of `model`, described (no TensorFlow graph).
+
+    Example:
+
+    >>> from tfface.presets import build_preset
+    >>> docs = signature_docs(build_preset("vae_tiny"))
+    >>> list(docs)
+    ['generate', 'decode', 'sample', 'encode', 'reconstruct']
+    >>> docs["encode"].outputs["log_variance"].describe()
+    {'dtype': 'float32', 'shape': ['N', 8], 'values': '[-30, 20]'}
+    """
+    shape, d, kind = tuple(model.image_shape), model.latent_dim, options.image_dtype
+    z = TensorDoc("float32", (None, d), "finite reals (VAEs: the prior is N(0, I))", finite=True)
+    images_in, images_out = _images_doc(shape, kind), dataclasses.replace(_images_doc(shape, kind), low=None, high=None)
+    unit_images = TensorDoc("float32", (None, *shape), "[0, 1]")
+    vae = getattr(model.encoder, "head", None) == "gaussian"
+    docs = {
+        "generate": SignatureDoc("latent codes → faces (serving_default)", {"z": z}, {"images": images_out}),
+        "decode": SignatureDoc("latent codes → float32 faces in [0, 1], the inverse of encode", {"z": z}, {"images": unit_images}),
+        "sample": SignatureDoc(
+            "count faces from the embedded latent sampler; same seed, same faces",
+            {
+                "count": TensorDoc("int32", (), f"[0, {options.max_count}]", low=0, high=options.max_count),
+                "seed": TensorDoc("int64", (), "any int64"),
+                "temperature": TensorDoc("float32", (), f"[0, {options.max_temperature:g}]", low=0.0,
+                                         high=options.max_temperature, finite=True),  # fmt: skip
+            },
+            {"images": dataclasses.replace(images_out, values=images_out.values + ", N = count"),
+             "z": TensorDoc("float32", (None, d), "the sampled codes, N = count")},
+        ),
+        "encode": SignatureDoc(
+            "faces → posterior mean and log-variance" if vae else "faces → codes (log_variance = -30: a point mass)",
+            {"images": images_in},
+            {
+                "mean": TensorDoc("float32", (None, d), "reals (the code used by reconstruct)"),
+                "log_variance": TensorDoc(
+                    "float32", (None, d), f"[{LOG_VAR_RANGE[0]:g}, {LOG_VAR_RANGE[1]:g}]" if vae else f"{LOG_VAR_RANGE[0]:g}"
+                ),
+            },
+        ),
+        "reconstruct": SignatureDoc("faces → decoded posterior mean (deterministic)", {"images": images_in}, {"images": images_out}),
+    }
+    if not with_sample:
+        del docs["sample"]
+    return docs
+
+
+# ------------------------------------------------------------ graph pieces
 
 
 def _to_unit(images, value_range: str):
@@ -23,70 +191,226 @@ def _from_unit(images, value_range: str):
     return images * 2.0 - 1.0 if value_range == "-1_1" else images
 
 
-def _checked(tensor, endpoint: str, argument: str, dims) -> tf.Tensor:
-    """`tensor` after a run-time check of its shape against `dims` (None =
-    any). Serving signatures skip the Python-side check, so a wrong shape
-    would otherwise fail deep inside the model with a matmul error."""
-    shape = tf.shape(tensor)
-    # Graph optimisation trusts the declared rank, so compare a padded and
-    # truncated copy of the actual shape, and the element count.
-    # One extra slot must stay padding (-2): it catches extra dimensions.
+def _to_pixels(images):
+    return tf.cast(tf.round(tf.clip_by_value(images, 0.0, 1.0) * 255.0), tf.uint8)
+
+
+def _checked(tensor, signature: str, argument: str, doc: TensorDoc) -> tf.Tensor:
+    """`tensor` after run-time checks of its shape and values against `doc`.
+    Serving signatures skip the Python-side check, so a wrong shape would
+    otherwise fail deep inside the model with a matmul error."""
+    dims = doc.shape
+    # Graph optimisation trusts the declared shape: it folds the shape of a
+    # fully known one (a scalar) into a constant, so such inputs are read
+    # back through a serialize/parse round trip, whose shape only run time
+    # knows. The shape is compared as a padded and truncated copy, plus the
+    # element count; one extra slot must stay padding (-2): it catches extra
+    # dimensions. Values are checked on a flat view (reductions over the
+    # declared rank would fail first on a wrong rank).
+    probe = tf.io.parse_tensor(tf.io.serialize_tensor(tensor), tensor.dtype) if None not in dims else tensor
+    shape = tf.shape(probe)
     padded = tf.concat([shape, tf.fill([len(dims) + 1], -2)], 0)[: len(dims) + 1]
     expected = tf.constant([-1 if d is None else d for d in dims] + [-2], tf.int32)
     dims_ok = tf.reduce_all(tf.logical_or(tf.equal(padded, expected), expected == -1))
-    count_ok = tf.equal(tf.size(tensor, out_type=tf.int32), tf.reduce_prod(tf.maximum(padded[:-1], 0)))
+    count_ok = tf.equal(tf.size(probe, out_type=tf.int32), tf.reduce_prod(tf.maximum(padded[:-1], 0)))
+    shape_ok = tf.logical_and(dims_ok, count_ok)
+    flat = tf.reshape(probe, [-1])
     wanted = "[" + ", ".join("N" if d is None else str(d) for d in dims) + "]"
-    check = tf.debugging.Assert(
-        tf.logical_and(dims_ok, count_ok),
-        [f"{endpoint}({argument}): expected float32 {wanted}, got shape", shape],
-        name=f"check_{argument}",
-    )
-    with tf.control_dependencies([check]):
+    checks = [tf.debugging.Assert(shape_ok, [f"{signature}({argument}): expected {doc.dtype} {wanted}, got shape", shape],
+                                  summarize=16, name=f"check_{argument}_shape")]  # fmt: skip
+    # Value checks pass on a wrong shape, which only the shape check reports.
+    where = f"{signature}({argument}): values must be"
+    got = ["got", flat] if not dims else ["got min", tf.reduce_min(flat), "max", tf.reduce_max(flat)]
+    if doc.finite:
+        finite = tf.logical_or(tf.logical_not(shape_ok), tf.reduce_all(tf.math.is_finite(flat)))
+        checks.append(tf.debugging.Assert(finite, [f"{where} finite (no NaN or inf)", *got], name=f"check_{argument}_finite"))
+    if doc.low is not None:
+        low, high = tf.cast(doc.low, tensor.dtype), tf.cast(doc.high, tensor.dtype)
+        inside = tf.logical_or(tf.logical_not(shape_ok), tf.reduce_all(tf.logical_and(flat >= low, flat <= high)))
+        checks.append(tf.debugging.Assert(inside, [f"{where} in {doc.values},", *got], name=f"check_{argument}_range"))
+    with tf.control_dependencies(checks):
         return tf.identity(tensor)
 
 
-def export_savedmodel(model, path: str | os.PathLike) -> str:
-    """Writes a SavedModel with `generate` and `reconstruct` endpoints.
+def _unless_empty(batch, compute: Callable[[], dict], empty: Callable[[], dict]) -> dict:
+    # Convolutions reject an empty batch on CPU: answer it without the model.
+    return tf.cond(tf.shape(batch)[0] > 0, compute, empty)
 
-    - `generate(z: float32 [N, latent_dim]) → float32 [N, H, W, 3]` in [0, 1].
-    - `reconstruct(images: float32 [N, H, W, 3] in [0, 1]) → float32 [N, H, W, 3]`
-      in [0, 1] (deterministic: the posterior mean is decoded).
+
+def _endpoints(model, sampler, options: ServingOptions) -> dict[str, Any]:
+    """The serving tf.functions, in the order they are added (the first is
+    `serving_default`)."""
+    docs = signature_docs(model, options, with_sample=sampler is not None)
+    value_range, shape, d = model.value_range, tuple(model.image_shape), model.latent_dim
+    pixels = options.image_dtype == "uint8"
+
+    def images_in(images):
+        unit = tf.cast(images, tf.float32) / 255.0 if pixels else images
+        return _from_unit(unit, value_range)
+
+    def images_out(unit):
+        return _to_pixels(unit) if pixels else unit
+
+    def decode_unit(z):
+        return _unless_empty(
+            z,
+            lambda: _to_unit(model.decode(z, training=False), value_range),
+            lambda: tf.zeros(tf.concat([tf.shape(z)[:1], shape], 0), tf.float32),
+        )
+
+    def code_of(images):
+        posterior = model.posterior(images_in(images), training=False)
+        mean = tf.cast(posterior.mean, tf.float32)
+        log_var = posterior.log_var
+        log_var = tf.fill(tf.shape(mean), LOG_VAR_RANGE[0]) if log_var is None else tf.cast(log_var, tf.float32)
+        return mean, log_var
+
+    def empty_codes(images):
+        zeros = tf.zeros(tf.stack([tf.shape(images)[0], d]), tf.float32)
+        return {"mean": zeros, "log_variance": zeros + LOG_VAR_RANGE[0]}
+
+    def checked(name, **inputs):
+        doc = docs[name]
+        return [_checked(inputs[arg], name, arg, doc.inputs[arg]) for arg in doc.inputs]
+
+    @tf.function(input_signature=docs["generate"].input_signature())
+    def generate(z):
+        (z,) = checked("generate", z=z)
+        return {"images": images_out(decode_unit(z))}
+
+    @tf.function(input_signature=docs["decode"].input_signature())
+    def decode(z):
+        (z,) = checked("decode", z=z)
+        return {"images": decode_unit(z)}
+
+    @tf.function(input_signature=docs["encode"].input_signature())
+    def encode(images):
+        (images,) = checked("encode", images=images)
+
+        def compute():
+            mean, log_var = code_of(images)
+            return {"mean": mean, "log_variance": log_var}
+
+        return _unless_empty(images, compute, lambda: empty_codes(images))
+
+    @tf.function(input_signature=docs["reconstruct"].input_signature())
+    def reconstruct(images):
+        (images,) = checked("reconstruct", images=images)
+        unit = _unless_empty(
+            images,
+            lambda: _to_unit(model(images_in(images), training=False), value_range),
+            lambda: tf.zeros(tf.shape(images), tf.float32),
+        )
+        return {"images": images_out(unit)}
+
+    endpoints = {"generate": generate, "decode": decode}
+    if sampler is not None:
+
+        @tf.function(input_signature=docs["sample"].input_signature())
+        def sample(count, seed, temperature):
+            count, seed, temperature = checked("sample", count=count, seed=seed, temperature=temperature)
+            z = sampler.tf_sample(count, seed, temperature)
+            return {"images": images_out(decode_unit(z)), "z": z}
+
+        endpoints["sample"] = sample
+    endpoints.update(encode=encode, reconstruct=reconstruct)
+    return endpoints
+
+
+def default_sampler(model):
+    """The sampler `export_savedmodel` embeds when none is given: the prior
+    N(0, I) for VAEs; None (no `sample` signature) for autoencoders, whose
+    codes follow no prior — pass a fitted sampler (`tfface export RUN` fits
+    the run's default ex-post Gaussian)."""
+    from tfface.sampling.run import default_sampler_kind
+    from tfface.sampling.samplers import PriorSampler
+
+    return PriorSampler(latent_dim=model.latent_dim) if default_sampler_kind(model) == "prior" else None
+
+
+def serving_description(model, sampler, options: ServingOptions) -> dict[str, Any]:
+    """The content of `assets.extra/serving.json`."""
+    import tfface
+
+    return {
+        "tfface_version": tfface.__version__,
+        "image_dtype": options.image_dtype,
+        "image_shape": list(model.image_shape),
+        "latent_dim": model.latent_dim,
+        "model_value_range": model.value_range,
+        "max_count": options.max_count,
+        "max_temperature": options.max_temperature,
+        "sampler": None if sampler is None else sampler.kind,
+        "default_signature": "generate",
+        "signatures": {k: v.describe() for k, v in signature_docs(model, options, sampler is not None).items()},
+    }
+
+
+def export_savedmodel(
+    model,
+    path: str | os.PathLike,
+    *,
+    sampler: Any = "auto",
+    options: ServingOptions = ServingOptions(),
+    config=None,
+    keras_file: str | os.PathLike | None = None,
+    check: Callable[[str], None] | None = None,
+) -> str:
+    """Writes a SavedModel with the serving signatures of the module
+    docstring into the version folder `path` (e.g. `OUT/1`).
 
     The folder is written under a temporary name and renamed into place, so
-    an interrupted export leaves any previous export intact. The result
-    loads with `tf.saved_model.load(path)` without tfface installed.
+    an interrupted (or failed) export leaves any previous export intact and
+    TF Serving never sees a half-written version. The result loads with
+    `tf.saved_model.load(path)` without tfface installed.
 
     Args:
         model: a built `LatentAutoencoder`.
-        path: str. Output folder.
+        path: str. Output (version) folder.
+        sampler: a fitted `LatentSampler` behind `sample`, None for no
+            `sample` signature, or "auto" (`default_sampler`). Defaults to "auto".
+        options: `ServingOptions`. Image dtype and `sample` limits.
+        config: `ExperimentConfig` or None. Written to
+            `assets.extra/config.json` (needed by `load_run`).
+        keras_file: str or None. An existing `.keras` file copied to
+            `assets.extra/model.keras`; by default the model is saved there.
+        check: callable or None. Called with the temporary folder once it is
+            complete; an exception aborts the export (e.g. verification).
 
     Returns:
         The path written.
     """
+    from tfface.config import save_config
+    from tfface.sampling.samplers import LatentSampler, save_sampler
+
     path = os.fspath(path)
-    value_range = model.value_range
-    height, width, channels = model.image_shape
+    if isinstance(sampler, str) and sampler == "auto":
+        sampler = default_sampler(model)
+    if sampler is not None:
+        if not isinstance(sampler, LatentSampler) or not sampler.fitted:
+            raise ValueError(f"sampler must be a fitted LatentSampler, 'auto' or None, got {sampler!r}")
+        if sampler.latent_dim != model.latent_dim:
+            raise ValueError(f"sampler latent_dim {sampler.latent_dim} != model latent_dim {model.latent_dim}")
 
     archive = keras.export.ExportArchive()
     archive.track(model)
-
-    @tf.function(input_signature=[tf.TensorSpec([None, model.latent_dim], tf.float32, name="z")])
-    def generate(z):
-        z = _checked(z, "generate", "z", (None, model.latent_dim))
-        return _to_unit(model.decode(z, training=False), value_range)
-
-    @tf.function(input_signature=[tf.TensorSpec([None, height, width, channels], tf.float32, name="images")])
-    def reconstruct(images):
-        images = _checked(images, "reconstruct", "images", (None, height, width, channels))
-        # Convolutions reject an empty batch on CPU: answer it without the model.
-        return tf.cond(
-            tf.shape(images)[0] > 0,
-            lambda: _to_unit(model(_from_unit(images, value_range), training=False), value_range),
-            lambda: tf.zeros_like(images),
-        )
-
-    archive.add_endpoint("generate", generate)
-    archive.add_endpoint("reconstruct", reconstruct)
+    for name, function in _endpoints(model, sampler, options).items():
+        archive.add_endpoint(name, function)
     with atomic_path(path, is_dir=True) as tmp:
         archive.write_out(tmp, verbose=False)
+        extra = os.path.join(tmp, ASSETS_EXTRA)
+        os.makedirs(extra, exist_ok=True)
+        if keras_file is not None:
+            shutil.copyfile(keras_file, os.path.join(extra, "model.keras"))
+        else:
+            model.save(os.path.join(extra, "model.keras"))
+        if config is not None:
+            save_config(config, os.path.join(extra, "config.json"))
+        if sampler is not None:
+            save_sampler(sampler, os.path.join(extra, "sampler.json"))
+        with open(os.path.join(extra, SERVING_FILE), "w", encoding="utf-8") as handle:
+            json.dump(serving_description(model, sampler, options), handle, indent=2)
+            handle.write("\n")
+        if check is not None:
+            check(tmp)
     return path

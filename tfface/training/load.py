@@ -75,8 +75,29 @@ class LoadedRun:
         return np.concatenate(batches).astype("float32")
 
 
+def resolve_run_folder(path: str | os.PathLike) -> str:
+    """The folder holding `config.json` and `model.keras`: `path` itself (a
+    run folder), or the `assets.extra/` of an export version folder
+    (`OUT/<version>`), or of the newest version under a model base path
+    (`OUT`)."""
+    from tfface.export.run import versions
+    from tfface.export.savedmodel import ASSETS_EXTRA
+
+    path = os.fspath(path)
+    if os.path.exists(os.path.join(path, "config.json")):
+        return path
+    if os.path.isdir(os.path.join(path, ASSETS_EXTRA)):
+        return os.path.join(path, ASSETS_EXTRA)
+    present = versions(path)
+    if present and not os.path.exists(os.path.join(path, "model.keras")):
+        return os.path.join(path, str(present[-1]), ASSETS_EXTRA)
+    return path
+
+
 def load_run(path: str | os.PathLike) -> LoadedRun:
-    """Loads `RUN/config.json` and `RUN/model.keras`.
+    """Loads `RUN/config.json` and `RUN/model.keras` of a run folder, or of
+    an export written by `tfface export` (`OUT/<version>` or `OUT`, newest
+    version), whose `assets.extra/` holds both.
 
     Raises FileNotFoundError naming the missing file.
     """
@@ -86,7 +107,7 @@ def load_run(path: str | os.PathLike) -> LoadedRun:
     import tfface.models  # noqa: F401
     from tfface.presets import load_all
 
-    run = RunDir(path)
+    run = RunDir(resolve_run_folder(path))
     if not os.path.isdir(run.root):
         raise FileNotFoundError(f"run folder not found: {run.root}")
     for required in (run.config, run.model):

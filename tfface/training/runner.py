@@ -314,7 +314,8 @@ def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict) -> R
             model.save(tmp)
         files["model"] = run.model
     if config.run.export and generates_images(model):
-        files["export"] = export_savedmodel(model, run.export_version(1))
+        keras_file = run.model if config.run.save_model else None
+        files["export"] = export_savedmodel(model, run.export_version(1), config=config, keras_file=keras_file)
     elif config.run.export and config.run.verbose:
         print(f"export: skipped, {type(model).__name__} has no generate/reconstruct signatures (model.keras is saved)")
     return RunResult(run, model, logs, files)

@@ -1,0 +1,123 @@
+"""Export a run folder for serving: `OUT/<version>/` in TF Serving's layout,
+verified before it is published. The library function behind `tfface export`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from tfface.export.savedmodel import ASSETS_EXTRA, ServingOptions, export_savedmodel, signature_docs
+
+
+def versions(base: str | os.PathLike) -> list[int]:
+    """The version numbers present under a model base path, ascending (TF
+    Serving serves the folders whose names are integers)."""
+    base = os.fspath(base)
+    if not os.path.isdir(base):
+        return []
+    found = [int(name) for name in os.listdir(base) if name.isdigit() and os.path.isdir(os.path.join(base, name))]
+    return sorted(found)
+
+
+def next_version(base: str | os.PathLike) -> int:
+    """One more than the highest version under `base`, or 1."""
+    present = versions(base)
+    return present[-1] + 1 if present else 1
+
+
+@dataclass
+class ExportResult:
+    """What `export_run` wrote.
+
+    Attributes:
+        path: the version folder `OUT/<version>`.
+        version: int.
+        sampler: the `LatentSampler` behind `sample`, or None.
+        signatures: {name: `SignatureDoc`}.
+        verification: a `Verification`, or None when skipped.
+    """
+
+    path: str
+    version: int
+    sampler: Any
+    signatures: dict
+    verification: Any = None
+
+    @property
+    def assets_extra(self) -> str:
+        return os.path.join(self.path, ASSETS_EXTRA)
+
+
+def export_run(
+    run,
+    out: str | os.PathLike,
+    *,
+    version: int | None = None,
+    options: ServingOptions = ServingOptions(),
+    sampler: str | None = "auto",
+    verify: bool = True,
+    force: bool = False,
+    fit_limit: int | None = 10000,
+) -> ExportResult:
+    """Exports a finished run (or an earlier export) to `out/<version>/`.
+
+    The SavedModel carries the signatures of `tfface.export.savedmodel`;
+    `assets.extra/` holds a copy of `RUN/model.keras`, the run's config and
+    the sampler behind `sample`, so `tfface.training.load_run(out/<version>)`
+    reopens it. With `verify`, the folder is checked (see `verify_export`)
+    under its temporary name and published only if it passes.
+
+    Args:
+        run: a run folder, an export version folder or a `LoadedRun`.
+        out: str. The model base path given to TF Serving.
+        version: int or None. The version folder; None takes the next free
+            one. An existing version is refused unless `force`.
+        options: `ServingOptions`. Image dtype and `sample` limits.
+        sampler: str or None. "auto": `RUN/sampler.json` if there is one,
+            else the prior for VAEs and an ex-post Gaussian fitted on up to
+            `fit_limit` training codes for autoencoders (the default of
+            `tfface sample`); a sampler kind to use or fit that one; None
+            for no `sample` signature.
+        verify: bool. Verify before publishing. Defaults to True.
+        force: bool. Replace an existing version. Defaults to False.
+        fit_limit: int or None. Training images encoded to fit a sampler.
+
+    Returns:
+        An `ExportResult`.
+    """
+    from tfface.export.verify import verify_export
+    from tfface.sampling.run import sampler_for_run
+    from tfface.training.load import LoadedRun, load_run
+
+    loaded = run if isinstance(run, LoadedRun) else load_run(run)
+    out = os.fspath(out)
+    if version is None:
+        version = next_version(out)
+    elif int(version) < 1:
+        raise ValueError(f"--version must be a positive integer, got {version}")
+    path = os.path.join(out, str(int(version)))
+    if os.path.exists(path) and not force:
+        raise ValueError(f"{path} already exists: pick another --version (next free: {next_version(out)}) or pass --force")
+    fitted = None
+    if sampler is not None:
+        fitted = sampler_for_run(loaded, None if sampler == "auto" else sampler, limit=fit_limit, save=False)
+    model = loaded.model
+    verification = {}
+
+    def check(tmp: str) -> None:
+        verification["result"] = verify_export(model, tmp, fitted, options)
+
+    export_savedmodel(
+        model,
+        path,
+        sampler=fitted,
+        options=options,
+        config=loaded.config,
+        keras_file=loaded.run_dir.model,
+        check=check if verify else None,
+    )
+    if "result" in verification:
+        verification["result"].path = path
+    docs = signature_docs(model, options, with_sample=fitted is not None)
+    return ExportResult(path, int(version), fitted, docs, verification.get("result"))
