@@ -27,8 +27,9 @@ import json, sys
 import keras, numpy as np
 from tests.helpers import tiny_config
 from tfface.config import ConfigError
+from tfface.presets import build_preset
 from tfface.training import train
-from tfface.training.runtime import configure_runtime
+from tfface.training.runtime import configure_runtime, make_strategy
 
 class FirstWeights(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
@@ -53,6 +54,20 @@ for key, override in (("odd_batch", "train.batch_size=7"), ("jit_on", "train.jit
         report[key] = "no error"
     except ConfigError as error:
         report[key] = str(error)
+
+# float16 with loss scaling: only the second replica's half of the batch overflows.
+strategy = make_strategy("mirrored")
+keras.mixed_precision.set_global_policy("mixed_float16")
+with strategy.scope():
+    model = build_preset("ae_demo", image_size=(32, 32), widths=(8, 16), seed=0)
+    optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(1e-4), initial_scale=2.0**8)
+    model.compile(optimizer=optimizer)
+x = np.random.default_rng(0).random((8, 32, 32, 3), dtype=np.float32)
+x[4:] *= 3e4
+before = [np.array(w) for w in model.trainable_weights]
+model.fit(tf.data.Dataset.from_tensor_slices(x).batch(8), verbose=0)
+report["overflow"] = {"iterations": int(optimizer.iterations.numpy()), "scale": float(optimizer.dynamic_scale.numpy()),
+                      "unchanged": all(np.array_equal(np.array(w), b) for w, b in zip(model.trainable_weights, before))}
 print("REPORT", json.dumps(report))
 """
 
@@ -62,7 +77,7 @@ def _report(stdout: str) -> dict:
     return json.loads(line[len("REPORT "):])
 
 
-def test_mirrored_over_two_devices_updates_weights_like_one_device(tmp_path):
+def test_mirrored_over_two_devices_updates_weights_like_one_device_and_skips_overflows_together(tmp_path):
     done = run_python(MIRRORED, str(tmp_path), env={"PYTHONPATH": REPO}, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     report = _report(done.stdout)
@@ -80,6 +95,9 @@ def test_mirrored_over_two_devices_updates_weights_like_one_device(tmp_path):
     assert (tmp_path / "mirrored" / "export" / "1" / "saved_model.pb").exists()
     assert "train.batch_size: 7 does not split evenly over 2 replicas" in report["odd_batch"]
     assert report["jit_on"].startswith("train.jit_compile: 'on' fails with 'mirrored' over 2 devices")
+    # Every replica skips a step that overflows on any of them (Keras' own
+    # check reads one replica: the other's inf/NaN would reach the weights).
+    assert report["overflow"] == {"iterations": 0, "scale": 128.0, "unchanged": True}
 
 
 # One process per worker; TF_CONFIG names both on loopback. The non-chief
