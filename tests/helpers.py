@@ -62,6 +62,19 @@ def run_python(code: str, *args: str, timeout: int = 300, env: dict | None = Non
     )
 
 
+def start_python(code: str, *args: str, env: dict | None = None) -> subprocess.Popen:
+    """Starts Python code in a fresh process without waiting (several
+    processes that talk to each other, e.g. multi-worker training)."""
+    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full_env,
+    )
+
+
 def run_cli(*args: str, timeout: int = 600, cwd: str | None = None) -> subprocess.CompletedProcess:
     """Runs `python -m tfface ARGS` in a fresh process."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", "")}

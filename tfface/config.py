@@ -174,7 +174,8 @@ class TrainConfig:
 
     Args:
         epochs: int. Defaults to 10.
-        batch_size: int. Global batch size. Defaults to 64.
+        batch_size: int. Global batch size (over all replicas and workers;
+            must be a multiple of their number). Defaults to 64.
         learning_rate: float. Defaults to 1e-3.
         optimizer: str. "adam", "adamw", "sgd" or "rmsprop". Defaults to "adam".
         beta_1, beta_2: float. Adam moments. Defaults to 0.9, 0.999.
@@ -183,11 +184,17 @@ class TrainConfig:
         steps_per_epoch: int or None. Limit batches per epoch.
         validation_steps: int or None. Limit validation batches.
         seed: int. Global seed (weights init, sampling). Defaults to 0.
-        mixed_precision: str. "float32", "mixed_float16" (GPU) or
-            "mixed_bfloat16" (CPU/TPU). Defaults to "float32".
-        jit_compile: str. "auto", "on" or "off" (XLA). Defaults to "off".
-        distribution: str. "default", "mirrored", "multi_worker" or "tpu".
+        mixed_precision: str. "float32", "mixed_float16" (GPU; with dynamic
+            loss scaling) or "mixed_bfloat16" (TPU, recent CPUs/GPUs).
+            Defaults to "float32".
+        jit_compile: str. XLA: "auto" (on for one GPU, off on CPU and with
+            several devices per host), "on" or "off". Defaults to "auto".
+        distribution: str. "default" (one device), "mirrored" (all GPUs of
+            a host), "multi_worker" (hosts in TF_CONFIG) or "tpu".
             Defaults to "default".
+        sync_batch_norm: bool. Under a distribution strategy with several
+            replicas, BatchNorm statistics are computed over the global
+            batch rather than each replica's share. Defaults to True.
         deterministic: bool. Enable TensorFlow op determinism. Defaults to False.
     """
 
@@ -204,10 +211,11 @@ class TrainConfig:
     mixed_precision: str = field(
         default="float32", metadata=_choices("float32", "mixed_float16", "mixed_bfloat16")
     )
-    jit_compile: str = field(default="off", metadata=_choices("auto", "on", "off"))
+    jit_compile: str = field(default="auto", metadata=_choices("auto", "on", "off"))
     distribution: str = field(
         default="default", metadata=_choices("default", "mirrored", "multi_worker", "tpu")
     )
+    sync_batch_norm: bool = True
     deterministic: bool = False
 
     def __post_init__(self):

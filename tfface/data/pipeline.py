@@ -57,6 +57,7 @@ def make_dataset(
     drop_remainder: bool = False,
     source: SourceSplit | None = None,
     start_batch: int | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> tf.data.Dataset:
     """A batched, prefetched dataset of images (or (images, attributes)).
 
@@ -80,6 +81,11 @@ def make_dataset(
             shuffled passes that starts at this global batch index, so a
             resumed run sees the same batches as an uninterrupted one (the
             caller sets `steps_per_epoch`). None: one pass per iteration.
+        shard: (int, int) or None. `(count, index)`: keep only every
+            `count`-th example from `index` on (one worker's share in
+            multi-worker training), chosen before decoding so each worker
+            decodes only its own images; with file sources after the seeded
+            permutation, so the shards change with the seed. Defaults to None.
 
     Example:
 
@@ -121,14 +127,15 @@ def make_dataset(
             # the shuffle buffer below varies the order from epoch to epoch. A fixed
             # permutation keeps every pass a function of (seed, pass) for resuming.
             records = records.shuffle(max(src.num_examples or 1, 1), seed=config.seed, reshuffle_each_iteration=False)
-        ds = src.decoded(records, then=per_example)
+        ds = src.decoded(_shard(records, shard), then=per_example)
     else:
-        ds = src.dataset.map(per_example, num_parallel_calls=AUTOTUNE, deterministic=True)
+        ds = _shard(src.dataset, shard).map(per_example, num_parallel_calls=AUTOTUNE, deterministic=True)
+    num_examples = _shard_size(src.num_examples, shard)
     if config.cache:
         ds = ds.cache()  # resized uint8 images: 4x smaller than floats
     if training and start_batch is not None:
         start = int(start_batch) * int(batch_size)
-        stream = _training_stream(ds, config, src.num_examples, start)
+        stream = _training_stream(ds, config, num_examples, start)
         if config.cache:
             # `finish` after the skip: skipped cached elements stay uint8, untouched.
             stream = stream.map(finish, num_parallel_calls=AUTOTUNE, deterministic=True)
@@ -163,6 +170,17 @@ def _attribute_selection(src: SourceSplit, source_name: str, names: Sequence[str
 
 
 _ENDLESS = 2**62
+
+
+def _shard(ds: tf.data.Dataset, shard: tuple[int, int] | None) -> tf.data.Dataset:
+    return ds if shard is None or shard[0] == 1 else ds.shard(*shard)
+
+
+def _shard_size(num_examples: int | None, shard: tuple[int, int] | None) -> int | None:
+    if num_examples is None or shard is None:
+        return num_examples
+    count, index = shard
+    return len(range(index, num_examples, count))
 
 
 def _training_stream(ds: tf.data.Dataset, config: DataConfig, num_examples: int | None, start: int) -> tf.data.Dataset:

@@ -168,7 +168,12 @@ class LatentAutoencoder(keras.Model):
     def _record(self, terms: dict[str, Any]) -> dict[str, Any]:
         for name, tracker in self.trackers.items():
             tracker.update_state(terms[name])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        results = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras averages a step's results over workers along axis 0, which
+            # fails on scalars (tensorflow/tensorflow#72388): give them that axis.
+            results = {name: ops.reshape(value, (1,)) for name, value in results.items()}
+        return results
 
     def train_step(self, data):
         images = images_from_batch(data)
@@ -181,9 +186,25 @@ class LatentAutoencoder(keras.Model):
             # under mixed_float16. Both are no-ops on one float32 device.
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
             scaled = self.optimizer.scale_loss(loss / replicas)
-        grads = tape.gradient(scaled, self.trainable_weights)
+        grads = self._agree_on_overflow(tape.gradient(scaled, self.trainable_weights))
         self.optimizer.apply(grads, self.trainable_weights)
         return self._record(terms)
+
+    def _agree_on_overflow(self, grads):
+        """With loss scaling on several replicas: when any replica's
+        gradients overflow, all replicas' become non-finite, so that every
+        replica skips the step (`LossScaleOptimizer` decides from one
+        replica's local gradients, before they are summed)."""
+        context = tf.distribute.get_replica_context()
+        if (
+            context is None
+            or context.num_replicas_in_sync == 1
+            or not isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer)
+        ):
+            return grads
+        local_overflow = 1.0 - ops.cast(self.optimizer.check_finite(grads), "float32")
+        finite = context.all_reduce(tf.distribute.ReduceOp.SUM, local_overflow) == 0.0
+        return [g if g is None else ops.where(finite, g, ops.full_like(g, float("nan"))) for g in grads]
 
     def test_step(self, data):
         return self._record(self.compute_losses(images_from_batch(data), training=False))

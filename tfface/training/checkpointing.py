@@ -7,6 +7,7 @@ import dataclasses
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,7 +78,10 @@ class ResumeCheckpoint(keras.callbacks.Callback):
         every: int. Save every this many epochs, and after the last epoch.
             0 disables saving (history is still recorded). Defaults to 1.
         write: bool. Whether this process writes (the chief in multi-worker
-            training). Defaults to True.
+            training). A non-writing checkpoint still restores from
+            `directory`, and its `save()` serialises the model's variables
+            into a scratch file it deletes, so that every worker runs the
+            same (possibly collective) variable reads. Defaults to True.
 
     Example:
 
@@ -100,6 +104,7 @@ class ResumeCheckpoint(keras.callbacks.Callback):
         self.history: dict[str, list[float]] = {}
         self.epoch = 0
         self._restored = False
+        self._ignore_saved = False
 
     # ------------------------------------------------------------ state file
 
@@ -108,7 +113,7 @@ class ResumeCheckpoint(keras.callbacks.Callback):
         return os.path.join(self.directory, CHECKPOINT_FILE)
 
     def _read(self) -> dict[str, Any] | None:
-        if not os.path.exists(self.path):
+        if self._ignore_saved or not os.path.exists(self.path):
             return None
         try:
             with open(self.path, encoding="utf-8") as handle:
@@ -129,8 +134,12 @@ class ResumeCheckpoint(keras.callbacks.Callback):
         return bool(state and state.finished)
 
     def clear(self) -> None:
-        """Deletes every saved state (starting a run over)."""
-        shutil.rmtree(self.directory, ignore_errors=True)
+        """Deletes every saved state (starting a run over). A non-writing
+        checkpoint leaves the folder to the writer and ignores what it holds."""
+        if self.write:
+            shutil.rmtree(self.directory, ignore_errors=True)
+        else:
+            self._ignore_saved = True
 
     # ------------------------------------------------------------ restore
 
@@ -194,6 +203,8 @@ class ResumeCheckpoint(keras.callbacks.Callback):
     def save(self, finished: bool = False) -> None:
         """Writes the model's current state as completed epoch `self.epoch`."""
         if not self.write:
+            with tempfile.TemporaryDirectory(prefix="tfface-checkpoint-") as scratch:
+                self.model.save_weights(os.path.join(scratch, "scratch.weights.h5"))
             return
         os.makedirs(self.directory, exist_ok=True)
         name = f"epoch-{self.epoch:05d}.weights.h5"

@@ -11,9 +11,10 @@ from typing import Any, Sequence
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from tfface.callbacks import LossCurves, NonFiniteGuard, NonFiniteLossError, ReconstructionGrid, SampleGrid
-from tfface.config import ExperimentConfig, TrainConfig, load_config, save_config
+from tfface.config import ConfigError, ExperimentConfig, TrainConfig, load_config, save_config
 from tfface.data import make_dataset, resolve_value_range
 from tfface.data.pipeline import load_split
 from tfface.data.sources import face_counts_line, merge_face_counts, merge_skipped, skipped_report
@@ -22,7 +23,7 @@ from tfface.io import atomic_path, atomic_write_text
 from tfface.presets import get_preset
 from tfface.training.checkpointing import ResumeCheckpoint, check_resumable, repair_history_csv
 from tfface.training.run_dir import RunDir
-from tfface.training.runtime import Runtime, configure_runtime
+from tfface.training.runtime import Runtime, configure_runtime, synchronize_batch_norm
 
 
 @dataclass
@@ -93,36 +94,53 @@ def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks
     >>> os.path.exists(result.run_dir.model)
     True
     """
+    policy = keras.mixed_precision.global_policy()
+    try:
+        return _train(config, extra_callbacks)
+    finally:
+        keras.mixed_precision.set_global_policy(policy)  # the model keeps its own
+
+
+def _train(config: ExperimentConfig, extra_callbacks: Sequence[keras.callbacks.Callback]) -> RunResult:
     runtime = configure_runtime(config.train)
     with runtime.strategy.scope():
         model = build_model(config)
-    run = RunDir(config.run.dir).create()
+        if runtime.distributed and config.train.sync_batch_norm:
+            synchronize_batch_norm(model)
+    run = RunDir(config.run.dir)
     checkpoint = open_checkpoint(config, run, runtime)
-    save_config(config, run.config)
-    data = make_run_datasets(config, model, run)
-    with runtime.strategy.scope():
-        compile_model(model, config, data, runtime)
-    start_epoch = restore_checkpoint(config, model, data, checkpoint)
-    if checkpoint.finished and start_epoch >= config.train.epochs:
-        return reopen_finished_run(config, run, model, checkpoint)
-    callbacks = [*run_callbacks(config, run, model, data, checkpoint), *extra_callbacks]
-    resumable = data.start_batch is not None
+    # Other workers of a multi-worker run write into a scratch folder.
+    out = RunDir(runtime.output_root(run.root)).create()
     try:
-        model.fit(
-            data.train if resumable or not config.train.steps_per_epoch else data.train.repeat(),
-            validation_data=data.validation,
-            validation_steps=config.train.validation_steps,
-            epochs=config.train.epochs,
-            initial_epoch=start_epoch,
-            steps_per_epoch=data.steps_per_epoch if resumable else config.train.steps_per_epoch,
-            callbacks=callbacks,
-            verbose=config.run.verbose,
-            shuffle=False,  # the tf.data pipeline shuffles
-        )
-    except NonFiniteLossError as error:
-        raise stopped_on_non_finite(error, model, run, checkpoint, callbacks) from None
-    result = finish_run(config, run, model, checkpoint.history)
-    checkpoint.mark_finished()
+        save_config(config, out.config)
+        data = make_run_datasets(config, model, out, runtime)
+        with runtime.strategy.scope():
+            compile_model(model, config, data, runtime)
+        start_epoch = restore_checkpoint(config, model, data, checkpoint, runtime)
+        if checkpoint.finished and start_epoch >= config.train.epochs:
+            return reopen_finished_run(config, run, model, checkpoint)
+        callbacks = [*run_callbacks(config, out, model, data, checkpoint), *extra_callbacks]
+        resumable = data.start_batch is not None
+        try:
+            model.fit(
+                data.train if resumable or not config.train.steps_per_epoch else data.train.repeat(),
+                validation_data=data.validation,
+                validation_steps=config.train.validation_steps,
+                epochs=config.train.epochs,
+                initial_epoch=start_epoch,
+                steps_per_epoch=data.steps_per_epoch if resumable else config.train.steps_per_epoch,
+                callbacks=callbacks,
+                verbose=config.run.verbose,
+                shuffle=False,  # the tf.data pipeline shuffles
+            )
+        except NonFiniteLossError as error:
+            raise stopped_on_non_finite(error, model, run, checkpoint, callbacks) from None
+        result = finish_run(config, out, model, checkpoint.history)
+        checkpoint.mark_finished()
+    finally:
+        runtime.discard(out.root, run.root)
+    if out.root != run.root:
+        result = RunResult(run, model, result.history)
     result.initial_epoch = start_epoch
     return result
 
@@ -161,7 +179,7 @@ def generates_images(model) -> bool:
     return callable(getattr(model, "decode", None))
 
 
-def make_run_datasets(config: ExperimentConfig, model, run: RunDir | None = None) -> RunData:
+def make_run_datasets(config: ExperimentConfig, model, run: RunDir | None = None, runtime: Runtime | None = None) -> RunData:
     """Train and validation pipelines at the model's size and value range.
 
     Unusable input files (and, with the face crop's "skip" policy, images
@@ -169,7 +187,8 @@ def make_run_datasets(config: ExperimentConfig, model, run: RunDir | None = None
     the number of images with 0, 1 and 2+ faces is printed. Attribute
     classifiers get (images, attributes) batches in their attribute order;
     attributes the source does not label are NaN (left out of loss and
-    accuracy).
+    accuracy). Under a distribution strategy see `training_stream` and
+    `validation_stream`.
     """
     image_size = tuple(model.image_shape[:2])
     value_range = resolve_value_range(config.data, model.value_range)
@@ -177,28 +196,83 @@ def make_run_datasets(config: ExperimentConfig, model, run: RunDir | None = None
     attribute_names = trains_on_attributes(model)
     train_src = load_split(config.data, "train", image_size)
     val_src = load_split(config.data, "validation", image_size) if _has_validation(config) else None
-    common = {"batch_size": batch, "image_size": image_size, "value_range": value_range,
-              **label_arguments(attribute_names)}  # fmt: skip
     # A known size allows the resumable stream: the data order of every epoch
     # is a function of (seed, epoch), so a resumed run sees the same batches.
     start_batch = 0 if train_src.num_examples else None
-    train_ds = make_dataset(config.data, "train", source=train_src, start_batch=start_batch, **common)
-    val_ds = make_dataset(config.data, "validation", source=val_src, **common) if val_src is not None else None
-    steps = _steps(train_src.num_examples, batch, config.train.steps_per_epoch)
-    skipped = merge_skipped(train_src, val_src)
-    face_counts = merge_face_counts(train_src, val_src)
+    data = RunData(None, None, train_src, val_src, image_size, value_range,
+                   _steps(train_src.num_examples, batch, config.train.steps_per_epoch), start_batch,
+                   attribute_names=attribute_names)
+    data.train = training_stream(config, data, runtime)
+    data.validation = validation_stream(config, data, runtime) if val_src is not None else None
+    data.skipped = merge_skipped(train_src, val_src)
+    data.face_counts = merge_face_counts(train_src, val_src)
     if run is not None:
-        atomic_write_text(run.skipped_files, skipped_report(skipped))
+        atomic_write_text(run.skipped_files, skipped_report(data.skipped))
     if config.run.verbose:
-        if skipped:
+        if data.skipped:
             where = run.skipped_files if run is not None else "SourceSplit.skipped"
-            print(f"data: skipped {len(skipped):,} unusable file(s), listed in {where}")
-        if face_counts is not None:
-            print(f"data: face crop, {face_counts_line(face_counts)}")
-    return RunData(
-        train_ds, val_ds, train_src, val_src, image_size, value_range, steps, start_batch, skipped, face_counts,
-        attribute_names,
-    )  # fmt: skip
+            print(f"data: skipped {len(data.skipped):,} unusable file(s), listed in {where}")
+        if data.face_counts is not None:
+            print(f"data: face crop, {face_counts_line(data.face_counts)}")
+    return data
+
+
+def training_stream(config: ExperimentConfig, data: RunData, runtime: Runtime | None = None):
+    """The training dataset from `data.start_batch` on, in global batches of
+    `train.batch_size`.
+
+    Under a distribution strategy every worker builds its own pipeline
+    (`distribute_datasets_from_function`): it decodes only its shard of the
+    examples (`make_dataset(shard=...)`) and batches them per replica
+    (`train.batch_size / replicas`, full batches only), so one step consumes
+    `train.batch_size` examples in all and a worker `train.batch_size /
+    workers`. On one host (one input pipeline) the replicas' batches are
+    consecutive slices of the single-device stream: a step sees the same
+    examples as a single-device step.
+    """
+    common = {"source": data.train_source, "image_size": data.image_size, "value_range": data.value_range,
+              **label_arguments(data.attribute_names)}  # fmt: skip
+    if runtime is None or not runtime.distributed:
+        return make_dataset(config.data, "train", batch_size=config.train.batch_size, start_batch=data.start_batch, **common)
+    if data.start_batch is None:
+        raise ValueError(f"train.distribution={config.train.distribution!r} needs a training source of known size")
+    start_step = data.start_batch
+
+    def per_worker(context: tf.distribute.InputContext):
+        local_replicas = context.num_replicas_in_sync // context.num_input_pipelines
+        return make_dataset(
+            config.data,
+            "train",
+            batch_size=context.get_per_replica_batch_size(config.train.batch_size),
+            drop_remainder=True,
+            start_batch=start_step * local_replicas,
+            shard=(context.num_input_pipelines, context.input_pipeline_id),
+            **common,
+        )
+
+    return runtime.strategy.distribute_datasets_from_function(per_worker)
+
+
+def validation_stream(config: ExperimentConfig, data: RunData, runtime: Runtime | None = None):
+    """The validation dataset in batches of `train.batch_size`. Under a
+    distribution strategy only full batches are kept (a replica must never
+    get an empty share), split by Keras over the replicas and, across
+    workers, by tf.data's element-wise auto-sharding."""
+    distributed = runtime is not None and runtime.distributed
+    if distributed and (data.validation_source.num_examples or 0) < config.train.batch_size:
+        raise ConfigError(
+            f"train.batch_size: {config.train.batch_size} is larger than the validation split "
+            f"({data.validation_source.num_examples} examples); with train.distribution={config.train.distribution!r} "
+            "validation keeps full batches only: lower the batch size or enlarge the validation split"
+        )
+    ds = make_dataset(config.data, "validation", source=data.validation_source, batch_size=config.train.batch_size,
+                      image_size=data.image_size, value_range=data.value_range, drop_remainder=distributed,
+                      **label_arguments(data.attribute_names))
+    if distributed:
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        ds = ds.with_options(options)
+    return ds
 
 
 def compile_model(model, config: ExperimentConfig, data: RunData, runtime: Runtime) -> None:
@@ -207,7 +281,12 @@ def compile_model(model, config: ExperimentConfig, data: RunData, runtime: Runti
         if data.steps_per_epoch is None:
             raise ValueError("train.kl_warmup_epochs needs a dataset of known size or train.steps_per_epoch")
         model.kl_warmup_steps = int(round(config.train.kl_warmup_epochs * data.steps_per_epoch))
-    model.compile(optimizer=make_optimizer(config.train), jit_compile=runtime.jit_compile)
+    optimizer = make_optimizer(config.train)
+    if config.train.mixed_precision == "mixed_float16":
+        # Dynamic loss scaling: `train_step` multiplies the loss by the scale,
+        # `apply` divides the gradients by it and skips steps that overflow.
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    model.compile(optimizer=optimizer, jit_compile=runtime.jit_compile)
 
 
 def open_checkpoint(config: ExperimentConfig, run: RunDir, runtime: Runtime) -> ResumeCheckpoint:
@@ -222,7 +301,9 @@ def open_checkpoint(config: ExperimentConfig, run: RunDir, runtime: Runtime) -> 
     return checkpoint
 
 
-def restore_checkpoint(config: ExperimentConfig, model, data: RunData, checkpoint: ResumeCheckpoint) -> int:
+def restore_checkpoint(
+    config: ExperimentConfig, model, data: RunData, checkpoint: ResumeCheckpoint, runtime: Runtime | None = None
+) -> int:
     """Loads the last checkpoint into the compiled model, positions the
     training stream after its last epoch and returns that epoch (0 if none)."""
     start_epoch = checkpoint.restore(model)
@@ -232,16 +313,7 @@ def restore_checkpoint(config: ExperimentConfig, model, data: RunData, checkpoin
         model.optimizer.learning_rate = config.train.learning_rate
     if data.start_batch is not None and start_epoch < config.train.epochs:
         data.start_batch = start_epoch * data.steps_per_epoch
-        data.train = make_dataset(
-            config.data,
-            "train",
-            source=data.train_source,
-            batch_size=config.train.batch_size,
-            image_size=data.image_size,
-            value_range=data.value_range,
-            start_batch=data.start_batch,
-            **label_arguments(data.attribute_names),
-        )
+        data.train = training_stream(config, data, runtime)
     if config.run.verbose and start_epoch < config.train.epochs:
         print(f"Resuming {config.run.dir} after epoch {start_epoch} of {config.train.epochs} (last checkpoint).")
     return start_epoch
