@@ -331,11 +331,18 @@ def run_experiment(config_path: str, run_dir: str, overrides: Sequence[str] = ()
     return result
 
 
-def run_sweep_config(path: str, output: str, overrides: Sequence[str] = (), only: Sequence[str] | None = None):
+def run_sweep_config(
+    path: str,
+    output: str,
+    overrides: Sequence[str] = (),
+    only: Sequence[str] | None = None,
+    grids: str | None = None,
+):
     """Runs a sweep config (`tfface.training.sweep`) into `output` with
     `overrides` applied to every run (only the runs named in `only`, if
-    given), then shows its table and comparison figures. Rerunning skips
-    finished runs and resumes interrupted ones.
+    given), then shows its table and comparison figures, and with `grids`
+    ("samples" or "reconstructions") each finished run's last grid of that
+    kind. Rerunning skips finished runs and resumes interrupted ones.
 
     Returns:
         The `SweepResult`.
@@ -347,4 +354,9 @@ def run_sweep_config(path: str, output: str, overrides: Sequence[str] = (), only
     show_markdown(result.files["table_md"])
     figures = [result.files[name] for name in ("samples", "interpolation", "loss_curves") if name in result.files]
     show_images(figures)
+    if grids:
+        from tfface.training.run_dir import RunDir
+
+        last = {row["run"]: grid_files(RunDir(sweep.run(row["run"]).config.run.dir).grids, grids)[-1:] for row in result.rows}
+        show_images([paths[0] for paths in last.values() if paths], [name for name, paths in last.items() if paths])
     return result

@@ -8,7 +8,7 @@ from __future__ import annotations
 import glob
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import nbformat
@@ -29,8 +29,8 @@ class TinyRun:
     parameters: dict
     check: Callable[[str, nbformat.NotebookNode], None]
     presets: tuple[str, ...] = ()
+    configs: tuple[str, ...] = ()
     slow: bool = False
-    marks: list = field(default_factory=list)
 
 
 def read(name: str) -> nbformat.NotebookNode:
@@ -103,10 +103,77 @@ def check_quickstart(workdir: str, nb) -> None:
     assert any("samples_e001_begin.png" in h and "samples_e001_end.png" in h for h in shown), "grids not displayed"
 
 
+GRIDS = ("grids/samples_e001_begin.png", "grids/samples_e001_end.png")
+
+
+def assert_sweep(output: str, runs: list[str]) -> None:
+    assert_files(output, "table.md", "table.csv", "interpolation.png", "loss_curves.png", "sweep.json")
+    table = open(os.path.join(output, "table.md"), encoding="utf-8").read()
+    for name in runs:
+        assert f"| {name} |" in table, f"{name} not in {output}/table.md"
+    for name in runs:
+        assert_files(os.path.join(output, name), *GRIDS, "metrics.json")
+
+
+def check_r001(workdir: str, nb) -> None:
+    root = os.path.join(workdir, "runs", "r001")
+    assert_files(os.path.join(root, "r001_vae"), *GRIDS, "samples/samples_prior_t1_s0.png", "samples/samples_prior_t0.5_s0.png",
+                 "samples/interpolation_linear.png", "samples/interpolation_slerp.png", "samples/interpolation_slerp_samples.png")
+    config = load_json(os.path.join(root, "r001_vae", "config.json"))
+    assert (config["model"]["preset"], config["model"]["beta"], config["data"]["value_range"]) == ("r001_vae", 1e-5, "-1_1")
+    assert_sweep(os.path.join(root, "lambda"), ["beta=0.001"])
+    assert_files(os.path.join(root, "lambda"), "samples.png")
+    assert load_json(os.path.join(root, "lambda", "beta=0.001", "config.json"))["model"]["beta"] == 1e-3
+    assert_sweep(os.path.join(root, "latent"), ["latent_dim=32"])
+
+
+R002 = ["r002_dense_ae", "r002_conv_ae", "r002_denoising_ae", "r002_anime_vae", "r002_iiitb_vae"]
+
+
+def check_r002(workdir: str, nb) -> None:
+    root = os.path.join(workdir, "runs", "r002")
+    for name in R002:
+        assert_files(os.path.join(root, name), *GRIDS, "grids/reconstructions_e001.png", "model.keras")
+        assert load_json(os.path.join(root, name, "config.json"))["model"]["preset"] == name
+        assert glob.glob(os.path.join(root, name, "samples", "samples_*_t1_s0.png")), f"{name}: no samples"
+
+
+def check_r003(workdir: str, nb) -> None:
+    run = os.path.join(workdir, "runs", "r003", "r003_vae")
+    assert_files(run, *GRIDS, "samples/samples_prior_t1_s0.png", "samples/samples_prior_t0.7_s0.png", "samples/interpolation_slerp.png")
+    assert load_json(os.path.join(run, "config.json"))["model"]["preset"] == "r003_vae"
+
+
+R004_TINY = ["r004_ae_baseline", "r004_ae_latent_4"]
+
+
+def check_r004(workdir: str, nb) -> None:
+    output = os.path.join(workdir, "runs", "r004", "table2")
+    assert_sweep(output, R004_TINY)
+    header = open(os.path.join(output, "table.md"), encoding="utf-8").read()
+    assert "PSNR dB (report: 10log10(1/MSE))" in header
+    shown = "".join(outputs(nb, "text/html"))
+    assert all(f"<figcaption>{name}</figcaption>" in shown for name in R004_TINY), "reconstructions not displayed"
+
+
 TINY_SYNTHETIC = {"IMAGE_COUNT": 64, "EPOCHS": 1, "STEPS_PER_EPOCH": 2, "BATCH_SIZE": 16}
+# Report notebooks: 80 synthetic faces (8 for validation: 4 interpolation pairs), one step per run.
+TINY_REPORT = {"DATA_SOURCE": "synthetic", "IMAGE_COUNT": 80, "EPOCHS": 1, "STEPS_PER_EPOCH": 1, "BATCH_SIZE": 8,
+               "OVERRIDES": ["run.export=false"]}
 
 TINY: dict[str, TinyRun] = {
     "quickstart.ipynb": TinyRun({**TINY_SYNTHETIC, "IMAGE_SIZE": 32, "LATENT_DIM": 8}, check_quickstart),
+    "r001_instancenorm_vae.ipynb": TinyRun(
+        {**TINY_REPORT, "LAMBDA_RUNS": ["beta=0.001"], "LATENT_RUNS": ["latent_dim=32"]}, check_r001,
+        presets=("r001_vae",), configs=("r001_vae.toml",), slow=True),
+    "r002_vae_family.ipynb": TinyRun(
+        {**TINY_REPORT, "BATCH_SIZE": 2, "MODEL_OVERRIDES": {"r002_iiitb_vae": ["data.face_crop=false"]}}, check_r002,
+        presets=tuple(R002), configs=tuple(f"{name}.toml" for name in R002), slow=True),
+    "r003_vae_112.ipynb": TinyRun(TINY_REPORT, check_r003, presets=("r003_vae",), configs=("r003_vae.toml",)),
+    "r004_ffhq_autoencoders.ipynb": TinyRun(
+        {**TINY_REPORT, "IMAGE_SIZE": 64, "RUNS": R004_TINY,
+         "OVERRIDES": [*TINY_REPORT["OVERRIDES"], "data.validation_count=8"]}, check_r004,
+        presets=tuple(R004_TINY), slow=True),
 }
 
 
@@ -119,8 +186,9 @@ def _cases():
         marks = []
         if tiny is not None:
             missing = [p for p in tiny.presets if p not in registered]
+            missing += [f"pipelines/{c}" for c in tiny.configs if not os.path.exists(os.path.join(REPO, "pipelines", c))]
             if missing:
-                marks.append(pytest.mark.skip(reason=f"preset(s) not registered yet: {', '.join(missing)}"))
+                marks.append(pytest.mark.skip(reason=f"preset(s) or config(s) not there yet: {', '.join(missing)}"))
             if tiny.slow:
                 marks.append(pytest.mark.slow)
         yield pytest.param(name, marks=marks, id=name.removesuffix(".ipynb"))
