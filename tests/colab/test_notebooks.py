@@ -232,3 +232,12 @@ def test_notebook_is_stored_clean_with_badge_install_gpu_check_and_parameters(na
     exec(parameters.source, {}, values)
     assert {"USE_DRIVE", "OVERRIDES", "EPOCHS", "BATCH_SIZE"} <= set(values)
     assert any(c.cell_type == "markdown" and "run.resume" in c.source for c in nb.cells), f"{name}: resume not explained"
+
+
+def test_readme_colab_section_follows_setup_and_lists_every_notebook_with_its_badge():
+    text = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings[headings.index("## Set-up: two commands") + 1] == "## Colab"
+    section = text.split("## Colab\n", 1)[1].split("\n## ", 1)[0]
+    for name in NOTEBOOKS:
+        assert f"`colab/{name}`" in section and f"blob/main/colab/{name})" in section, f"README lacks {name}"
