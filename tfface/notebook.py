@@ -101,7 +101,12 @@ def detect_accelerator() -> Accelerator:
 
 def in_colab() -> bool:
     """Whether this Python runs inside a Google Colab kernel."""
-    return "google.colab" in sys.modules or importlib.util.find_spec("google.colab") is not None
+    if "google.colab" in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec("google.colab") is not None
+    except ModuleNotFoundError:  # no `google` namespace package at all
+        return False
 
 
 def run_root(local: str = "runs", use_drive: bool = False, drive_folder: str = "tfface") -> str:
