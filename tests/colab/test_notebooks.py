@@ -112,7 +112,7 @@ def assert_sweep(output: str, runs: list[str]) -> None:
     for name in runs:
         assert f"| {name} |" in table, f"{name} not in {output}/table.md"
     for name in runs:
-        assert_files(os.path.join(output, name), *GRIDS, "metrics.json")
+        assert_files(os.path.join(output, name), "grids/reconstructions_e001.png", "metrics.json")
 
 
 def check_r001(workdir: str, nb) -> None:
@@ -133,7 +133,8 @@ R002 = ["r002_dense_ae", "r002_conv_ae", "r002_denoising_ae", "r002_anime_vae", 
 def check_r002(workdir: str, nb) -> None:
     root = os.path.join(workdir, "runs", "r002")
     for name in R002:
-        assert_files(os.path.join(root, name), *GRIDS, "grids/reconstructions_e001.png", "model.keras")
+        grids = GRIDS if name.endswith("_vae") else ()  # the autoencoders' configs write no sample grids
+        assert_files(os.path.join(root, name), *grids, "grids/reconstructions_e001.png", "model.keras")
         assert load_json(os.path.join(root, name, "config.json"))["model"]["preset"] == name
         assert glob.glob(os.path.join(root, name, "samples", "samples_*_t1_s0.png")), f"{name}: no samples"
 
@@ -159,7 +160,7 @@ def check_r004(workdir: str, nb) -> None:
 TINY_SYNTHETIC = {"IMAGE_COUNT": 64, "EPOCHS": 1, "STEPS_PER_EPOCH": 2, "BATCH_SIZE": 16}
 # Report notebooks: 80 synthetic faces (8 for validation: 4 interpolation pairs), one step per run.
 TINY_REPORT = {"DATA_SOURCE": "synthetic", "IMAGE_COUNT": 80, "EPOCHS": 1, "STEPS_PER_EPOCH": 1, "BATCH_SIZE": 8,
-               "OVERRIDES": ["run.export=false"]}
+               "OVERRIDES": ["run.export=false", "run.checkpoint_every=0"]}
 
 TINY: dict[str, TinyRun] = {
     "quickstart.ipynb": TinyRun({**TINY_SYNTHETIC, "IMAGE_SIZE": 32, "LATENT_DIM": 8}, check_quickstart),
@@ -167,7 +168,12 @@ TINY: dict[str, TinyRun] = {
         {**TINY_REPORT, "LAMBDA_RUNS": ["beta=0.001"], "LATENT_RUNS": ["latent_dim=32"]}, check_r001,
         presets=("r001_vae",), configs=("r001_vae.toml",), slow=True),
     "r002_vae_family.ipynb": TinyRun(
-        {**TINY_REPORT, "BATCH_SIZE": 2, "MODEL_OVERRIDES": {"r002_iiitb_vae": ["data.face_crop=false"]}}, check_r002,
+        # The two VAEs (150 M parameters at 256x256, 27 M at 64x64) shrink to 64x64 and 32x32 (their presets
+        # take any multiple of 32 and 16); the autoencoders keep their native 64x64. Synthetic faces need no
+        # Haar crop.
+        {**TINY_REPORT, "BATCH_SIZE": 2,
+         "MODEL_OVERRIDES": {"r002_iiitb_vae": ["data.face_crop=false", "data.image_size=64"],
+                             "r002_anime_vae": ["data.image_size=32"]}}, check_r002,
         presets=tuple(R002), configs=tuple(f"{name}.toml" for name in R002), slow=True),
     "r003_vae_112.ipynb": TinyRun(TINY_REPORT, check_r003, presets=("r003_vae",), configs=("r003_vae.toml",)),
     "r004_ffhq_autoencoders.ipynb": TinyRun(
