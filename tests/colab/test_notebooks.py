@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -237,6 +238,9 @@ def test_notebook_is_stored_clean_with_badge_install_gpu_check_and_parameters(na
     values: dict = {}
     exec(parameters.source, {}, values)
     assert {"USE_DRIVE", "OVERRIDES", "EPOCHS", "BATCH_SIZE"} <= set(values)
+    rest = "\n".join(c.source for c in code if c is not parameters)
+    unused = [key for key in values if not re.search(rf"\b{key}\b", rest)]
+    assert not unused, f"{name}: parameters never used: {unused}"
     assert any(c.cell_type == "markdown" and "run.resume" in c.source for c in nb.cells), f"{name}: resume not explained"
 
 
