@@ -8,6 +8,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import resource
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -67,9 +68,11 @@ def execute(name: str, parameters: dict, workdir: str, monkeypatch) -> nbformat.
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     client = NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": workdir}})
-    start = time.perf_counter()
+    start, children = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     client.execute()
-    print(f"{name}: executed in {time.perf_counter() - start:.1f} s")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    print(f"{name}: executed in {time.perf_counter() - start:.1f} s wall, kernel CPU {cpu:.1f} s")
     return nb
 
 
