@@ -104,3 +104,20 @@ def test_tiny_run_of_a_report_config_completes(name, tmp_path):
     assert math.isfinite(result.final("loss")) and math.isfinite(result.final("val_loss"))
     assert os.path.exists(result.files["model"])
     assert os.listdir(result.files["grids"])
+
+
+def test_tiny_two_stage_run_of_report_000(tmp_path):
+    """Classifier pre-training (resumed for a second epoch), then the
+    autoencoder on its encoder — report 000's Model 1 pipeline."""
+    stage1 = os.path.join(REPO, "pipelines", "r000_model1_classifier.toml")
+    classifier = train(load_config(stage1, tiny_overrides(tmp_path / "cls")))
+    assert set(classifier.history) >= {"loss", "attribute_accuracy", "val_loss", "val_attribute_accuracy"}
+    assert os.path.exists(classifier.files["model"]) and "export" not in classifier.files
+    resumed = train(load_config(stage1, tiny_overrides(tmp_path / "cls", "train.epochs=2")))
+    assert resumed.initial_epoch == 1 and len(resumed.history["loss"]) == 2
+
+    stage2 = os.path.join(REPO, "pipelines", "r000_model1.toml")
+    overrides = tiny_overrides(tmp_path / "ae", f"model.args.encoder_from='{tmp_path / 'cls'}'")
+    autoencoder = train(load_config(stage2, overrides))
+    assert math.isfinite(autoencoder.final("val_loss"))
+    assert os.listdir(autoencoder.files["grids"])

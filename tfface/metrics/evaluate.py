@@ -81,7 +81,7 @@ def reconstruction_metrics(model, dataset, names=(), count: int | None = None) -
     """Mean MSE/PSNR/SSIM over a dataset of images or (images, attributes),
     plus attribute accuracy for models that predict attributes."""
     totals = {"mse": [], "psnr": [], "ssim": [], "mse_data_range": []}
-    predictor = attribute_predictor(model, len(names)) if names else None
+    predictor = attribute_predictor(model, len(names), names) if names else None
     predictions, labels, seen = [], [], 0
     value_range = model.value_range
     for batch in dataset.as_numpy_iterator():
