@@ -131,6 +131,24 @@ def check_r001(workdir: str, nb) -> None:
     assert_sweep(os.path.join(root, "latent"), ["latent_dim=32"])
 
 
+R000 = ["r000_model1_classifier", "r000_model1", "r000_model2", "r000_model3_classifier", "r000_model3", "r000_model4"]
+
+
+def check_r000(workdir: str, nb) -> None:
+    root = os.path.join(workdir, "runs", "r000")
+    for name in ("r000_model1_classifier", "r000_model3_classifier"):
+        assert_files(os.path.join(root, name), "model.keras", "history.json")
+        assert "attribute_accuracy" in load_json(os.path.join(root, name, "history.json"))
+    for name in ("r000_model1", "r000_model2", "r000_model3", "r000_model4"):
+        assert_files(os.path.join(root, name), *GRIDS, "grids/reconstructions_e001.png", "metrics.json", "metrics.md")
+    for model, classifier in (("r000_model1", "r000_model1_classifier"), ("r000_model3", "r000_model3_classifier")):
+        config = load_json(os.path.join(root, model, "config.json"))
+        assert config["model"]["args"]["encoder_from"] == os.path.join(root, classifier)
+        assert 0 <= load_json(os.path.join(root, model, "metrics.json"))["metrics"]["attribute_accuracy"] <= 1
+        assert_files(os.path.join(root, model), "samples/attribute_faces.png")
+    assert load_json(os.path.join(root, "r000_model3", "config.json"))["model"]["args"]["freeze_encoder"] is True
+
+
 R002 = ["r002_dense_ae", "r002_conv_ae", "r002_denoising_ae", "r002_anime_vae", "r002_iiitb_vae"]
 
 
@@ -168,6 +186,8 @@ TINY_REPORT = {"DATA_SOURCE": "synthetic", "IMAGE_COUNT": 80, "EPOCHS": 1, "STEP
 
 TINY: dict[str, TinyRun] = {
     "quickstart.ipynb": TinyRun({**TINY_SYNTHETIC, "IMAGE_SIZE": 32, "LATENT_DIM": 8}, check_quickstart),
+    "r000_celeba_autoencoders.ipynb": TinyRun(
+        TINY_REPORT, check_r000, presets=tuple(R000), configs=tuple(f"{name}.toml" for name in R000), slow=True),
     "r001_instancenorm_vae.ipynb": TinyRun(
         {**TINY_REPORT, "LAMBDA_RUNS": ["beta=0.001"], "LATENT_RUNS": ["latent_dim=32"]}, check_r001,
         presets=("r001_vae",), configs=("r001_vae.toml",), slow=True),
