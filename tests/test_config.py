@@ -8,6 +8,7 @@ from tfface.config import (
     apply_overrides,
     config_to_dict,
     load_config,
+    overrides_from,
     save_config,
 )
 
@@ -62,3 +63,22 @@ def test_file_round_trip_and_errors_name_file_and_key(tmp_path):
 
 def test_config_to_dict_is_plain_json():
     json.dumps(config_to_dict(ExperimentConfig()))
+
+
+def test_overrides_from_python_values_round_trip():
+    values = {"data.source": 'celeba "local"', "data.image_size": (64, 48), "model.beta": 1e-5, "run.resume": False,
+              "train.steps_per_epoch": None, "model.args.widths": [8, 16]}
+    overrides = overrides_from(values)
+    assert not any(item.startswith("train.steps_per_epoch") for item in overrides)
+    cfg = apply_overrides(ExperimentConfig(), overrides)
+    assert (cfg.data.source, cfg.data.image_size, cfg.model.beta, cfg.run.resume) == ('celeba "local"', (64, 48), 1e-5, False)
+    assert cfg.model.args == {"widths": [8, 16]} and cfg.train.steps_per_epoch is None
+
+
+def test_examples_run():
+    import doctest
+
+    import tfface.config
+
+    result = doctest.testmod(tfface.config)
+    assert result.attempted > 0 and result.failed == 0

@@ -47,6 +47,8 @@ __all__ = [
     "load_config",
     "save_config",
     "apply_overrides",
+    "overrides_from",
+    "toml_literal",
     "config_from_dict",
     "config_to_dict",
 ]
@@ -460,6 +462,30 @@ def _parse_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+
+
+def toml_literal(value: Any) -> str:
+    """A value written as the TOML literal that `apply_overrides` parses back."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_literal(v) for v in value) + "]"
+    return repr(value)
+
+
+def overrides_from(values: Mapping[str, Any]) -> list[str]:
+    """Override strings for `apply_overrides` from dotted keys and Python
+    values; a None value keeps the config's own value (TOML has no null).
+
+    Example:
+
+    >>> overrides_from({"data.source": "synthetic", "data.image_size": [64, 48],
+    ...                 "train.steps_per_epoch": None, "run.resume": False})
+    ['data.source="synthetic"', 'data.image_size=[64, 48]', 'run.resume=false']
+    """
+    return [f"{key}={toml_literal(value)}" for key, value in values.items() if value is not None]
 
 
 def apply_overrides(config: ExperimentConfig, overrides: Sequence[str]) -> ExperimentConfig:

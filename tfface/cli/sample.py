@@ -70,32 +70,20 @@ def fit_action(args, run) -> str:
 
 @ACTIONS.register("grid")
 def grid_action(args, run) -> str:
-    from tfface.imaging import save_grid
-    from tfface.sampling import generate
+    from tfface.sampling import sample_grid
 
-    sampler = _sampler(args, run)
-    count = args.count or 25
-    images = generate(run.model, sampler, count, seed=args.seed, temperature=args.temperature)
-    path = _out(args, run, f"samples_{sampler.kind}_t{args.temperature:g}_s{args.seed}.png")
-    return save_grid(path, images, run.value_range)
+    return sample_grid(run, args.count or 25, seed=args.seed, temperature=args.temperature,
+                       sampler=_sampler(args, run), path=args.out)
 
 
 @ACTIONS.register("interpolate")
 def interpolate_action(args, run) -> str:
-    from tfface.sampling import interpolation_strip
+    from tfface.sampling import interpolation_grid
 
-    rows = args.count or 4
-    if args.from_samples:
-        codes = _sampler(args, run).sample(2 * rows, seed=args.seed, temperature=args.temperature)
-        start, end = codes[:rows], codes[rows:]
-    else:
-        images = run.images(args.split, 2 * rows)
-        if len(images) < 2 * rows:
-            raise ValueError(f"the {args.split} split has {len(images)} images; interpolating {rows} pairs needs {2 * rows}")
-        start, end = images[:rows], images[rows:]
-    path = _out(args, run, f"interpolation_{args.method}{'_samples' if args.from_samples else ''}.png")
-    interpolation_strip(run.model, start, end, steps=args.steps, method=args.method, path=path)
-    return path
+    sampler = _sampler(args, run) if args.from_samples else None
+    return interpolation_grid(run, args.count or 4, steps=args.steps, method=args.method, split=args.split,
+                              from_samples=args.from_samples, seed=args.seed, temperature=args.temperature,
+                              sampler=sampler, path=args.out)
 
 
 @ACTIONS.register("traverse")
@@ -113,15 +101,11 @@ def traverse_action(args, run) -> str:
 
 @ACTIONS.register("attributes")
 def attributes_action(args, run) -> str:
-    from tfface.sampling.attributes import generate_from_attributes, latent_attribute_names, parse_attribute_spec
+    from tfface.sampling import attribute_faces
 
     if not args.attrs:
         raise ValueError('attributes: pass --attrs with one comma-separated list per face, e.g. --attrs "Male,Black_Hair" none all')
-    names = latent_attribute_names(run.source("train").attribute_names, run.model.latent_dim)
-    specs = [["all"] if spec.strip().lower() == "all" else parse_attribute_spec(spec) for spec in args.attrs]
-    path = _out(args, run, "attribute_faces.png")
-    generate_from_attributes(run.model, specs, names, path=path)
-    return path
+    return attribute_faces(run, args.attrs, path=args.out)
 
 
 @ACTIONS.register("edit")

@@ -24,18 +24,21 @@ from tfface.sampling.samplers import (
     save_sampler,
     seed_pair,
 )
-from tfface.sampling.run import default_sampler_kind, sampler_for_run
+from tfface.sampling.run import attribute_faces, default_sampler_kind, interpolation_grid, sample_grid, sampler_for_run
 
 __all__ = [
     "INTERPOLATIONS",
     "AttributeDirections",
     "attribute_directions",
+    "attribute_faces",
     "attribute_vector",
     "default_sampler_kind",
     "edit_images",
     "generate_from_attributes",
     "interpolate",
+    "interpolation_grid",
     "interpolation_strip",
+    "sample_grid",
     "sampler_for_run",
     "traversal_grid",
     "traverse",

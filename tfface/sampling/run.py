@@ -54,3 +54,82 @@ def sampler_for_run(
     if save:
         save_sampler(sampler, path)
     return sampler
+
+
+def sample_grid(
+    run,
+    count: int = 25,
+    *,
+    seed: int = 0,
+    temperature: float = 1.0,
+    sampler: LatentSampler | None = None,
+    path: str | os.PathLike | None = None,
+) -> str:
+    """Saves `count` generated faces as a grid PNG (default
+    `RUN/samples/samples_<kind>_t<temperature>_s<seed>.png`) and returns its path.
+
+    Args:
+        run: a `LoadedRun`.
+        count: int. Faces. Defaults to 25.
+        seed: int. Seed of the codes. Defaults to 0.
+        temperature: float. Scale of the draw; < 1 keeps codes closer to the
+            centre. Defaults to 1.0.
+        sampler: `LatentSampler` or None. Defaults to `sampler_for_run(run)`.
+        path: str or None. Output PNG.
+    """
+    from tfface.imaging import save_grid
+    from tfface.sampling.latents import generate
+
+    sampler = sampler or sampler_for_run(run)
+    images = generate(run.model, sampler, count, seed=seed, temperature=temperature)
+    path = path or os.path.join(run.run_dir.samples, f"samples_{sampler.kind}_t{temperature:g}_s{seed}.png")
+    return save_grid(path, images, run.value_range)
+
+
+def interpolation_grid(
+    run,
+    rows: int = 4,
+    *,
+    steps: int = 8,
+    method: str = "slerp",
+    split: str = "validation",
+    from_samples: bool = False,
+    seed: int = 0,
+    temperature: float = 1.0,
+    sampler: LatentSampler | None = None,
+    path: str | os.PathLike | None = None,
+) -> str:
+    """Saves `rows` interpolations between pairs of `split` faces (originals
+    at both ends), or between pairs of sampled codes with `from_samples`, to
+    `path` (default `RUN/samples/interpolation_<method>[_samples].png`).
+    """
+    from tfface.sampling.interpolation import interpolation_strip
+
+    if from_samples:
+        codes = (sampler or sampler_for_run(run)).sample(2 * rows, seed=seed, temperature=temperature)
+        start, end = codes[:rows], codes[rows:]
+    else:
+        images = run.images(split, 2 * rows)
+        if len(images) < 2 * rows:
+            raise ValueError(f"the {split} split has {len(images)} images; interpolating {rows} pairs needs {2 * rows}")
+        start, end = images[:rows], images[rows:]
+    path = path or os.path.join(run.run_dir.samples, f"interpolation_{method}{'_samples' if from_samples else ''}.png")
+    interpolation_strip(run.model, start, end, steps=steps, method=method, path=path)
+    return os.fspath(path)
+
+
+def attribute_faces(run, specs, *, path: str | os.PathLike | None = None) -> str:
+    """Faces decoded from attribute lists by a classifier-encoder run (report
+    000, Figure 7), one per spec: a list of names, "none" (nothing on) or
+    "all"; saved to `path` (default `RUN/samples/attribute_faces.png`)."""
+    from tfface.sampling.attributes import generate_from_attributes, latent_attribute_names, parse_attribute_spec
+
+    names = latent_attribute_names(run.source("train").attribute_names, run.model.latent_dim)
+    lists = []
+    for spec in specs:
+        if isinstance(spec, str):
+            spec = ["all"] if spec.strip().lower() == "all" else parse_attribute_spec(spec)
+        lists.append(list(spec))
+    path = path or os.path.join(run.run_dir.samples, "attribute_faces.png")
+    generate_from_attributes(run.model, lists, names, path=path)
+    return os.fspath(path)

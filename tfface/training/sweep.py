@@ -57,7 +57,15 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from tfface.config import ConfigError, ExperimentConfig, apply_overrides, config_from_dict, config_to_dict, load_config
+from tfface.config import (
+    ConfigError,
+    ExperimentConfig,
+    apply_overrides,
+    config_from_dict,
+    config_to_dict,
+    load_config,
+    toml_literal,
+)
 
 TOP_LEVEL_KEYS = ("name", "description", "output", "base", "set", "runs", "grid", "evaluate", "table", "figures",
                   "data", "model", "train", "run")
@@ -126,16 +134,6 @@ def _string_list(value: Any, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _toml_literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_literal(v) for v in value) + "]"
-    return repr(value)
-
-
 def _grid_runs(grid: Mapping, where: str) -> list[tuple[str, tuple[str, ...]]]:
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
@@ -144,7 +142,7 @@ def _grid_runs(grid: Mapping, where: str) -> list[tuple[str, tuple[str, ...]]]:
     runs = []
     for combo in itertools.product(*(grid[k] for k in keys)):
         name = "_".join(f"{k.split('.')[-1]}={_short(v)}" for k, v in zip(keys, combo))
-        runs.append((name, tuple(f"{k}={_toml_literal(v)}" for k, v in zip(keys, combo))))
+        runs.append((name, tuple(f"{k}={toml_literal(v)}" for k, v in zip(keys, combo))))
     return runs
 
 
@@ -219,7 +217,7 @@ def load_sweep(path: str | os.PathLike, overrides: Sequence[str] = (), output: s
         if "preset" in item:
             if not isinstance(item["preset"], str):
                 raise _error(where, f"{label}.preset: expected str, got {item['preset']!r}")
-            sets.insert(0, f"model.preset={_toml_literal(item['preset'])}")
+            sets.insert(0, f"model.preset={toml_literal(item['preset'])}")
         run_name = item.get("name") or item.get("preset")
         if not run_name:
             raise _error(where, f"{label}: needs a name (or a preset to name it after)")
@@ -242,8 +240,8 @@ def load_sweep(path: str | os.PathLike, overrides: Sequence[str] = (), output: s
         try:
             config = apply_overrides(
                 base,
-                [*common, *sets, *overrides, f"run.dir={_toml_literal(os.path.join(output, run_name))}",
-                 f"name={_toml_literal(run_name)}"],
+                [*common, *sets, *overrides, f"run.dir={toml_literal(os.path.join(output, run_name))}",
+                 f"name={toml_literal(run_name)}"],
             )
         except ConfigError as error:
             raise _error(where, f"run {run_name!r}: {error}") from None
