@@ -54,6 +54,22 @@ FALLBACK_PRESETS = ("vae_demo",)
 MATMUL_N = 2048
 RESULT_TAG = "RESULT "
 
+# NVIDIA T4 peaks (TFLOP/s): FP32 CUDA cores, FP16 tensor cores (mixed_float16).
+T4_PEAK = {"float32": 8.1, "mixed_float16": 65.0}
+# Training images per epoch of each report's data set, and the epoch time it
+# reports (minutes; None if not given), by preset name prefix.
+REPORT_EPOCHS = {
+    "r000_model1": ("CelebA train", 162_770, 1.23),
+    "r000_model2": ("CelebA train", 162_770, 1.33),
+    "r000_model3": ("CelebA train", 162_770, 1.35),
+    "r000_model4": ("CelebA train", 162_770, 1.38),
+    "r001_": ("CelebA train", 162_770, None),
+    "r002_anime": ("anime faces", 30_750, None),
+    "r002_iiitb": ("IIITB faces", 832, None),
+    "r003_": ("CelebA train", 162_770, 2.0),
+    "r004_": ("FFHQ subset train", 39_000, None),
+}
+
 
 # ------------------------------------------------------------------ children
 
@@ -318,6 +334,37 @@ def pipeline_rates(folder: str, count: int, size, batch: int, value_range: str, 
 # ---------------------------------------------------------------------- main
 
 
+def report_epoch(name: str):
+    return next((v for prefix, v in REPORT_EPOCHS.items() if name.startswith(prefix)), None)
+
+
+def print_t4_estimate(presets, info, pipeline, utilisation) -> None:
+    """Expected T4 figures: compute-bound images/s = utilisation x peak /
+    training FLOPs per image; the input pipeline runs on the host's CPU
+    cores (2 on Colab, as here), so an epoch takes the longer of the two."""
+    u32, u16 = utilisation
+    print(f"\nexpected on a T4: compute-bound images/s = utilisation x peak / training FLOPs per image "
+          f"(FP32 {u32:.0%} of {T4_PEAK['float32']} TFLOP/s, mixed_float16 {u16:.0%} of {T4_PEAK['mixed_float16']}); "
+          "input-bound = the pipeline rates above (2 host cores, as on Colab); epoch = images / the lower rate")  # fmt: skip
+    print(f"{'preset':18}{'GFLOP/img':>10}{'T4 fp32':>9}{'T4 fp16':>9}{'data set':>19}{'images':>9}"
+          f"{'min/epoch fp32':>16}{'fp16+cache':>12}{'reported':>10}{'implied TFLOP/s':>17}")  # fmt: skip
+    for name in presets:
+        flops = info[name]["train"]
+        fp32 = u32 * T4_PEAK["float32"] * 1e12 / flops
+        fp16 = u16 * T4_PEAK["mixed_float16"] * 1e12 / flops
+        decode, cached = pipeline[name]
+        data = report_epoch(name)
+        if data is None:
+            print(f"{name:18}{flops / 1e9:10.2f}{fp32:9.0f}{fp16:9.0f}{'(no report data set)':>19}")
+            continue
+        label, images, reported = data
+        slow = images / min(fp32, decode) / 60
+        fast = images / min(fp16, cached) / 60
+        implied = f"{images / (reported * 60) * flops / 1e12:17.2f}" if reported else f"{'':17}"
+        print(f"{name:18}{flops / 1e9:10.2f}{fp32:9.0f}{fp16:9.0f}{label:>19}{images:9,}{slow:16.2f}{fast:12.2f}"
+              f"{reported or '-':>10}{implied}")  # fmt: skip
+
+
 def cpu_line() -> str:
     model = "unknown CPU"
     try:
@@ -342,6 +389,8 @@ def parse_args(argv=None):
     parser.add_argument("--memory-batches", type=int, nargs="*", default=[32],
                         help="more batch sizes whose peak memory is measured (float32, XLA off; default 32)")
     parser.add_argument("--images", type=int, default=512, help="JPEG files for the pipeline measurement")
+    parser.add_argument("--t4-utilisation", type=float, nargs=2, default=(0.35, 0.15), metavar=("FP32", "FP16"),
+                        help="share of the T4's FP32 / FP16 tensor-core peak a training step reaches (default 0.35 0.15)")  # fmt: skip
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="intra- and inter-op threads")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -394,7 +443,7 @@ def main(argv=None) -> int:
         print(f"{name:18}{d['params']:12,}{d['analytic_forward'] / 1e6:13.1f}M{d['forward'] / 1e6:13.1f}M"
               f"{d['train'] / 1e6:11.1f}M{d['train'] / d['forward']:11.2f}")  # fmt: skip
 
-    folder = tempfile.mkdtemp(prefix="tfface-bench-")
+    folder, pipeline = tempfile.mkdtemp(prefix="tfface-bench-"), {}
     try:
         write_photos(folder, args.images)
         print(f"\ninput pipeline (make_dataset, {args.images} JPEGs 218x178, batch {args.batch}) vs training "
@@ -404,12 +453,15 @@ def main(argv=None) -> int:
         for name in presets:
             d = info[name]
             first, cached = pipeline_rates(folder, args.images, d["input"][:2], args.batch, d["value_range"])
+            pipeline[name] = (first, cached)
             fastest = max(row["images_per_s"] for row in rows if row["preset"] == name)
             size = "x".join(str(n) for n in d["input"][:2])
             print(f"{name:18}{size:>10}{first:14.0f}{cached:14.0f}{fastest:13.1f}"
                   f"{first / fastest:14.1f}{cached / fastest:14.1f}", flush=True)  # fmt: skip
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+    print_t4_estimate(presets, info, pipeline, args.t4_utilisation)
 
     batches = [args.batch, *[b for b in args.memory_batches if b != args.batch]]
     print(f"\npeak resident memory (MB) per batch size, float32, XLA off, one process each"
