@@ -41,3 +41,34 @@ def test_instance_norm_normalises_each_sample_independently():
 def test_unknown_block_key_is_named():
     with pytest.raises(ValueError, match="kernal"):
         Encoder(input_shape=(8, 8, 3), blocks=[{"filters": 4, "kernal": 3}])
+
+
+def _deconv(padding, kernel_size=4, output_padding=0, size=5):
+    import keras
+
+    from tfface.layers.blocks import conv_block, resolve_block
+
+    spec = resolve_block({"filters": 2, "kernel_size": kernel_size, "strides": 2, "transpose": True,
+                          "padding": padding, "output_padding": output_padding, "activation": None}, {})
+    x = keras.Input((size, size, 3))
+    return keras.Model(x, conv_block(x, spec, "b"))
+
+
+def test_pytorch_style_transposed_padding_matches_same_for_4x4_stride_2():
+    explicit, same = _deconv(1), _deconv("same")
+    same.set_weights(explicit.get_weights())
+    x = np.random.default_rng(0).random((2, 5, 5, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(explicit(x)), np.asarray(same(x)), atol=1e-6)
+
+
+@pytest.mark.parametrize("kernel_size, padding", [(3, 1), (5, 2)])
+def test_transposed_output_padding_gives_pytorch_sizes(kernel_size, padding):
+    # PyTorch: (n - 1)·s - 2p + k + output_padding.
+    model = _deconv(padding, kernel_size, output_padding=1, size=4)
+    assert model.output_shape == (None, 8, 8, 2)
+    assert _deconv(padding, kernel_size, size=4).output_shape == (None, 7, 7, 2)
+
+
+def test_output_padding_needs_an_integer_transposed_padding():
+    with pytest.raises(ValueError, match="output_padding"):
+        _deconv("same", output_padding=1)

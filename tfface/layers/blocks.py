@@ -8,10 +8,16 @@ A block spec is a dict (JSON-serialisable, so it round-trips through
 - kernel_size: int. Defaults to 3.
 - strides: int. Defaults to 1.
 - padding: "same", "valid" or an int of explicit zero padding (PyTorch's
-  `padding=p`). Defaults to "same".
+  `padding=p`). On a transposed conv an int crops `p` pixels from each side
+  of the full ("valid") output, as PyTorch's `ConvTranspose2d(padding=p)`:
+  size (n - 1)·s + k - 2p (+ output_padding). Defaults to "same".
+- output_padding: int. Transposed convs with an int padding only: extra rows
+  and columns at the bottom/right, PyTorch's `output_padding` (< strides).
+  Defaults to 0.
 - transpose: bool. Transposed convolution (upsampling by `strides`).
-- norm: None, "batch" (momentum 0.9; "batch:0.99" for another), "instance",
-  "layer" or "group[:N]". Applied after the conv.
+- norm: None, "batch" (momentum 0.9; "batch:0.99" for another), "instance"
+  ("instance:noaffine" without scale and offset, PyTorch's default), "layer"
+  or "group[:N]". Applied after the conv.
 - activation: activation name, "leaky_relu" (slope 0.2) or
   "leaky_relu:0.01" for another slope; None for linear.
 - pool: None, "max" or "avg": 2×2 pooling after the activation.
@@ -30,6 +36,7 @@ BLOCK_KEYS = (
     "kernel_size",
     "strides",
     "padding",
+    "output_padding",
     "transpose",
     "norm",
     "activation",
@@ -42,6 +49,7 @@ BLOCK_DEFAULTS: dict[str, Any] = {
     "kernel_size": 3,
     "strides": 1,
     "padding": "same",
+    "output_padding": 0,
     "transpose": False,
     "norm": None,
     "activation": "relu",
@@ -84,38 +92,57 @@ def make_norm(kind: str | None, layer_name: str | None = None) -> keras.layers.L
         # hundreds, so short runs evaluate well. "batch:0.99" is Keras'.
         momentum = float(kind.split(":", 1)[1]) if ":" in kind else 0.9
         return keras.layers.BatchNormalization(momentum=momentum, name=layer_name)
-    if kind == "instance":
-        # GroupNormalization with one group per channel is instance norm.
-        return keras.layers.GroupNormalization(groups=-1, name=layer_name)
+    if kind in ("instance", "instance:noaffine"):
+        # GroupNormalization with one group per channel is instance norm;
+        # "noaffine" drops the learned scale and offset (PyTorch's default
+        # InstanceNorm2d(affine=False)).
+        affine = kind == "instance"
+        return keras.layers.GroupNormalization(groups=-1, center=affine, scale=affine, name=layer_name)
     if kind == "layer":
         return keras.layers.LayerNormalization(name=layer_name)
     if kind.startswith("group"):
         groups = int(kind.split(":", 1)[1]) if ":" in kind else 32
         return keras.layers.GroupNormalization(groups=groups, name=layer_name)
-    raise ValueError(f"unknown norm {kind!r}; use batch[:momentum], instance, layer, group[:N] or None")
+    raise ValueError(
+        f"unknown norm {kind!r}; use batch[:momentum], instance[:noaffine], layer, group[:N] or None"
+    )
 
 
 def conv_block(x, spec: Mapping[str, Any], name: str):
     """Applies one resolved block spec to a symbolic tensor."""
     padding = spec["padding"]
-    if isinstance(padding, int) and not isinstance(padding, bool):
+    crop = 0
+    output_padding = int(spec["output_padding"] or 0)
+    explicit = isinstance(padding, int) and not isinstance(padding, bool)
+    if output_padding and not (explicit and spec["transpose"]):
+        raise ValueError(f"{name}: output_padding needs a transposed block with an integer padding")
+    if explicit:
         if spec["transpose"]:
-            raise ValueError(
-                f"{name}: explicit integer padding is for forward convs; "
-                "transposed blocks take 'same' or 'valid'"
-            )
-        if padding:
+            crop = padding
+        elif padding:
             x = keras.layers.ZeroPadding2D(padding, name=f"{name}_pad")(x)
         padding = "valid"
-    conv_cls = keras.layers.Conv2DTranspose if spec["transpose"] else keras.layers.Conv2D
-    x = conv_cls(
-        spec["filters"],
-        spec["kernel_size"],
-        strides=spec["strides"],
-        padding=padding,
-        use_bias=spec["use_bias"],
-        name=f"{name}_{'deconv' if spec['transpose'] else 'conv'}",
-    )(x)
+    if spec["transpose"]:
+        x = keras.layers.Conv2DTranspose(
+            spec["filters"],
+            spec["kernel_size"],
+            strides=spec["strides"],
+            padding=padding,
+            output_padding=output_padding or None,
+            use_bias=spec["use_bias"],
+            name=f"{name}_deconv",
+        )(x)
+        if crop:
+            x = keras.layers.Cropping2D(crop, name=f"{name}_crop")(x)
+    else:
+        x = keras.layers.Conv2D(
+            spec["filters"],
+            spec["kernel_size"],
+            strides=spec["strides"],
+            padding=padding,
+            use_bias=spec["use_bias"],
+            name=f"{name}_conv",
+        )(x)
     for layer in (make_norm(spec["norm"], f"{name}_norm"), make_activation(spec["activation"], f"{name}_act")):
         if layer is not None:
             x = layer(x)

@@ -1,0 +1,106 @@
+"""The report pipelines: every `pipelines/*.toml` loads, validates and matches
+its preset's recipe; one config per report trains at tiny scale on CPU."""
+
+import glob
+import inspect
+import math
+import os
+
+import pytest
+
+from tests.helpers import REPO
+from tfface.config import load_config
+from tfface.presets import get_preset
+from tfface.training import train
+from tfface.training.sweep import check_presets, load_sweep
+
+
+def _name(path):
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+CONFIGS = sorted(glob.glob(os.path.join(REPO, "pipelines", "*.toml")))
+REPORT_CONFIGS = [path for path in CONFIGS if _name(path).startswith("r0")]
+SWEEPS = sorted(glob.glob(os.path.join(REPO, "pipelines", "sweeps", "*.toml")))
+RECIPE_KEYS = ("learning_rate", "batch_size", "epochs", "optimizer", "beta_1", "beta_2")
+
+
+def test_every_report_preset_has_a_pipeline_config():
+    configured = {load_config(path).model.preset for path in CONFIGS}
+    required = {
+        "r000_model1_classifier", "r000_model1", "r000_model2", "r000_model3_classifier", "r000_model3",
+        "r000_model4", "r001_vae", "r002_dense_ae", "r002_conv_ae", "r002_denoising_ae", "r002_anime_vae",
+        "r002_iiitb_vae", "r003_vae", "r004_ae_baseline",
+    }  # fmt: skip
+    from tfface.presets import load_all
+
+    missing = {name for name in required & set(load_all().names())} - configured
+    assert not missing, f"presets without a pipelines/ config: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=_name)
+def test_config_loads_and_builds_its_preset_arguments(path):
+    config = load_config(path)
+    preset = get_preset(config.model.preset)
+    # Every model argument is one the preset's builder takes.
+    inspect.signature(preset.builder).bind_partial(**config.model.preset_kwargs())
+
+
+@pytest.mark.parametrize("path", REPORT_CONFIGS, ids=_name)
+def test_report_config_matches_its_preset_recipe(path):
+    config = load_config(path)
+    preset = get_preset(config.model.preset)
+    assert preset.report, f"{config.model.preset} names no report section"
+    if config.data.value_range != "auto":
+        assert config.data.value_range == preset.value_range
+    if config.data.image_size is not None:
+        assert tuple(config.data.image_size) == preset.image_size
+    for key in RECIPE_KEYS:
+        if key in preset.recipe:
+            assert getattr(config.train, key) == pytest.approx(preset.recipe[key]), key
+    if "beta" in preset.recipe and config.model.beta is not None:
+        assert config.model.beta == pytest.approx(preset.recipe["beta"])
+    if "loss" in preset.recipe and config.model.reconstruction_loss is not None:
+        assert config.model.reconstruction_loss == preset.recipe["loss"]
+    assert config.run.dir == f"runs/{_name(path)}"
+
+
+@pytest.mark.parametrize("path", SWEEPS, ids=_name)
+def test_sweep_presets_are_registered(path):
+    check_presets(load_sweep(path, ["data.path='/data/x'"]))
+
+
+# One config per report, shrunk: synthetic faces, a few steps, no export.
+TINY = {
+    "r001_vae": "data.image_size=[32, 16]",
+    "r002_anime_vae": "data.image_size=32",
+    "r003_vae": "data.image_size=32",
+    "r004_ae_baseline": "data.image_size=32",
+}
+
+
+def tiny_overrides(run_dir, *extra):
+    return [
+        "data.source='synthetic'",
+        "data.num_examples=20",
+        "data.validation_fraction=0.2",
+        "data.face_crop=false",
+        "data.cache=true",
+        "train.epochs=1",
+        "train.batch_size=8",
+        "run.verbose=0",
+        "run.export=false",
+        "run.sample_grid=true",
+        "run.grid_rows=2",
+        f"run.dir='{run_dir}'",
+        *extra,
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_tiny_run_of_a_report_config_completes(name, tmp_path):
+    config = load_config(os.path.join(REPO, "pipelines", f"{name}.toml"), tiny_overrides(tmp_path / "run", TINY[name]))
+    result = train(config)
+    assert math.isfinite(result.final("loss")) and math.isfinite(result.final("val_loss"))
+    assert os.path.exists(result.files["model"])
+    assert os.listdir(result.files["grids"])
