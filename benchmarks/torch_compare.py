@@ -1,0 +1,596 @@
+"""tfface against PyTorch, same network, same batch, same optimizer, same
+loss, in the same run.
+
+For each preset the Keras model is translated layer by layer into a
+PyTorch module (NCHW; Keras' "same" padding reproduced exactly, with an
+explicit asymmetric zero pad or crop where PyTorch's symmetric padding
+differs), the Keras weights are copied over, and the two are checked to
+agree (parameter counts, eval-mode reconstructions and loss). Then both
+train in alternating fresh processes, `--rounds` times: tfface through
+`model.fit` with its default compile settings (float32, XLA off), PyTorch
+with a plain eager loop (zero_grad, loss, backward, Adam step); Adam with
+the preset's learning rate, betas (0.9, 0.999) and Keras' epsilon 1e-7 in
+both. PyTorch gets the same intra- and inter-op thread counts as
+TensorFlow (`--threads`, default all cores).
+
+Prints images/s of each (median of the timed epochs, median over rounds),
+the tfface/PyTorch ratio (target >= 1.0), both frameworks' achieved
+GFLOP/s as a fraction of their own 2048^3 float32 matmul, and peak memory.
+
+    python benchmarks/torch_compare.py [--presets r002_anime_vae r003_vae r004_ae_baseline]
+        [--batch 8] [--steps 10] [--repeats 3] [--rounds 2] [--torch-precision float32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from train_throughput import (  # noqa: E402
+    HEADLINE_PRESETS,
+    cpu_line,
+    current_rss_mb,
+    input_shape,
+    peak_rss_mb,
+    profiled_flops,
+    report_result,
+    resolve_presets,
+    run_child,
+    set_tf_threads,
+)
+
+KERAS_ADAM_EPSILON = 1e-7
+HEAD_LAYERS = ("z_mean", "z_log_var", "z", "z_act")
+
+
+# ------------------------------------------- Keras model → layer description
+
+
+def describe_layer(layer) -> list[dict]:
+    """A JSON description of one Keras layer (several entries when a Dense
+    layer carries its own activation)."""
+    import keras
+
+    def act_entry(activation):
+        name = activation.__name__
+        return [] if name == "linear" else [{"op": "act", "fn": name}]
+
+    in_shape = [int(d) for d in layer.input.shape[1:]]
+    out_shape = [int(d) for d in layer.output.shape[1:]]
+    base = {"in": in_shape, "out": out_shape}
+    if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose)):
+        if tuple(layer.dilation_rate) != (1, 1) or getattr(layer, "groups", 1) != 1:
+            raise ValueError(f"{layer.name}: dilated or grouped convolutions are not translated")
+        op = "deconv" if isinstance(layer, keras.layers.Conv2DTranspose) else "conv"
+        return [{**base, "op": op, "filters": layer.filters, "kernel": list(layer.kernel_size),
+                 "strides": list(layer.strides), "padding": layer.padding, "bias": layer.use_bias}] + \
+            act_entry(layer.activation)  # fmt: skip
+    if isinstance(layer, keras.layers.Dense):
+        return [{**base, "op": "dense", "units": layer.units, "bias": layer.use_bias}] + act_entry(layer.activation)
+    if isinstance(layer, keras.layers.BatchNormalization):
+        return [{**base, "op": "batchnorm", "momentum": layer.momentum, "epsilon": layer.epsilon,
+                 "center": layer.center, "scale": layer.scale}]  # fmt: skip
+    if isinstance(layer, keras.layers.GroupNormalization):
+        groups = in_shape[-1] if layer.groups == -1 else layer.groups
+        return [{**base, "op": "groupnorm", "groups": groups, "epsilon": layer.epsilon}]
+    if isinstance(layer, keras.layers.LayerNormalization):
+        if list(layer.axis) not in ([-1], [len(in_shape)]):
+            raise ValueError(f"{layer.name}: only LayerNormalization over the last axis is translated")
+        return [{**base, "op": "layernorm", "epsilon": layer.epsilon}]
+    if isinstance(layer, keras.layers.LeakyReLU):
+        return [{**base, "op": "act", "fn": "leaky_relu", "slope": float(layer.negative_slope)}]
+    if isinstance(layer, keras.layers.ReLU):
+        return [{**base, "op": "act", "fn": "relu"}]
+    if isinstance(layer, keras.layers.Activation):
+        return [{**base, **entry} for entry in act_entry(layer.activation)] or [{**base, "op": "identity"}]
+    if isinstance(layer, keras.layers.Identity):
+        return [{**base, "op": "identity"}]
+    if isinstance(layer, keras.layers.ZeroPadding2D):
+        return [{**base, "op": "pad", "padding": [list(p) for p in layer.padding]}]
+    if isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
+        if layer.padding != "valid":
+            raise ValueError(f"{layer.name}: only 'valid' pooling is translated")
+        kind = "max" if isinstance(layer, keras.layers.MaxPooling2D) else "avg"
+        return [{**base, "op": "pool", "kind": kind, "size": list(layer.pool_size), "strides": list(layer.strides)}]
+    if isinstance(layer, keras.layers.UpSampling2D):
+        if layer.interpolation != "nearest":
+            raise ValueError(f"{layer.name}: only nearest-neighbour upsampling is translated")
+        return [{**base, "op": "upsample", "size": list(layer.size)}]
+    if isinstance(layer, keras.layers.Flatten):
+        return [{**base, "op": "flatten"}]
+    if isinstance(layer, keras.layers.Reshape):
+        return [{**base, "op": "reshape"}]
+    if isinstance(layer, keras.layers.Dropout):
+        return [{**base, "op": "dropout", "rate": float(layer.rate)}]
+    raise ValueError(f"{layer.name}: no PyTorch translation for {type(layer).__name__}")
+
+
+def describe_trunk(trunk, prefix: str, weights: dict) -> dict:
+    """{"body": [...], "heads": {...}} for an Encoder or Decoder; each
+    weighted layer's arrays go into `weights` under "<prefix>.<name>.<i>"."""
+    import keras
+
+    body, heads, previous = [], {}, None
+    for layer in trunk.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            previous = layer.output
+            continue
+        entries = describe_layer(layer)
+        for i, array in enumerate(layer.get_weights()):
+            weights[f"{prefix}.{layer.name}.{i}"] = array
+        for entry in entries:
+            entry["layer"] = f"{prefix}.{layer.name}"
+        if layer.name in HEAD_LAYERS:
+            heads[layer.name] = entries
+            continue
+        if layer.input is not previous:
+            raise ValueError(f"{layer.name}: the trunk is not a chain of layers; cannot translate it")
+        body.extend(entries)
+        previous = layer.output
+    return {"body": body, "heads": heads}
+
+
+def describe_model(model) -> tuple[dict, dict]:
+    """(architecture and loss description, weights) of a tfface autoencoder."""
+    from tfface.models import VAE
+    from tfface.models.base import LatentAutoencoder
+
+    if not isinstance(model, LatentAutoencoder):
+        raise ValueError(f"{model.name}: only LatentAutoencoder presets are translated to PyTorch")
+    weights: dict = {}
+    spec = {
+        "input": list(input_shape(model)),
+        "encoder": describe_trunk(model.encoder, "encoder", weights),
+        "decoder": describe_trunk(model.decoder, "decoder", weights),
+        "head": model.encoder.head,
+        "loss": model.reconstruction_loss,
+        "reduction": model.reconstruction_reduction,
+        "value_range": model.value_range,
+        "noise": model.input_noise_stddev,
+        "beta": model.beta if isinstance(model, VAE) else 0.0,
+        "kl_reduction": model.kl_reduction,
+        "params": int(model.count_params()),
+    }
+    return spec, weights
+
+
+# ------------------------------------------------- layer description → torch
+
+
+def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's SAME padding (before, after) of one spatial axis."""
+    total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def torch_layer(entry: dict, weights: dict):
+    """The PyTorch module of one described layer, with the Keras weights."""
+    import numpy as np
+    import torch
+    from torch import nn
+
+    def tensor(i):
+        return torch.from_numpy(np.ascontiguousarray(weights[f"{entry['layer']}.{i}"]))
+
+    op = entry["op"]
+    if op == "conv":
+        (kh, kw), (sh, sw) = entry["kernel"], entry["strides"]
+        conv = nn.Conv2d(entry["in"][-1], entry["filters"], (kh, kw), (sh, sw), bias=entry["bias"])
+        conv.weight.data = tensor(0).permute(3, 2, 0, 1).contiguous()
+        if entry["bias"]:
+            conv.bias.data = tensor(1)
+        if entry["padding"] == "valid":
+            return conv
+        (top, bottom), (left, right) = same_padding(entry["in"][0], kh, sh), same_padding(entry["in"][1], kw, sw)
+        if top == bottom and left == right:
+            conv.padding = (top, left)
+            return conv
+        return nn.Sequential(nn.ZeroPad2d((left, right, top, bottom)), conv)
+    if op == "deconv":
+        return TransposedConv(entry, tensor(0), tensor(1) if entry["bias"] else None)
+    if op == "dense":
+        dense = nn.Linear(entry["in"][-1], entry["units"], bias=entry["bias"])
+        dense.weight.data = tensor(0).T.contiguous()
+        if entry["bias"]:
+            dense.bias.data = tensor(1)
+        return dense
+    if op == "batchnorm":
+        channels, rank = entry["in"][-1], len(entry["in"])
+        norm_cls = nn.BatchNorm2d if rank == 3 else nn.BatchNorm1d
+        norm = norm_cls(channels, eps=entry["epsilon"], momentum=1 - entry["momentum"], affine=entry["scale"])
+        i = 0
+        if entry["scale"]:
+            norm.weight.data, i = tensor(i), i + 1
+        if entry["center"]:
+            norm.bias.data, i = tensor(i), i + 1
+        norm.running_mean.data, norm.running_var.data = tensor(i), tensor(i + 1)
+        return norm
+    if op == "groupnorm":
+        norm = nn.GroupNorm(entry["groups"], entry["in"][-1], eps=entry["epsilon"])
+        norm.weight.data, norm.bias.data = tensor(0), tensor(1)
+        return ChannelsLast(norm, permute=False) if len(entry["in"]) == 3 else norm
+    if op == "layernorm":
+        norm = nn.LayerNorm(entry["in"][-1], eps=entry["epsilon"])
+        norm.weight.data, norm.bias.data = tensor(0), tensor(1)
+        return ChannelsLast(norm, permute=len(entry["in"]) == 3)
+    if op == "act":
+        return activation(entry)
+    if op == "identity":
+        return nn.Identity()
+    if op == "pad":
+        (top, bottom), (left, right) = entry["padding"]
+        return nn.ZeroPad2d((left, right, top, bottom))
+    if op == "pool":
+        pool_cls = nn.MaxPool2d if entry["kind"] == "max" else nn.AvgPool2d
+        return pool_cls(tuple(entry["size"]), tuple(entry["strides"]))
+    if op == "upsample":
+        return nn.Upsample(scale_factor=tuple(float(s) for s in entry["size"]), mode="nearest")
+    if op == "flatten":
+        return KerasFlatten()
+    if op == "reshape":
+        return KerasReshape(entry["out"])
+    if op == "dropout":
+        return nn.Dropout(entry["rate"])
+    raise ValueError(f"{entry['layer']}: unknown op {op!r}")
+
+
+def activation(entry: dict):
+    from torch import nn
+
+    name = entry["fn"]
+    if name == "leaky_relu":
+        return nn.LeakyReLU(entry.get("slope", 0.2))
+    table = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "elu": nn.ELU, "selu": nn.SELU,
+             "gelu": nn.GELU, "silu": nn.SiLU, "swish": nn.SiLU, "softplus": nn.Softplus}  # fmt: skip
+    if name not in table:
+        raise ValueError(f"{entry['layer']}: no PyTorch activation for {name!r}")
+    return table[name]()
+
+
+def _torch_modules():
+    """Module classes defined lazily so that the parent never imports torch."""
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    class TransposedConv(nn.Module):
+        """Keras' Conv2DTranspose: PyTorch's transposed conv, then TensorFlow's
+        SAME crop of the full output (start = the forward conv's top pad)."""
+
+        def __init__(self, entry, kernel, bias):
+            super().__init__()
+            (kh, kw), (sh, sw) = entry["kernel"], entry["strides"]
+            (h, w), (out_h, out_w) = entry["in"][:2], entry["out"][:2]
+            starts = [0, 0]
+            if entry["padding"] == "same":
+                starts = [same_padding(out_h, kh, sh)[0], same_padding(out_w, kw, sw)[0]]
+            full = [(h - 1) * sh + kh, (w - 1) * sw + kw]
+            # PyTorch crops `padding` from both ends and adds `output_padding` at the end.
+            extra = [out - f + 2 * s for out, f, s in zip((out_h, out_w), full, starts)]
+            direct = all(0 <= e < s for e, s in zip(extra, (sh, sw)))
+            self.crop = None if direct else (starts, (out_h, out_w))
+            padding, output_padding = (starts, extra) if direct else ((0, 0), [max(0, s + o - f) for s, o, f in
+                                                                                 zip(starts, (out_h, out_w), full)])  # fmt: skip
+            self.conv = nn.ConvTranspose2d(entry["in"][-1], entry["filters"], (kh, kw), (sh, sw),
+                                           padding=tuple(padding), output_padding=tuple(output_padding),
+                                           bias=bias is not None)  # fmt: skip
+            self.conv.weight.data = kernel.permute(3, 2, 0, 1).contiguous()
+            if bias is not None:
+                self.conv.bias.data = bias
+
+        def forward(self, x):
+            x = self.conv(x)
+            if self.crop is not None:
+                (top, left), (h, w) = self.crop
+                x = x[:, :, top : top + h, left : left + w]
+            return x
+
+    class ChannelsLast(nn.Module):
+        """A norm over channels (Keras axis -1) applied to NCHW tensors."""
+
+        def __init__(self, norm, permute: bool):
+            super().__init__()
+            self.norm, self.permute = norm, permute
+
+        def forward(self, x):
+            if not self.permute:
+                return self.norm(x)
+            return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+    class KerasFlatten(nn.Module):
+        """Flattens NCHW in Keras' (H, W, C) order, so the next Dense matches."""
+
+        def forward(self, x):
+            return x.permute(0, 2, 3, 1).reshape(x.shape[0], -1) if x.dim() == 4 else x.reshape(x.shape[0], -1)
+
+    class KerasReshape(nn.Module):
+        """Keras' Reshape to (H, W, C), returned as NCHW."""
+
+        def __init__(self, shape):
+            super().__init__()
+            self.shape = tuple(shape)
+
+        def forward(self, x):
+            x = x.reshape(x.shape[0], *self.shape)
+            return x.permute(0, 3, 1, 2) if len(self.shape) == 3 else x
+
+    class TorchLatentAutoencoder(nn.Module):
+        """tfface's LatentAutoencoder step in PyTorch: posterior, reparameterised
+        sample, decoder, reconstruction summed or averaged per image, KL."""
+
+        def __init__(self, spec, weights):
+            super().__init__()
+            self.spec = spec
+            build = lambda entries: nn.Sequential(*[torch_layer(e, weights) for e in entries])  # noqa: E731
+            self.body = build(spec["encoder"]["body"])
+            heads = spec["encoder"]["heads"]
+            if spec["head"] == "gaussian":
+                self.z_mean, self.z_log_var = build(heads["z_mean"]), build(heads["z_log_var"])
+            else:
+                self.z = build(heads["z"] + heads.get("z_act", []))
+            self.decoder = build(spec["decoder"]["body"])
+
+        def posterior(self, x):
+            h = self.body(x)
+            if self.spec["head"] == "gaussian":
+                return self.z_mean(h), self.z_log_var(h).clamp(-30.0, 20.0)
+            return self.z(h), None
+
+        def losses(self, images, training: bool):
+            spec = self.spec
+            inputs = images
+            if training and spec["noise"]:
+                low = -1.0 if spec["value_range"] == "-1_1" else 0.0
+                inputs = (images + spec["noise"] * torch.randn_like(images)).clamp(low, 1.0)
+            mean, log_var = self.posterior(inputs)
+            z = mean if log_var is None or not training else mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
+            outputs = self.decoder(z)
+            if spec["loss"] == "mse":
+                per_pixel = (images - outputs) ** 2
+            else:
+                unit = (lambda t: (t + 1) / 2) if spec["value_range"] == "-1_1" else (lambda t: t)
+                t, p = unit(images), unit(outputs).clamp(1e-7, 1 - 1e-7)
+                per_pixel = -(t * torch.log(p) + (1 - t) * torch.log(1 - p))
+            per_image = per_pixel.flatten(1)
+            rec = (per_image.sum(1) if spec["reduction"] == "sum" else per_image.mean(1)).mean()
+            if log_var is None:
+                return rec, outputs
+            per_dim = -0.5 * (1 + log_var - mean**2 - torch.exp(log_var))
+            kl = per_dim.sum(1) if spec["kl_reduction"] == "sum" else per_dim.mean(1)
+            return rec + spec["beta"] * kl.mean(), outputs
+
+    return TransposedConv, ChannelsLast, KerasFlatten, KerasReshape, TorchLatentAutoencoder
+
+
+def load_torch_classes() -> None:
+    """Defines the module classes above as globals (in the PyTorch child only)."""
+    names = ("TransposedConv", "ChannelsLast", "KerasFlatten", "KerasReshape", "TorchLatentAutoencoder")
+    globals().update(zip(names, _torch_modules()))
+
+
+# ------------------------------------------------------------------ children
+
+
+def torch_child(spec: dict) -> dict:
+    """Builds the PyTorch twin, checks it against the Keras outputs, times training."""
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(spec["threads"])
+    torch.set_num_interop_threads(spec["threads"])
+    torch.manual_seed(0)
+    load_torch_classes()
+    with open(spec["arch"]) as f:
+        arch = json.load(f)
+    weights = dict(np.load(spec["weights"]))
+    check = np.load(spec["check"])
+    rss_start = current_rss_mb()
+    net = TorchLatentAutoencoder(arch, weights)
+    params = sum(p.numel() for p in net.parameters())
+    buffers = sum(b.numel() for n, b in net.named_buffers() if not n.endswith("num_batches_tracked"))
+    del weights
+
+    net.eval()
+    with torch.no_grad():
+        images = torch.from_numpy(check["images"]).permute(0, 3, 1, 2).contiguous()
+        loss, outputs = net.losses(images, training=False)
+        mean, _ = net.posterior(images)
+    diff = {
+        "outputs": float(np.abs(outputs.permute(0, 2, 3, 1).numpy() - check["outputs"]).max()),
+        "z": float(np.abs(mean.numpy() - check["z"]).max()),
+        "loss_rel": abs(float(loss) - float(check["loss"])) / max(abs(float(check["loss"])), 1e-12),
+    }
+
+    net.train()
+    optimizer = torch.optim.Adam(net.parameters(), lr=spec["lr"], betas=(0.9, 0.999), eps=KERAS_ADAM_EPSILON)
+    rng = np.random.default_rng(0)
+    h, w, c = arch["input"]
+    batch = rng.random((spec["batch"], c, h, w), dtype=np.float32)
+    if arch["value_range"] == "-1_1":
+        batch = batch * 2 - 1
+    batch = torch.from_numpy(batch)
+    autocast = spec["precision"] == "bfloat16"
+    losses = net.losses
+    if spec["variant"] == "channels_last":
+        net = net.to(memory_format=torch.channels_last)
+        batch = batch.contiguous(memory_format=torch.channels_last)
+    elif spec["variant"] == "compile":
+        losses = torch.compile(net.losses)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            loss, _ = losses(batch, training=True)
+        loss.float().backward()
+        optimizer.step()
+        return loss
+
+    start = time.perf_counter()
+    for _ in range(spec["warmup"]):
+        step()
+    warmup = time.perf_counter() - start
+    seconds = []
+    for _ in range(spec["repeats"]):
+        start = time.perf_counter()
+        for _ in range(spec["steps"]):
+            loss = step()
+        float(loss)
+        seconds.append(time.perf_counter() - start)
+    peak = peak_rss_mb()  # before the matmul below
+    a = torch.rand(2048, 2048)
+    torch.mm(a, a)
+    mm = []
+    for _ in range(5):
+        start = time.perf_counter()
+        torch.mm(a, a)
+        mm.append(time.perf_counter() - start)
+    return {
+        "params": int(params),
+        "buffers": int(buffers),
+        "images_per_s": spec["batch"] * spec["steps"] / statistics.median(seconds),
+        "repeat_images_per_s": [spec["batch"] * spec["steps"] / s for s in seconds],
+        "matmul_gflops": 2 * 2048**3 / statistics.median(mm) / 1e9,
+        "diff": diff,
+        "warmup_s": warmup,
+        "rss_start_mb": rss_start,
+        "peak_rss_mb": peak,
+        "torch": torch.__version__,
+        "threads": [torch.get_num_threads(), torch.get_num_interop_threads()],
+    }
+
+
+# ---------------------------------------------------------------------- main
+
+
+def export_preset(name: str, folder: str) -> dict:
+    """Builds the preset in Keras, writes its description, weights and
+    reference outputs for the PyTorch child; returns paths and counts."""
+    import keras
+    import numpy as np
+
+    from tfface.presets import build_preset, get_preset
+
+    keras.mixed_precision.set_global_policy("float32")
+    keras.utils.set_random_seed(0)
+    model = build_preset(name)
+    arch, weights = describe_model(model)
+    rng = np.random.default_rng(1)
+    images = rng.random((2, *input_shape(model)), dtype=np.float32)
+    if model.value_range == "-1_1":
+        images = images * 2 - 1
+    paths = {key: os.path.join(folder, f"{name}.{key}") for key in ("arch", "weights", "check")}
+    with open(paths["arch"], "w") as f:
+        json.dump(arch, f)
+    np.savez(paths["weights"], **weights)
+    np.savez(
+        paths["check"],
+        images=images,
+        outputs=keras.ops.convert_to_numpy(model(images, training=False)),
+        z=keras.ops.convert_to_numpy(model.encode(images)),
+        loss=float(model.compute_losses(images, training=False)["loss"]),
+    )
+    paths = {key: path + (".npz" if key != "arch" else "") for key, path in paths.items()}
+    _, train_flops = profiled_flops(model)
+    lr = float(get_preset(name).recipe.get("learning_rate", 1e-3))
+    return {"paths": paths, "params": arch["params"], "trainable": int(sum(w.numpy().size for w in model.trainable_weights)),
+            "train_flops": train_flops, "lr": lr, "input": arch["input"]}  # fmt: skip
+
+
+def median_rate(runs: list[dict]) -> float:
+    return statistics.median(r["images_per_s"] for r in runs)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presets", nargs="+", help=f"default: {', '.join(HEADLINE_PRESETS)} where registered")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating tfface/PyTorch process pairs")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, os.cpu_count()],
+                        help="intra- and inter-op threads of both frameworks; each count is one comparison "
+                             "(default: 1 and all cores)")  # fmt: skip
+    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
+                        help="float32, or bfloat16: tfface mixed_bfloat16 vs torch.autocast(bfloat16)")  # fmt: skip
+    parser.add_argument("--xla", default="off", choices=["off", "on"], help="tfface's jit_compile")
+    parser.add_argument("--torch-variants", nargs="+", default=["eager"], choices=["eager", "channels_last", "compile"],
+                        help="PyTorch loops to time: eager NCHW (default), channels_last memory format, torch.compile")  # fmt: skip
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        report_result(torch_child(json.loads(args.child)))
+        return 0
+    import tensorflow as tf
+
+    presets = resolve_presets(args.presets)
+    script, tf_script = os.path.abspath(__file__), os.path.join(HERE, "train_throughput.py")
+    folder = tempfile.mkdtemp(prefix="tfface-torch-")
+    policy = "mixed_bfloat16" if args.precision == "bfloat16" else "float32"
+    print(f"{cpu_line()}; TensorFlow {tf.__version__}; batch {args.batch}, {args.repeats} x {args.steps} timed "
+          f"steps per process (median) after {args.warmup} warm-up steps, {args.rounds} alternating rounds; "
+          f"tfface {policy}, XLA {args.xla}; PyTorch {args.precision} ({', '.join(args.torch_variants)}); "
+          "PyTorch's intra- and inter-op threads set equal to TensorFlow's")  # fmt: skip
+    timing = {"batch": args.batch, "steps": args.steps, "repeats": args.repeats, "warmup": args.warmup}
+    exported, runs = {}, {}
+    try:
+        for name in presets:
+            exported[name] = export_preset(name, folder)
+            for threads in args.threads:
+                for _ in range(args.rounds):
+                    spec = {**timing, "threads": threads}
+                    runs.setdefault((name, threads, "tfface"), []).append(run_child(
+                        tf_script, {**spec, "preset": name, "precision": policy, "xla": args.xla == "on"}))  # fmt: skip
+                    for variant in args.torch_variants:
+                        runs.setdefault((name, threads, variant), []).append(run_child(
+                            script, {**spec, **exported[name]["paths"], "lr": exported[name]["lr"],
+                                     "precision": args.precision, "variant": variant}))  # fmt: skip
+            print(f"  {name}: done", flush=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    print("\nthe same network in both (Keras weights copied; eval-mode outputs on 2 random images); Keras counts "
+          "BatchNorm moving statistics as (non-trainable) weights, PyTorch as buffers")  # fmt: skip
+    print(f"{'preset':18}{'input':>12}{'Keras total':>13}{'trainable':>12}{'PyTorch params':>16}{'+ buffers':>12}"
+          f"{'max |Δ output|':>16}{'max |Δ z|':>11}{'Δ loss rel':>12}")  # fmt: skip
+    for name, info in exported.items():
+        pt = runs[(name, args.threads[0], args.torch_variants[0])][0]
+        d = pt["diff"]
+        size = "x".join(str(n) for n in info["input"])
+        print(f"{name:18}{size:>12}{info['params']:13,}{info['trainable']:12,}{pt['params']:16,}"
+              f"{pt['params'] + pt['buffers']:12,}{d['outputs']:16.1e}{d['z']:11.1e}{d['loss_rel']:12.1e}")  # fmt: skip
+
+    print("\ntraining images/s (median over rounds of each process' median), tfface/PyTorch ratio (target >= 1.0); "
+          "GFLOP/s = counted training FLOPs x images/s; 'of mm' = share of the same process' 2048^3 float32 matmul")  # fmt: skip
+    print(f"{'preset':18}{'threads':>8}{'framework':>20}{'images/s':>10}{'ratio':>7}{'per round':>16}"
+          f"{'GFLOP/s':>9}{'of mm':>7}{'peak RSS MB':>13}{'warm-up s':>11}")  # fmt: skip
+    for name, info in exported.items():
+        for threads in args.threads:
+            tf_runs = runs[(name, threads, "tfface")]
+            for framework in ["tfface", *args.torch_variants]:
+                these = runs[(name, threads, framework)]
+                rate = median_rate(these)
+                ratio = "" if framework == "tfface" else f"{median_rate(tf_runs) / rate:7.2f}"
+                rounds = "" if framework == "tfface" else "/".join(
+                    f"{a['images_per_s'] / b['images_per_s']:.2f}" for a, b in zip(tf_runs, these))  # fmt: skip
+                gflops = info["train_flops"] * rate / 1e9
+                matmul = statistics.median(r["matmul_gflops"] for r in these)
+                label = framework if framework == "tfface" else f"torch {framework}"
+                print(f"{name:18}{threads:8}{label:>20}{rate:10.1f}{ratio:>7}{rounds:>16}{gflops:9.1f}"
+                      f"{gflops / matmul:7.0%}{max(r['peak_rss_mb'] for r in these):13.0f}"
+                      f"{statistics.median(r['warmup_s'] for r in these):11.1f}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
