@@ -19,8 +19,9 @@ from tfface.io import atomic_path, atomic_write_text
 
 CHECKPOINT_FILE = "checkpoint.json"
 
-# Keys that may change between an interrupted run and its resumption.
-RESUMABLE_CHANGES = frozenset({"train.epochs", "train.learning_rate"})
+# Keys that may change between an interrupted run and its resumption (XLA
+# and the distribution strategy change how a step runs, not what it computes).
+RESUMABLE_CHANGES = frozenset({"train.epochs", "train.learning_rate", "train.jit_compile", "train.distribution"})
 RESUMABLE_SECTIONS = frozenset({"run"})
 
 

@@ -81,7 +81,8 @@ def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks
     folder (see `RunDir`): config, history, grids, `.keras` model, export.
 
     Stages: runtime → model → run folder → datasets → callbacks → fit →
-    finish (history, model, export).
+    finish (history, model, export). Under a multi-worker strategy only the
+    chief writes the run folder (see `Runtime`).
 
     Example:
 

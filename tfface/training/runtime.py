@@ -160,12 +160,14 @@ def _tpu_strategy() -> tf.distribute.Strategy:
 def resolve_jit_compile(config: TrainConfig, strategy: tf.distribute.Strategy) -> bool:
     """Whether the train step is compiled with XLA.
 
-    "auto" turns XLA on for one GPU (or one GPU per worker) and off on CPUs,
-    where it is slower, with op determinism (not every XLA op is
-    deterministic) and with a strategy over several local devices, where
-    Keras' jitted step cannot reach the other devices' variables.
-    `TPUStrategy` compiles every step with XLA whatever this says.
-    "on" with several local devices is refused for the same reason.
+    "auto" turns XLA on for a single GPU, and off on CPUs (where it is
+    slower), with op determinism (not every XLA op is deterministic) and
+    under a distribution strategy: Keras compiles the whole replicated step,
+    which fails with several devices per host (the compiled step cannot
+    reach the other devices' variables) and is untested across hosts.
+    `TPUStrategy` compiles every step with XLA whatever this says. "on" with
+    several devices per host is refused; with one device per worker
+    ("multi_worker") it is the user's choice.
     """
     if isinstance(strategy, tf.distribute.TPUStrategy):
         return False
@@ -177,7 +179,7 @@ def resolve_jit_compile(config: TrainConfig, strategy: tf.distribute.Strategy) -
         )
     if config.jit_compile != "auto":
         return config.jit_compile == "on"
-    if local_devices > 1 or config.deterministic:
+    if config.deterministic or config.distribution != "default":
         return False
     return bool(tf.config.list_logical_devices("GPU"))
 
