@@ -10,6 +10,7 @@ import pytest
 
 from tests.helpers import REPO
 from tfface.config import load_config
+from tfface.data import SYNTHETIC_ATTRIBUTES
 from tfface.presets import get_preset
 from tfface.training import train
 from tfface.training.sweep import check_presets, load_sweep
@@ -115,6 +116,11 @@ def test_tiny_two_stage_run_of_report_000(tmp_path):
     assert os.path.exists(classifier.files["model"]) and "export" not in classifier.files
     resumed = train(load_config(stage1, tiny_overrides(tmp_path / "cls", "train.epochs=2")))
     assert resumed.initial_epoch == 1 and len(resumed.history["loss"]) == 2
+    from tfface.metrics import evaluate_run
+
+    evaluation = evaluate_run(str(tmp_path / "cls"), batch_size=8)
+    assert set(evaluation["metrics"]) == {"attribute_accuracy"}  # no reconstruction metrics
+    assert set(evaluation["attribute_accuracy"]) == set(SYNTHETIC_ATTRIBUTES)
 
     stage2 = os.path.join(REPO, "pipelines", "r000_model1.toml")
     overrides = tiny_overrides(tmp_path / "ae", f"model.args.encoder_from='{tmp_path / 'cls'}'")
