@@ -36,7 +36,7 @@ def test_bfloat16_trains_with_finite_losses_and_float32_outputs_grids_and_export
     assert all(v.dtype == "float32" for v in model.weights if "seed" not in v.path)
     assert (tmp_path / "run" / "grids" / "samples_e002_end.png").exists()
     exported = tf.saved_model.load(result.files["export"])
-    reconstructed = exported.reconstruct(tf.constant(images))
+    reconstructed = exported.reconstruct(tf.constant(images))["images"]
     assert reconstructed.dtype == tf.float32 and np.isfinite(reconstructed.numpy()).all()
 
 
