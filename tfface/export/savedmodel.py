@@ -144,10 +144,10 @@ def signature_docs(model, options: ServingOptions = ServingOptions(), with_sampl
     {'dtype': 'float32', 'shape': ['N', 8], 'values': '[-30, 20]'}
     """
     shape, d, kind = tuple(model.image_shape), model.latent_dim, options.image_dtype
-    z = TensorDoc("float32", (None, d), "finite reals (VAEs: the prior is N(0, I))", finite=True)
+    vae = getattr(model.encoder, "head", None) == "gaussian"
+    z = TensorDoc("float32", (None, d), "finite reals" + (" (the prior is N(0, I))" if vae else ""), finite=True)
     images_in, images_out = _images_doc(shape, kind), dataclasses.replace(_images_doc(shape, kind), low=None, high=None)
     unit_images = TensorDoc("float32", (None, *shape), "[0, 1]")
-    vae = getattr(model.encoder, "head", None) == "gaussian"
     docs = {
         "generate": SignatureDoc("latent codes → faces (serving_default)", {"z": z}, {"images": images_out}),
         "decode": SignatureDoc("latent codes → float32 faces in [0, 1], the inverse of encode", {"z": z}, {"images": unit_images}),
