@@ -39,15 +39,10 @@ print("signatures:", sorted(loaded.signatures))
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    """A briefly trained VAE with a fitted mixture sampler, exported with
-    float32 and with uint8 images."""
-    import keras
-
-    keras.utils.set_random_seed(0)
+    """A VAE with a fitted mixture sampler, exported with float32 and with
+    uint8 images."""
     tmp = tmp_path_factory.mktemp("export")
     model = build_preset("vae_tiny", seed=0)
-    model.compile(optimizer="adam")
-    model.fit(random_images(16), epochs=1, batch_size=8, verbose=0)
     sampler = fit_sampler(model, random_images(40, seed=3), "gmm", components=2)
     paths = {
         dtype: export_savedmodel(model, tmp / dtype / "1", sampler=sampler, options=ServingOptions(image_dtype=dtype))
@@ -145,7 +140,7 @@ def test_verification_refuses_an_export_of_other_weights(exported):
     model, sampler, paths, _ = exported
     other = build_preset("vae_tiny", seed=1)
     with pytest.raises(ExportVerificationError) as error:
-        verify_export(other, paths["float32"], sampler)
+        verify_export(other, paths["float32"], sampler, show=False)
     message = str(error.value)
     assert "generate.images: export differs from the Keras model by" in message
     assert "encode.mean" in message and "bad input" not in message
@@ -187,3 +182,23 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_readme_serving_table_lists_every_signature_tensor():
+    import re
+
+    from tests.helpers import REPO
+    from tfface.export import signature_docs
+
+    text = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
+    section = text.split("## Serving", 1)[1].split("\n## ", 1)[0]
+    rows, signature = set(), None
+    for line in section.splitlines():
+        match = re.match(r"\| (`(\w+)`)? *\| (in|out) `(\w+)` \|", line)
+        if match:
+            signature = match.group(2) or signature
+            rows.add((signature, match.group(3), match.group(4)))
+    docs = signature_docs(build_preset("vae_tiny"))
+    expected = {(name, role, arg) for name, doc in docs.items()
+                for role, tensors in (("in", doc.inputs), ("out", doc.outputs)) for arg in tensors}  # fmt: skip
+    assert rows == expected

@@ -80,13 +80,18 @@ def test_serving_signatures_check_shapes_before_the_model_runs(served, endpoint,
 values = st.floats(allow_nan=True, allow_infinity=True, width=32)
 
 
+def _flushed(value: float) -> float:
+    """TensorFlow's CPU kernels flush float32 subnormals to zero: -1e-45 counts as 0."""
+    return 0.0 if abs(value) < np.finfo(np.float32).tiny else value
+
+
 @FUZZ
 @given(endpoint=st.sampled_from(sorted(IMAGE_SIGNATURES)), value=values)
 def test_out_of_range_values_are_refused(served, endpoint, value):
     argument, expected = IMAGE_SIGNATURES[endpoint]
     x = np.full([2, *expected[1:]], 0.5, np.float32)
     x[1, 0] = value
-    valid = np.isfinite(value) and (argument == "z" or 0.0 <= value <= 1.0)
+    valid = np.isfinite(value) and (argument == "z" or 0.0 <= _flushed(value) <= 1.0)
     try:
         outputs = served.signatures[endpoint](**{argument: tf.constant(x)})
     except tf.errors.InvalidArgumentError as error:
@@ -113,9 +118,13 @@ def test_sample_refuses_bad_counts_temperatures_and_ranks(served, count, tempera
         "temperature": tf.constant(temperature, tf.float32),
     }
     bad_count = count_shape != () or not 0 <= count <= MAX_COUNT
-    bad_temperature = not (np.isfinite(temperature) and 0 <= temperature <= 10)
+    flushed = _flushed(temperature)
+    bad_temperature = not (np.isfinite(flushed) and 0 <= flushed <= 10)
     try:
         out = served.signatures["sample"](**inputs)
+    except (TypeError, ValueError) as error:  # rank refused when binding (TF Serving skips this: see tests/export)
+        assert count_shape != () and "count" in str(error)
+        return
     except tf.errors.InvalidArgumentError as error:
         message = str(error)
         expected = []

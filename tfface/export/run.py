@@ -90,7 +90,6 @@ def export_run(
     from tfface.sampling.run import sampler_for_run
     from tfface.training.load import LoadedRun, load_run
 
-    loaded = run if isinstance(run, LoadedRun) else load_run(run)
     out = os.fspath(out)
     if version is None:
         version = next_version(out)
@@ -99,6 +98,7 @@ def export_run(
     path = os.path.join(out, str(int(version)))
     if os.path.exists(path) and not force:
         raise ValueError(f"{path} already exists: pick another --version (next free: {next_version(out)}) or pass --force")
+    loaded = run if isinstance(run, LoadedRun) else load_run(run)
     fitted = None
     if sampler is not None:
         fitted = sampler_for_run(loaded, None if sampler == "auto" else sampler, limit=fit_limit, save=False)

@@ -144,10 +144,10 @@ def signature_docs(model, options: ServingOptions = ServingOptions(), with_sampl
     {'dtype': 'float32', 'shape': ['N', 8], 'values': '[-30, 20]'}
     """
     shape, d, kind = tuple(model.image_shape), model.latent_dim, options.image_dtype
-    z = TensorDoc("float32", (None, d), "finite reals (VAEs: the prior is N(0, I))", finite=True)
+    vae = getattr(model.encoder, "head", None) == "gaussian"
+    z = TensorDoc("float32", (None, d), "finite reals" + (" (the prior is N(0, I))" if vae else ""), finite=True)
     images_in, images_out = _images_doc(shape, kind), dataclasses.replace(_images_doc(shape, kind), low=None, high=None)
     unit_images = TensorDoc("float32", (None, *shape), "[0, 1]")
-    vae = getattr(model.encoder, "head", None) == "gaussian"
     docs = {
         "generate": SignatureDoc("latent codes → faces (serving_default)", {"z": z}, {"images": images_out}),
         "decode": SignatureDoc("latent codes → float32 faces in [0, 1], the inverse of encode", {"z": z}, {"images": unit_images}),
@@ -258,12 +258,12 @@ def _endpoints(model, sampler, options: ServingOptions) -> dict[str, Any]:
             lambda: tf.zeros(tf.concat([tf.shape(z)[:1], shape], 0), tf.float32),
         )
 
-    def code_of(images):
+    def codes(images):
         posterior = model.posterior(images_in(images), training=False)
         mean = tf.cast(posterior.mean, tf.float32)
-        log_var = posterior.log_var
-        log_var = tf.fill(tf.shape(mean), LOG_VAR_RANGE[0]) if log_var is None else tf.cast(log_var, tf.float32)
-        return mean, log_var
+        if posterior.log_var is None:  # a point mass: the floor of the clamp
+            return {"mean": mean, "log_variance": tf.fill(tf.shape(mean), LOG_VAR_RANGE[0])}
+        return {"mean": mean, "log_variance": tf.cast(posterior.log_var, tf.float32)}
 
     def empty_codes(images):
         zeros = tf.zeros(tf.stack([tf.shape(images)[0], d]), tf.float32)
@@ -286,12 +286,7 @@ def _endpoints(model, sampler, options: ServingOptions) -> dict[str, Any]:
     @tf.function(input_signature=docs["encode"].input_signature())
     def encode(images):
         (images,) = checked("encode", images=images)
-
-        def compute():
-            mean, log_var = code_of(images)
-            return {"mean": mean, "log_variance": log_var}
-
-        return _unless_empty(images, compute, lambda: empty_codes(images))
+        return _unless_empty(images, lambda: codes(images), lambda: empty_codes(images))
 
     @tf.function(input_signature=docs["reconstruct"].input_signature())
     def reconstruct(images):

@@ -18,7 +18,8 @@ class RunDir:
       loss_curves.png      train/validation curves, updated each epoch
       grids/               samples_eNNN_{begin,end}.png, reconstructions_eNNN.png
       model.keras          the trained model (reloads for more training)
-      export/1/            SavedModel (TF Serving layout, version 1)
+      export/1/            SavedModel (TF Serving layout, version 1); its assets.extra/
+                           holds model.keras, config.json, sampler.json (load_run opens it)
       checkpoints/         state for resuming an interrupted run
       skipped_files.txt    unusable input files and why
       sampler.json         fitted latent sampler (`tfface sample`)
