@@ -137,8 +137,9 @@ R000 = ["r000_model1_classifier", "r000_model1", "r000_model2", "r000_model3_cla
 def check_r000(workdir: str, nb) -> None:
     root = os.path.join(workdir, "runs", "r000")
     for name in ("r000_model1_classifier", "r000_model3_classifier"):
-        assert_files(os.path.join(root, name), "model.keras", "history.json")
+        assert_files(os.path.join(root, name), "model.keras", "history.json", "metrics.md")
         assert "attribute_accuracy" in load_json(os.path.join(root, name, "history.json"))
+        assert 0 <= load_json(os.path.join(root, name, "metrics.json"))["metrics"]["attribute_accuracy"] <= 1
     for name in ("r000_model1", "r000_model2", "r000_model3", "r000_model4"):
         assert_files(os.path.join(root, name), *GRIDS, "grids/reconstructions_e001.png", "metrics.json", "metrics.md")
     for model, classifier in (("r000_model1", "r000_model1_classifier"), ("r000_model3", "r000_model3_classifier")):
