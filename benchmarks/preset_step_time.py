@@ -49,8 +49,8 @@ def main() -> None:
             times.append(time.perf_counter() - start)
         parts = [getattr(model, part, None) for part in ("encoder", "decoder")]
         counts = [f"{p.count_params():,}" if p is not None else "-" for p in parts]
-        print(f"{name:28s} {counts[0]:>12s} {counts[1]:>12s} {model.count_params():>12,} {statistics.median(times):>9.3f}",
-              flush=True)
+        step = statistics.median(times)
+        print(f"{name:28s} {counts[0]:>12s} {counts[1]:>12s} {model.count_params():>12,} {step:>9.3f}", flush=True)
 
 
 if __name__ == "__main__":

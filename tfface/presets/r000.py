@@ -74,7 +74,9 @@ def _recipe(learning_rate: float, epochs: int) -> dict:
 
 def _square(image_size: Sequence[int], size: int, name: str) -> tuple[int, int, int]:
     if tuple(int(n) for n in image_size) != (size, size):
-        raise ValueError(f"{name}: the architecture downsamples {size}x{size} to its bottleneck; got {tuple(image_size)}")
+        raise ValueError(
+            f"{name}: the architecture downsamples {size}x{size} to its bottleneck; got {tuple(image_size)}"
+        )
     return (size, size, 3)
 
 
@@ -97,7 +99,9 @@ def model1_encoder(image_size: Sequence[int] = (64, 64)) -> Encoder:
 def model3_encoder(image_size: Sequence[int] = (128, 128)) -> Encoder:
     """Model 3's classifier encoder: 7 stride-2 convs 8-512 (5×5 pad 2, then 3×3 pad 1), ReLU, dense 512, 40 sigmoid."""
     widths = [8, 16, 32, 64, 128, 256, 512]
-    blocks = [{"filters": w, "kernel_size": 5 if i < 3 else 3, "padding": 2 if i < 3 else 1} for i, w in enumerate(widths)]
+    blocks = [
+        {"filters": w, "kernel_size": 5 if i < 3 else 3, "padding": 2 if i < 3 else 1} for i, w in enumerate(widths)
+    ]
     return Encoder(
         input_shape=_square(image_size, 128, "r000 model 3"),
         blocks=blocks,
@@ -133,7 +137,10 @@ def _autoencoder(encoder, decoder, name: str, reconstruction_loss: str, freeze_e
 
 
 @register_preset(
-    "r000_model1_classifier", image_size=(64, 64), report="000 §3.3.1, §5.1 (pre-training)", recipe=_recipe(5e-4, 30)
+    "r000_model1_classifier",
+    image_size=(64, 64),
+    report="000 §3.3.1, §5.1 (pre-training)",
+    recipe=_recipe(5e-4, 30),
 )
 def r000_model1_classifier(image_size: Sequence[int] = (64, 64)) -> AttributeClassifier:
     """Report 000 Model 1's encoder as a 40-attribute classifier (BCE, per-label accuracy), 64x64.
@@ -234,7 +241,10 @@ def r000_model2(
 
 
 @register_preset(
-    "r000_model3_classifier", image_size=(128, 128), report="000 §3.3.3, §5.1 (pre-training)", recipe=_recipe(3e-4, 30)
+    "r000_model3_classifier",
+    image_size=(128, 128),
+    report="000 §3.3.3, §5.1 (pre-training)",
+    recipe=_recipe(3e-4, 30),
 )
 def r000_model3_classifier(image_size: Sequence[int] = (128, 128)) -> AttributeClassifier:
     """Report 000 Model 3's encoder as a 40-attribute classifier (BCE, per-label accuracy), 128x128.
