@@ -199,15 +199,15 @@ def _ipython() -> bool:
     return "IPython" in sys.modules and getattr(sys.modules["IPython"], "get_ipython", lambda: None)() is not None
 
 
-def show_images(paths: Sequence[str], captions: Sequence[str] | None = None, width: int | None = None) -> list[str]:
+def show_images(paths: Sequence[str], captions: Sequence[str] | None = None, width: int | None = None) -> None:
     """Shows PNG files side by side with captions (file names by default)
-    in a notebook; outside one, prints their paths. Returns the paths."""
+    in a notebook; outside one, prints their paths."""
     paths = [os.fspath(p) for p in paths]
     captions = list(captions) if captions is not None else [os.path.basename(p) for p in paths]
     if not _ipython():
         for path in paths:
             print(path)
-        return paths
+        return
     from IPython.display import HTML
 
     size = f' width="{int(width)}"' if width else ""
@@ -221,11 +221,10 @@ def show_images(paths: Sequence[str], captions: Sequence[str] | None = None, wid
             f"<figcaption>{html.escape(caption)}</figcaption></figure>"
         )
     _display(HTML("".join(cells)))
-    return paths
 
 
-def show_markdown(path: str) -> str:
-    """Shows a Markdown file (e.g. a sweep's `table.md`); returns its text."""
+def show_markdown(path: str) -> None:
+    """Shows a Markdown file (e.g. a sweep's `table.md`)."""
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     if _ipython():
@@ -234,7 +233,6 @@ def show_markdown(path: str) -> str:
         _display(Markdown(text))
     else:
         print(text)
-    return text
 
 
 def grid_files(directory: str, kind: str = "samples") -> list[str]:
@@ -295,15 +293,16 @@ class ShowGrids(keras.callbacks.Callback):
         if paths:
             if _ipython():
                 print(f"epoch {epoch + 1}:")
-            self.shown.extend(show_images(paths, width=self.width))
+            show_images(paths, width=self.width)
+            self.shown.extend(paths)
 
 
 # ---------------------------------------------------------------- experiments
 
 
-def show_run(run_dir: str) -> list[str]:
+def show_run(run_dir: str) -> None:
     """Shows a run's first and last sample grid, its last reconstruction
-    grid and its loss curves (those that exist); returns their paths."""
+    grid and its loss curves (those that exist)."""
     from tfface.training.run_dir import RunDir
 
     run = RunDir(run_dir)
@@ -311,7 +310,8 @@ def show_run(run_dir: str) -> list[str]:
     paths = [*samples[:1], *samples[1:][-1:], *grid_files(run.grids, "reconstructions")[-1:]]
     if os.path.exists(run.loss_curves):
         paths.append(run.loss_curves)
-    return show_images(paths) if paths else []
+    if paths:
+        show_images(paths)
 
 
 def run_experiment(config_path: str, run_dir: str, overrides: Sequence[str] = (), *, show_every: int = 1):

@@ -63,6 +63,7 @@ def execute(name: str, parameters: dict, workdir: str, monkeypatch) -> nbformat.
     unknown = set(parameters) - set(defaults)
     assert not unknown, f"{name}: its parameters cell has no {sorted(unknown)}"
     inject(nb, parameters)
+    nb.cells.append(nbformat.v4.new_code_cell("import tfface\nprint('tfface from', tfface.__file__)"))
     monkeypatch.setenv("PYTHONPATH", REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
     monkeypatch.setenv("MPLBACKEND", "Agg")
@@ -73,6 +74,8 @@ def execute(name: str, parameters: dict, workdir: str, monkeypatch) -> nbformat.
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
     print(f"{name}: executed in {time.perf_counter() - start:.1f} s wall, kernel CPU {cpu:.1f} s")
+    (where,) = [o.text for o in nb.cells[-1].outputs if o.output_type == "stream"]
+    assert where.strip() == f"tfface from {os.path.join(REPO, 'tfface', '__init__.py')}", "the kernel imported another tfface"
     return nb
 
 
@@ -137,8 +140,9 @@ R000 = ["r000_model1_classifier", "r000_model1", "r000_model2", "r000_model3_cla
 def check_r000(workdir: str, nb) -> None:
     root = os.path.join(workdir, "runs", "r000")
     for name in ("r000_model1_classifier", "r000_model3_classifier"):
-        assert_files(os.path.join(root, name), "model.keras", "history.json")
+        assert_files(os.path.join(root, name), "model.keras", "history.json", "metrics.md")
         assert "attribute_accuracy" in load_json(os.path.join(root, name, "history.json"))
+        assert 0 <= load_json(os.path.join(root, name, "metrics.json"))["metrics"]["attribute_accuracy"] <= 1
     for name in ("r000_model1", "r000_model2", "r000_model3", "r000_model4"):
         assert_files(os.path.join(root, name), *GRIDS, "grids/reconstructions_e001.png", "metrics.json", "metrics.md")
     for model, classifier in (("r000_model1", "r000_model1_classifier"), ("r000_model3", "r000_model3_classifier")):
