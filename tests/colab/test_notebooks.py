@@ -92,7 +92,7 @@ def assert_export_loads(path: str, latent_dim: int, image_shape) -> None:
     import tensorflow as tf
 
     served = tf.saved_model.load(path)
-    images = served.generate(tf.zeros((2, latent_dim), tf.float32)).numpy()
+    images = served.generate(tf.zeros((2, latent_dim), tf.float32))["images"].numpy()
     assert images.shape == (2, *image_shape) and np.all((images >= 0) & (images <= 1))
 
 
