@@ -1,0 +1,73 @@
+"""The benchmark scripts: the PyTorch twin computes what the Keras model
+computes, and the throughput script prints its tables."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.helpers import REPO
+
+sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+
+
+def odd_padding_vae():
+    """A small VAE whose every conv needs TensorFlow's asymmetric SAME
+    padding (5x5 and 3x3 at stride 2), forward and transposed."""
+    from tfface.layers import Decoder, Encoder
+    from tfface.models import VAE
+
+    encoder = Encoder(input_shape=(16, 12, 3), latent_dim=4, norm="batch", activation="leaky_relu",
+                      blocks=[{"filters": 6, "kernel_size": 5, "strides": 2},
+                              {"filters": 8, "kernel_size": 3, "strides": 2}])  # fmt: skip
+    decoder = Decoder(latent_dim=4, output_shape=(16, 12, 3), start_shape=(4, 3, 8), transpose=True, strides=2,
+                      blocks=[{"filters": 6, "kernel_size": 3}, {"filters": 3, "kernel_size": 5, "activation": None}])  # fmt: skip
+    return VAE(encoder, decoder, beta=0.5)
+
+
+@pytest.mark.parametrize("name", ["odd_padding", "r001_vae"])
+def test_torch_twin_has_the_keras_parameters_outputs_and_loss(name, tmp_path):
+    torch = pytest.importorskip("torch")
+    import keras
+
+    import torch_compare
+    from tfface.presets import build_preset
+
+    model = odd_padding_vae() if name == "odd_padding" else build_preset(name)
+    arch, weights = torch_compare.describe_model(model)
+    torch_compare.load_torch_classes()
+    twin = torch_compare.TorchLatentAutoencoder(json.loads(json.dumps(arch)), weights).eval()
+
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert sum(p.numel() for p in twin.parameters()) == trainable
+    images = np.random.default_rng(0).random((2, *model.image_shape), dtype=np.float32)
+    if model.value_range == "-1_1":
+        images = images * 2 - 1
+    with torch.no_grad():
+        loss, outputs = twin.losses(torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), training=False)
+    expected = keras.ops.convert_to_numpy(model(images, training=False))
+    np.testing.assert_allclose(outputs.permute(0, 2, 3, 1).numpy(), expected, atol=1e-4)
+    expected_loss = float(model.compute_losses(images, training=False)["loss"])
+    assert float(loss) == pytest.approx(expected_loss, rel=1e-4)
+
+
+@pytest.mark.slow
+def test_train_throughput_prints_every_table():
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": REPO}
+    args = ["--presets", "vae_tiny", "--steps", "1", "--repeats", "1", "--warmup", "1", "--precisions", "float32",
+            "--xla", "off", "--memory-batches", "--images", "16"]  # fmt: skip
+    result = subprocess.run([sys.executable, os.path.join(REPO, "benchmarks", "train_throughput.py"), *args],
+                            capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    for column in ("images/s", "img/CPU-s", "of mm CPU", "peak RSS MB", "fwd profiler", "train/fwd",
+                   "ratio decode", "T4 fp32", "weights+Adam MB"):  # fmt: skip
+        assert column in out, (column, out)
+    rows = [line.split() for line in out.splitlines() if line.startswith("vae_tiny")]
+    throughput = next(row for row in rows if row[2:4] == ["float32", "off"])
+    assert float(throughput[4]) > 0
+    flops = next(row for row in rows if len(row) == 6)
+    assert flops[1] == "30,643" and 2.5 < float(flops[5]) < 3.5  # training ≈ 3× forward
