@@ -14,9 +14,10 @@ backward, Adam step; `--torch-variants` adds channels_last and
 torch.compile). Adam with the preset's recipe learning rate and betas
 (default 1e-3, (0.9, 0.999)) and Keras' epsilon 1e-7 in both. Both
 frameworks get the same intra- and inter-op thread counts (`--threads`,
-default 1 and all cores: on shared cores PyTorch's OpenMP threads wait for
-each other when another process takes a core, TensorFlow's thread pool
-does not, so the 1-thread figures are the like-for-like ones).
+default 1: on shared cores PyTorch's OpenMP threads wait for each other
+whenever another process takes a core, TensorFlow's thread pool does not,
+so 1 thread is the like-for-like comparison; `--threads 1 2` on a quiet
+machine).
 
 Prints images/s (median of the timed epochs, median over rounds) and
 images per CPU-second, the tfface/PyTorch ratios (target >= 1.0), each
@@ -24,7 +25,7 @@ framework's counted GFLOP/s as a share of its own 2048^3 float32 matmul,
 and peak memory.
 
     python benchmarks/torch_compare.py [--presets r002_anime_vae r003_vae r004_ae_baseline]
-        [--batch 8] [--steps 5] [--repeats 3] [--rounds 2] [--threads 1 2]
+        [--batch 8] [--steps 5] [--repeats 3] [--rounds 2] [--threads 1]
         [--precision float32|bfloat16] [--torch-variants eager channels_last compile]
 """
 
@@ -57,7 +58,6 @@ from train_throughput import (  # noqa: E402
     report_result,
     resolve_presets,
     run_child,
-    set_tf_threads,
 )
 
 KERAS_ADAM_EPSILON = 1e-7
@@ -279,7 +279,6 @@ def _torch_modules():
     """Module classes defined lazily so that the parent never imports torch."""
     import torch
     from torch import nn
-    from torch.nn import functional as F
 
     class TransposedConv(nn.Module):
         """Keras' Conv2DTranspose: PyTorch's transposed conv, then TensorFlow's
@@ -548,9 +547,9 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2, help="alternating tfface/PyTorch process pairs")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, os.cpu_count()],
+    parser.add_argument("--threads", type=int, nargs="+", default=[1],
                         help="intra- and inter-op threads of both frameworks; each count is one comparison "
-                             "(default: 1 and all cores)")  # fmt: skip
+                             "(default 1; e.g. 1 2 on a quiet machine)")  # fmt: skip
     parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
                         help="float32, or bfloat16: tfface mixed_bfloat16 vs torch.autocast(bfloat16)")  # fmt: skip
     parser.add_argument("--xla", default="off", choices=["off", "on"], help="tfface's jit_compile")
@@ -561,6 +560,11 @@ def main(argv=None) -> int:
     if args.child:
         report_result(torch_child(json.loads(args.child)))
         return 0
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        print('PyTorch is not installed: pip install -e ".[bench]" (the CPU wheel is enough, see setup.cfg)')
+        return 1
     import tensorflow as tf
 
     presets = resolve_presets(args.presets)
