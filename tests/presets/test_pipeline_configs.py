@@ -10,6 +10,7 @@ import pytest
 
 from tests.helpers import REPO
 from tfface.config import load_config
+from tfface.data import SYNTHETIC_ATTRIBUTES
 from tfface.presets import get_preset
 from tfface.training import train
 from tfface.training.sweep import check_presets, load_sweep
@@ -70,7 +71,8 @@ def test_sweep_presets_are_registered(path):
     check_presets(load_sweep(path, ["data.path='/data/x'"]))
 
 
-# One config per report, shrunk: synthetic faces, a few steps, no export.
+# One config per report, shrunk: synthetic faces, two steps, no validation,
+# checkpoints or export (graph tracing is most of the time).
 TINY = {
     "r001_vae": "data.image_size=[32, 16]",
     "r002_anime_vae": "data.image_size=32",
@@ -92,6 +94,8 @@ def tiny_overrides(run_dir, *extra):
         "run.export=false",
         "run.sample_grid=true",
         "run.grid_rows=2",
+        "run.reconstruction_grid=false",
+        "run.checkpoint_every=0",
         f"run.dir='{run_dir}'",
         *extra,
     ]
@@ -99,8 +103,30 @@ def tiny_overrides(run_dir, *extra):
 
 @pytest.mark.parametrize("name", sorted(TINY))
 def test_tiny_run_of_a_report_config_completes(name, tmp_path):
-    config = load_config(os.path.join(REPO, "pipelines", f"{name}.toml"), tiny_overrides(tmp_path / "run", TINY[name]))
-    result = train(config)
-    assert math.isfinite(result.final("loss")) and math.isfinite(result.final("val_loss"))
+    overrides = tiny_overrides(tmp_path / "run", TINY[name], "data.validation_fraction=0.0", "data.validation_count=0")
+    result = train(load_config(os.path.join(REPO, "pipelines", f"{name}.toml"), overrides))
+    assert math.isfinite(result.final("loss")) and "val_loss" not in result.history
     assert os.path.exists(result.files["model"])
     assert os.listdir(result.files["grids"])
+
+
+def test_tiny_two_stage_run_of_report_000(tmp_path):
+    """Classifier pre-training (resumed for a second epoch), then the
+    autoencoder on its encoder — report 000's Model 1 pipeline."""
+    stage1 = os.path.join(REPO, "pipelines", "r000_model1_classifier.toml")
+    classifier = train(load_config(stage1, tiny_overrides(tmp_path / "cls", "run.checkpoint_every=1")))
+    assert set(classifier.history) >= {"loss", "attribute_accuracy", "val_loss", "val_attribute_accuracy"}
+    assert os.path.exists(classifier.files["model"]) and "export" not in classifier.files
+    resumed = train(load_config(stage1, tiny_overrides(tmp_path / "cls", "run.checkpoint_every=1", "train.epochs=2")))
+    assert resumed.initial_epoch == 1 and len(resumed.history["loss"]) == 2
+    from tfface.metrics import evaluate_run
+
+    evaluation = evaluate_run(str(tmp_path / "cls"), batch_size=8)
+    assert set(evaluation["metrics"]) == {"attribute_accuracy"}  # no reconstruction metrics
+    assert set(evaluation["attribute_accuracy"]) == set(SYNTHETIC_ATTRIBUTES)
+
+    stage2 = os.path.join(REPO, "pipelines", "r000_model1.toml")
+    overrides = tiny_overrides(tmp_path / "ae", f"model.args.encoder_from='{tmp_path / 'cls'}'")
+    autoencoder = train(load_config(stage2, overrides))
+    assert math.isfinite(autoencoder.final("val_loss"))
+    assert os.listdir(autoencoder.files["grids"])

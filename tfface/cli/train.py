@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.set)
     result = train(config)
     print(f"\nRun folder:   {result.run_dir.root}")
-    for key in ("loss", "reconstruction_loss", "kl_loss", "val_loss"):
+    for key in ("loss", "reconstruction_loss", "kl_loss", "attribute_accuracy", "val_loss", "val_attribute_accuracy"):
         if key in result.history:
             print(f"final {key:<20} {result.final(key):.4f}")
     for label, key in (("grids", "grids"), ("loss curves", "loss_curves"), ("model", "model"), ("export", "export")):

@@ -53,6 +53,7 @@ def make_dataset(
     value_range: str = "0_1",
     training: bool | None = None,
     with_attributes: bool = False,
+    attribute_names: Sequence[str] | None = None,
     drop_remainder: bool = False,
     source: SourceSplit | None = None,
     start_batch: int | None = None,
@@ -68,6 +69,11 @@ def make_dataset(
         training: bool or None. Shuffle and augment; defaults to
             `split == "train"`.
         with_attributes: bool. Yield (images, attributes). Defaults to False.
+        attribute_names: list of str or None. With attributes: yield them in
+            this order (e.g. CelebA's 40 for report 000's classifiers);
+            names the source does not label are NaN, "unknown", which
+            `tfface.losses.attribute_bce` and `AttributeAccuracy` leave out.
+            None: the source's own vector. Defaults to None.
         drop_remainder: bool. Defaults to False.
         source: SourceSplit or None. Use this instead of loading the split.
         start_batch: int or None. Training only: return an endless stream of
@@ -86,6 +92,7 @@ def make_dataset(
     training = split == "train" if training is None else training
     src = source or load_split(config, split, size)
     aspect = size[1] / size[0]
+    select = _attribute_selection(src, config.source, attribute_names) if with_attributes else None
 
     def prepare(example):
         image = example["image"]
@@ -93,7 +100,7 @@ def make_dataset(
             image = transforms.center_crop_to_aspect(image, aspect)
         image = tf.ensure_shape(transforms.to_uint8(transforms.resize(image, size)), (*size, 3))
         if with_attributes:
-            return image, tf.cast(example["attributes"], tf.float32)
+            return image, select(tf.cast(example["attributes"], tf.float32))
         return image
 
     def finish(image, *attributes):
@@ -133,6 +140,26 @@ def make_dataset(
         ds = ds.shuffle(config.shuffle_buffer, seed=config.seed, reshuffle_each_iteration=True)
         ds = _augment(ds, config, with_attributes)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+
+
+def _attribute_selection(src: SourceSplit, source_name: str, names: Sequence[str] | None):
+    """attributes → attributes in `names` order, NaN where the source has none."""
+    if not src.attribute_names:
+        raise ValueError(
+            f"data.source={source_name!r} has no attribute labels; attribute training needs "
+            "'celeba', 'celeba-local' or 'synthetic'"
+        )
+    if names is None or tuple(names) == tuple(src.attribute_names):
+        return lambda attributes: attributes
+    known = list(src.attribute_names)
+    if not set(names) & set(known):
+        raise ValueError(
+            f"data.source={source_name!r} labels none of the {len(names)} requested attributes "
+            f"(it has {', '.join(known)})"
+        )
+    # Index len(known) points at the appended NaN: "not labelled by this source".
+    index = tf.constant([known.index(n) if n in known else len(known) for n in names], tf.int32)
+    return lambda attributes: tf.gather(tf.concat([attributes, [float("nan")]], 0), index)
 
 
 _ENDLESS = 2**62

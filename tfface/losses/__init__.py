@@ -5,13 +5,16 @@
   VAE papers) or *averaged* over them (`reduction="mean"`, Keras' `mse`
   convention, used by report 003). The training loss then averages over the
   batch.
+- Attributes: binary cross-entropy averaged over the known labels (NaN
+  marks an attribute the data does not label).
 - KL: closed form of KL(N(mean, exp(log_var)) || N(0, I)), summed (or
   averaged) over latent dimensions per example.
 
 All losses are computed in float32, whatever the compute dtype.
 """
 
+from tfface.losses.attributes import attribute_bce, known_labels
 from tfface.losses.kl import gaussian_kl
 from tfface.losses.reconstruction import RECONSTRUCTION_LOSSES, reconstruction_loss
 
-__all__ = ["RECONSTRUCTION_LOSSES", "gaussian_kl", "reconstruction_loss"]
+__all__ = ["RECONSTRUCTION_LOSSES", "attribute_bce", "gaussian_kl", "known_labels", "reconstruction_loss"]

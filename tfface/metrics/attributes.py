@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import keras
 import numpy as np
+from keras import ops
 
 
 def attribute_accuracy(probabilities, labels, names: Sequence[str], threshold: float = 0.5) -> dict:
@@ -41,7 +43,7 @@ def attribute_accuracy(probabilities, labels, names: Sequence[str], threshold: f
     }
 
 
-def attribute_predictor(model, num_attributes: int):
+def attribute_predictor(model, num_attributes: int, names: Sequence[str] | None = None):
     """A function images → attribute probabilities for models that predict
     attributes, or None.
 
@@ -49,14 +51,67 @@ def attribute_predictor(model, num_attributes: int):
       classifiers);
     - classifier-encoder autoencoders of report 000: a sigmoid latent with one
       entry per attribute, so the posterior mean is the probabilities.
+
+    With `names` (the data's attribute names), a model predicting a superset
+    of them (CelebA's 40 on synthetic faces' 19) has its columns picked out.
     """
-    if callable(getattr(model, "predict_attributes", None)):
-        return lambda images: model.predict_attributes(images)
+    from tfface.data.synthetic import CELEBA_ATTRIBUTES
+
     encoder = getattr(model, "encoder", None)
-    if (
-        encoder is not None
-        and getattr(encoder, "latent_activation", None) == "sigmoid"
-        and getattr(model, "latent_dim", None) == num_attributes
-    ):
-        return lambda images: model.encode(images, training=False)
-    return None
+    if callable(getattr(model, "predict_attributes", None)):
+        predict, outputs = model.predict_attributes, tuple(getattr(model, "attribute_names", ()))
+    elif encoder is not None and getattr(encoder, "latent_activation", None) == "sigmoid":
+        predict = lambda images: model.encode(images, training=False)  # noqa: E731
+        if getattr(model, "latent_dim", None) == num_attributes:
+            return predict
+        outputs = CELEBA_ATTRIBUTES if model.latent_dim == len(CELEBA_ATTRIBUTES) else ()
+    else:
+        return None
+    if len(outputs) == num_attributes and (names is None or tuple(names) == outputs):
+        return predict
+    if names is None or not outputs or not set(names) <= set(outputs):
+        return None
+    columns = [outputs.index(n) for n in names]
+    return lambda images: np.asarray(predict(images))[:, columns]
+
+
+@keras.saving.register_keras_serializable(package="tfface")
+class AttributeAccuracy(keras.metrics.Metric):
+    """Per-label accuracy of attribute probabilities, a streaming Keras metric:
+    the share of known labels (NaN = unknown, left out) whose thresholded
+    probability is right — the mean of the per-attribute accuracies
+    weighted by how many labels each has (report 000's "accuracy per label").
+
+    Args:
+        threshold: float. A probability above it predicts the attribute.
+            Defaults to 0.5.
+        name: str. Defaults to "attribute_accuracy".
+
+    Example:
+
+    >>> metric = AttributeAccuracy()
+    >>> metric.update_state([[1.0, 0.0, np.nan]], [[0.9, 0.8, 0.1]])
+    >>> float(metric.result())
+    0.5
+    """
+
+    def __init__(self, threshold: float = 0.5, name: str = "attribute_accuracy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.threshold = float(threshold)
+        self.correct = self.add_variable(shape=(), initializer="zeros", name="correct")
+        self.known = self.add_variable(shape=(), initializer="zeros", name="known")
+
+    def update_state(self, labels, probabilities, sample_weight=None):
+        from tfface.losses.attributes import known_labels
+
+        mask, labels = known_labels(labels)
+        predicted = ops.cast(ops.cast(probabilities, "float32") > self.threshold, "float32")
+        hits = ops.cast(ops.equal(predicted, ops.cast(labels > 0.5, "float32")), "float32") * mask
+        self.correct.assign_add(ops.sum(hits))
+        self.known.assign_add(ops.sum(mask))
+
+    def result(self):
+        return self.correct / ops.maximum(self.known, 1.0)
+
+    def get_config(self):
+        return {"name": self.name, "threshold": self.threshold}

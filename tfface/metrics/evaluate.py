@@ -79,9 +79,16 @@ class EvaluationOptions:
 
 def reconstruction_metrics(model, dataset, names=(), count: int | None = None) -> tuple[dict, dict | None, int]:
     """Mean MSE/PSNR/SSIM over a dataset of images or (images, attributes),
-    plus attribute accuracy for models that predict attributes."""
+    plus attribute accuracy for models that predict attributes (attribute
+    classifiers, which do not reconstruct, get the accuracy only)."""
     totals = {"mse": [], "psnr": [], "ssim": [], "mse_data_range": []}
-    predictor = attribute_predictor(model, len(names)) if names else None
+    predictor = attribute_predictor(model, len(names), names) if names else None
+    reconstructs = callable(getattr(model, "decode", None))
+    if not reconstructs and predictor is None:
+        raise ValueError(
+            f"{type(model).__name__} does not reconstruct images and predicts none of the data's attributes "
+            f"({', '.join(names) or 'the data has none'}): nothing to evaluate"
+        )
     predictions, labels, seen = [], [], 0
     value_range = model.value_range
     for batch in dataset.as_numpy_iterator():
@@ -91,11 +98,12 @@ def reconstruction_metrics(model, dataset, names=(), count: int | None = None) -
             attrs = None if attrs is None else attrs[: count - seen]
         if len(images) == 0:
             break
-        recon = np.asarray(model(images, training=False), np.float32)
-        totals["mse"].append(np.asarray(mse(images, recon, value_range)))
-        totals["psnr"].append(np.asarray(psnr(images, recon, value_range)))
-        totals["ssim"].append(np.asarray(ssim(images, recon, value_range)))
-        totals["mse_data_range"].append(np.asarray(mse(images, recon, value_range, scale="data")))
+        if reconstructs:
+            recon = np.asarray(model(images, training=False), np.float32)
+            totals["mse"].append(np.asarray(mse(images, recon, value_range)))
+            totals["psnr"].append(np.asarray(psnr(images, recon, value_range)))
+            totals["ssim"].append(np.asarray(ssim(images, recon, value_range)))
+            totals["mse_data_range"].append(np.asarray(mse(images, recon, value_range, scale="data")))
         if predictor is not None and attrs is not None:
             predictions.append(np.asarray(predictor(images), np.float32))
             labels.append(attrs)
@@ -104,8 +112,9 @@ def reconstruction_metrics(model, dataset, names=(), count: int | None = None) -
             break
     if not seen:
         raise ValueError("no images to evaluate: the split is empty")
-    metrics = {k: float(np.mean(np.concatenate(v))) for k, v in totals.items()}
-    metrics["psnr_data_range"] = float(psnr_from_mse(metrics["mse_data_range"]))
+    metrics = {k: float(np.mean(np.concatenate(v))) for k, v in totals.items() if v}
+    if reconstructs:
+        metrics["psnr_data_range"] = float(psnr_from_mse(metrics["mse_data_range"]))
     accuracy = attribute_accuracy(np.concatenate(predictions), np.concatenate(labels), names) if predictions else None
     return metrics, accuracy, seen
 
@@ -145,6 +154,8 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
         "value_range": loaded.value_range,
         "data_source": loaded.config.data.source,
     }
+    if options.fid and not callable(getattr(model, "decode", None)):
+        raise ValueError(f"evaluate.fid: {loaded.name} is a {type(model).__name__}, which generates no images")
     if options.fid:
         metrics.update(_generation_metrics(loaded, options, protocol))
     results: dict[str, Any] = {

@@ -3,10 +3,12 @@
 
 from tfface.models.autoencoder import Autoencoder, DenoisingAutoencoder
 from tfface.models.base import LatentAutoencoder, images_from_batch
+from tfface.models.classifier import AttributeClassifier, load_encoder_weights
 from tfface.models.posterior import LOG_VAR_RANGE, DiagonalGaussian, PointMass
 from tfface.models.vae import VAE
 
 __all__ = [
+    "AttributeClassifier",
     "LOG_VAR_RANGE",
     "Autoencoder",
     "DenoisingAutoencoder",
@@ -15,4 +17,5 @@ __all__ = [
     "PointMass",
     "VAE",
     "images_from_batch",
+    "load_encoder_weights",
 ]

@@ -103,6 +103,15 @@ def get_preset(name: str) -> Preset:
     return load_all().get(name)
 
 
+def divisible_size(image_size, factor: int, name: str) -> tuple[int, int]:
+    """(height, width) of `image_size`, or ValueError naming the preset when
+    a side is not divisible by `factor` (its total downsampling)."""
+    height, width = int(image_size[0]), int(image_size[1])
+    if height % factor or width % factor:
+        raise ValueError(f"{name}: image_size {height}x{width} must be divisible by {factor}")
+    return height, width
+
+
 def build_preset(name: str, **kwargs: Any):
     """Builds the named preset's model; kwargs override its arguments."""
     preset = get_preset(name)
@@ -113,4 +122,4 @@ def build_preset(name: str, **kwargs: Any):
         raise TypeError(f"preset {name!r}: {error}. Its arguments: {params}") from None
 
 
-__all__ = ["PRESETS", "Preset", "build_preset", "get_preset", "load_all", "register_preset"]
+__all__ = ["PRESETS", "Preset", "build_preset", "divisible_size", "get_preset", "load_all", "register_preset"]

@@ -39,7 +39,7 @@ from typing import Sequence
 
 from tfface.layers import Decoder, Encoder
 from tfface.models import VAE
-from tfface.presets import register_preset
+from tfface.presets import divisible_size, register_preset
 
 REPORT = "001 §3 Tables 1-2"
 RECIPE = {
@@ -101,10 +101,8 @@ def r001_vae(
         kl_warmup_steps: int. Defaults to 0.
         seed: int or None. Defaults to None.
     """
-    height, width = int(image_size[0]), int(image_size[1])
     factor = 2 ** len(widths)
-    if height % factor or width % factor:
-        raise ValueError(f"r001_vae: image_size {height}x{width} must be divisible by {factor}")
+    height, width = divisible_size(image_size, factor, "r001_vae")
     common = {"padding": 1, "norm": NORM, "activation": "relu"}
     encoder = Encoder(
         input_shape=(height, width, 3),

@@ -60,7 +60,7 @@ from typing import Sequence
 
 from tfface.layers import Decoder, Encoder
 from tfface.models import VAE, Autoencoder, DenoisingAutoencoder
-from tfface.presets import register_preset
+from tfface.presets import divisible_size, register_preset
 
 BATCH_NORM = "batch:0.99"  # Keras' default momentum
 ACTIVATION = "leaky_relu"
@@ -143,9 +143,7 @@ def r002_anime_vae(
         beta: float. KL weight. Defaults to 1.0.
         seed: int or None. Defaults to None.
     """
-    height, width = int(image_size[0]), int(image_size[1])
-    if height % 16 or width % 16:
-        raise ValueError(f"r002_anime_vae: image_size {height}x{width} must be divisible by 16")
+    height, width = divisible_size(image_size, 16, "r002_anime_vae")
     blocks = [256, 128, 64, 32, {**_OUTPUT_BLOCK, "strides": 1}]
     decoder = _vae_decoder(image_size, latent_dim, (height // 16, width // 16, 512), blocks)
     return _vae(_vae_encoder(image_size, latent_dim), decoder, beta, seed, "r002_anime_vae")
@@ -172,9 +170,7 @@ def r002_iiitb_vae(
         beta: float. KL weight. Defaults to 1.0.
         seed: int or None. Defaults to None.
     """
-    height, width = int(image_size[0]), int(image_size[1])
-    if height % 32 or width % 32:
-        raise ValueError(f"r002_iiitb_vae: image_size {height}x{width} must be divisible by 32")
+    height, width = divisible_size(image_size, 32, "r002_iiitb_vae")
     blocks = [256, 128, {"filters": 64, "norm": None}, {**_OUTPUT_BLOCK, "strides": 4}]
     # 8×8×128 at 256×256: the projection is always 8192 = 8·8·128 wide.
     decoder = _vae_decoder(image_size, latent_dim, (height // 32, width // 32, 128), blocks)
@@ -211,10 +207,8 @@ def r002_dense_ae(
 
 
 def _conv_ae_trunks(image_size: Sequence[int], latent_dim: int, widths: Sequence[int]):
-    height, width = int(image_size[0]), int(image_size[1])
     factor = 2 ** len(widths)
-    if height % factor or width % factor:
-        raise ValueError(f"image_size {height}x{width} must be divisible by {factor}")
+    height, width = divisible_size(image_size, factor, "r002 conv autoencoder")
     shape = (height, width, 3)
     encoder = Encoder(input_shape=shape, blocks=list(widths), latent_dim=latent_dim, head="deterministic",
                       kernel_size=3, pool="max", name="encoder")  # fmt: skip

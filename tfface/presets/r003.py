@@ -27,7 +27,7 @@ from typing import Sequence
 
 from tfface.layers import Decoder, Encoder
 from tfface.models import VAE
-from tfface.presets import register_preset
+from tfface.presets import divisible_size, register_preset
 
 RECIPE = {"loss": "mse", "optimizer": "adam", "learning_rate": 1e-3, "batch_size": 128, "epochs": 50, "beta": 0.01}
 
@@ -54,9 +54,7 @@ def r003_vae(
         kl_warmup_steps: int. Defaults to 0.
         seed: int or None. Defaults to None.
     """
-    height, width = int(image_size[0]), int(image_size[1])
-    if height % 16 or width % 16:
-        raise ValueError(f"r003_vae: image_size {height}x{width} must be divisible by 16")
+    height, width = divisible_size(image_size, 16, "r003_vae")
     encoder = Encoder(
         input_shape=(height, width, 3),
         blocks=[32, 32, 64, 64],

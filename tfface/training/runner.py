@@ -141,6 +141,24 @@ class RunData:
     start_batch: int | None = None
     skipped: list[tuple[str, str]] = field(default_factory=list)
     face_counts: dict[str, int] | None = None
+    attribute_names: tuple[str, ...] | None = None
+
+
+def trains_on_attributes(model) -> tuple[str, ...] | None:
+    """The attribute names a model is trained to predict (attribute
+    classifiers: batches are (images, attributes)), or None (images only)."""
+    names = getattr(model, "attribute_names", None)
+    return tuple(names) if names else None
+
+
+def label_arguments(attribute_names: tuple[str, ...] | None) -> dict[str, Any]:
+    """`make_dataset` arguments: (images, attributes) batches for attribute classifiers."""
+    return {"with_attributes": attribute_names is not None, "attribute_names": attribute_names}
+
+
+def generates_images(model) -> bool:
+    """Whether a model decodes latents (grids and the SavedModel export need it)."""
+    return callable(getattr(model, "decode", None))
 
 
 def make_run_datasets(config: ExperimentConfig, model, run: RunDir | None = None) -> RunData:
@@ -148,14 +166,19 @@ def make_run_datasets(config: ExperimentConfig, model, run: RunDir | None = None
 
     Unusable input files (and, with the face crop's "skip" policy, images
     without a face) are listed in `RUN/skipped_files.txt`; with the face crop
-    the number of images with 0, 1 and 2+ faces is printed.
+    the number of images with 0, 1 and 2+ faces is printed. Attribute
+    classifiers get (images, attributes) batches in their attribute order;
+    attributes the source does not label are NaN (left out of loss and
+    accuracy).
     """
     image_size = tuple(model.image_shape[:2])
     value_range = resolve_value_range(config.data, model.value_range)
     batch = config.train.batch_size
+    attribute_names = trains_on_attributes(model)
     train_src = load_split(config.data, "train", image_size)
     val_src = load_split(config.data, "validation", image_size) if _has_validation(config) else None
-    common = {"batch_size": batch, "image_size": image_size, "value_range": value_range}
+    common = {"batch_size": batch, "image_size": image_size, "value_range": value_range,
+              **label_arguments(attribute_names)}  # fmt: skip
     # A known size allows the resumable stream: the data order of every epoch
     # is a function of (seed, epoch), so a resumed run sees the same batches.
     start_batch = 0 if train_src.num_examples else None
@@ -173,8 +196,9 @@ def make_run_datasets(config: ExperimentConfig, model, run: RunDir | None = None
         if face_counts is not None:
             print(f"data: face crop, {face_counts_line(face_counts)}")
     return RunData(
-        train_ds, val_ds, train_src, val_src, image_size, value_range, steps, start_batch, skipped, face_counts
-    )
+        train_ds, val_ds, train_src, val_src, image_size, value_range, steps, start_batch, skipped, face_counts,
+        attribute_names,
+    )  # fmt: skip
 
 
 def compile_model(model, config: ExperimentConfig, data: RunData, runtime: Runtime) -> None:
@@ -216,6 +240,7 @@ def restore_checkpoint(config: ExperimentConfig, model, data: RunData, checkpoin
             image_size=data.image_size,
             value_range=data.value_range,
             start_batch=data.start_batch,
+            **label_arguments(data.attribute_names),
         )
     if config.run.verbose and start_epoch < config.train.epochs:
         print(f"Resuming {config.run.dir} after epoch {start_epoch} of {config.train.epochs} (last checkpoint).")
@@ -268,9 +293,9 @@ def run_callbacks(
         keras.callbacks.CSVLogger(run.history_csv, append=bool(start_epoch)),
         LossCurves(run.loss_curves, history=checkpoint.history if start_epoch else None),
     ]
-    if config.run.sample_grid:
+    if config.run.sample_grid and generates_images(model):
         callbacks.append(SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed))
-    if config.run.reconstruction_grid:
+    if config.run.reconstruction_grid and generates_images(model):
         source = data.validation_source or data.train_source
         callbacks.append(ReconstructionGrid(run.grids, fixed_images(config, source, data.image_size, data.value_range)))
     if checkpoint is not None:
@@ -279,7 +304,8 @@ def run_callbacks(
 
 
 def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict) -> RunResult:
-    """Writes history.json, the `.keras` model and the SavedModel export."""
+    """Writes history.json, the `.keras` model and the SavedModel export
+    (skipped, with a note, for models that do not generate images)."""
     logs = {k: [float(v) for v in values] for k, values in history.items()}
     atomic_write_text(run.history_json, json.dumps(logs, indent=2) + "\n")
     files = {"config": run.config, "history": run.history_csv, "grids": run.grids, "loss_curves": run.loss_curves}
@@ -287,8 +313,10 @@ def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict) -> R
         with atomic_path(run.model) as tmp:
             model.save(tmp)
         files["model"] = run.model
-    if config.run.export:
+    if config.run.export and generates_images(model):
         files["export"] = export_savedmodel(model, run.export_version(1))
+    elif config.run.export and config.run.verbose:
+        print(f"export: skipped, {type(model).__name__} has no generate/reconstruct signatures (model.keras is saved)")
     return RunResult(run, model, logs, files)
 
 
