@@ -63,6 +63,8 @@ T4_PEAK = {"float32": 8.1, "mixed_float16": 65.0}
 # Training images per epoch of each report's data set, and the epoch time it
 # reports (minutes; None if not given), by preset name prefix.
 REPORT_EPOCHS = {
+    "r000_model1_classifier": ("CelebA train", 162_770, 1.21),
+    "r000_model3_classifier": ("CelebA train", 162_770, 1.35),
     "r000_model1": ("CelebA train", 162_770, 1.23),
     "r000_model2": ("CelebA train", 162_770, 1.33),
     "r000_model3": ("CelebA train", 162_770, 1.35),
@@ -180,7 +182,8 @@ def training_data(model, batch: int):
         images = images * 2 - 1
     if isinstance(model, LatentAutoencoder):
         return tf.data.Dataset.from_tensors(images).repeat()
-    targets = np.zeros((batch, *model.output_shape[1:]), np.float32)
+    outputs = (model.num_attributes,) if hasattr(model, "num_attributes") else tuple(model.output_shape[1:])
+    targets = np.zeros((batch, *outputs), np.float32)
     return tf.data.Dataset.from_tensors((images, targets)).repeat()
 
 
@@ -289,6 +292,7 @@ def analytic_forward_flops(model) -> int:
 def profiled_flops(model) -> tuple[int, int]:
     """(forward, training) FLOPs per image counted by `tf.profiler` on the
     graphs of `model(x)` and of one loss + gradient computation."""
+    import keras
     import tensorflow as tf
 
     from tfface.models.base import LatentAutoencoder
@@ -305,15 +309,15 @@ def profiled_flops(model) -> tuple[int, int]:
         with tf.GradientTape() as tape:
             if isinstance(model, LatentAutoencoder):
                 loss = model.compute_losses(x, training=True)["loss"]
-            else:
-                loss = tf.reduce_mean(model.compute_loss(x, targets[0], model(x, training=True)))
+            else:  # an attribute classifier: BCE on its sigmoid outputs
+                loss = tf.reduce_mean(keras.losses.binary_crossentropy(targets[0], model(x, training=True)))
         return tape.gradient(loss, model.trainable_weights)
 
     forward = count(lambda x: model(x, training=False), images)
     if isinstance(model, LatentAutoencoder):
         train = count(gradients, images)
     else:
-        train = count(gradients, images, tf.TensorSpec((1, *model.output_shape[1:]), tf.float32))
+        train = count(gradients, images, tf.TensorSpec((1, model.num_attributes), tf.float32))
     return forward, train
 
 
