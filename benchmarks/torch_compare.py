@@ -1,24 +1,32 @@
-"""tfface against PyTorch, same network, same batch, same optimizer, same
-loss, in the same run.
+"""tfface against PyTorch: the same network, batch, optimizer and loss,
+side by side in the same run.
 
 For each preset the Keras model is translated layer by layer into a
 PyTorch module (NCHW; Keras' "same" padding reproduced exactly, with an
 explicit asymmetric zero pad or crop where PyTorch's symmetric padding
 differs), the Keras weights are copied over, and the two are checked to
-agree (parameter counts, eval-mode reconstructions and loss). Then both
-train in alternating fresh processes, `--rounds` times: tfface through
-`model.fit` with its default compile settings (float32, XLA off), PyTorch
-with a plain eager loop (zero_grad, loss, backward, Adam step); Adam with
-the preset's learning rate, betas (0.9, 0.999) and Keras' epsilon 1e-7 in
-both. PyTorch gets the same intra- and inter-op thread counts as
-TensorFlow (`--threads`, default all cores).
+agree: parameter counts, eval-mode latents, reconstructions and loss.
 
-Prints images/s of each (median of the timed epochs, median over rounds),
-the tfface/PyTorch ratio (target >= 1.0), both frameworks' achieved
-GFLOP/s as a fraction of their own 2048^3 float32 matmul, and peak memory.
+Then both train in alternating fresh processes, `--rounds` times per
+thread count: tfface through `model.fit` with its default compile settings
+(float32, XLA off), PyTorch with a plain eager loop (zero_grad, loss,
+backward, Adam step; `--torch-variants` adds channels_last and
+torch.compile). Adam with the preset's recipe learning rate and betas
+(default 1e-3, (0.9, 0.999)) and Keras' epsilon 1e-7 in both. Both
+frameworks get the same intra- and inter-op thread counts (`--threads`,
+default 1: on shared cores PyTorch's OpenMP threads wait for each other
+whenever another process takes a core, TensorFlow's thread pool does not,
+so 1 thread is the like-for-like comparison; `--threads 1 2` on a quiet
+machine).
+
+Prints images/s (median of the timed epochs, median over rounds) and
+images per CPU-second, the tfface/PyTorch ratios (target >= 1.0), each
+framework's counted GFLOP/s as a share of its own 2048^3 float32 matmul,
+and peak memory.
 
     python benchmarks/torch_compare.py [--presets r002_anime_vae r003_vae r004_ae_baseline]
-        [--batch 8] [--steps 10] [--repeats 3] [--rounds 2] [--torch-precision float32]
+        [--batch 8] [--steps 5] [--repeats 3] [--rounds 2] [--threads 1]
+        [--precision float32|bfloat16] [--torch-variants eager channels_last compile]
 """
 
 from __future__ import annotations
@@ -38,15 +46,18 @@ sys.path.insert(0, HERE)
 
 from train_throughput import (  # noqa: E402
     HEADLINE_PRESETS,
+    MATMUL_N,
+    Timer,
     cpu_line,
     current_rss_mb,
     input_shape,
     peak_rss_mb,
     profiled_flops,
+    rates,
+    recipe_adam,
     report_result,
     resolve_presets,
     run_child,
-    set_tf_threads,
 )
 
 KERAS_ADAM_EPSILON = 1e-7
@@ -82,7 +93,9 @@ def describe_layer(layer) -> list[dict]:
                  "center": layer.center, "scale": layer.scale}]  # fmt: skip
     if isinstance(layer, keras.layers.GroupNormalization):
         groups = in_shape[-1] if layer.groups == -1 else layer.groups
-        return [{**base, "op": "groupnorm", "groups": groups, "epsilon": layer.epsilon}]
+        if layer.center != layer.scale:
+            raise ValueError(f"{layer.name}: GroupNormalization with only one of center/scale is not translated")
+        return [{**base, "op": "groupnorm", "groups": groups, "epsilon": layer.epsilon, "affine": layer.scale}]
     if isinstance(layer, keras.layers.LayerNormalization):
         if list(layer.axis) not in ([-1], [len(in_shape)]):
             raise ValueError(f"{layer.name}: only LayerNormalization over the last axis is translated")
@@ -95,6 +108,8 @@ def describe_layer(layer) -> list[dict]:
         return [{**base, **entry} for entry in act_entry(layer.activation)] or [{**base, "op": "identity"}]
     if isinstance(layer, keras.layers.Identity):
         return [{**base, "op": "identity"}]
+    if isinstance(layer, keras.layers.Cropping2D):
+        return [{**base, "op": "crop", "cropping": [list(c) for c in layer.cropping]}]
     if isinstance(layer, keras.layers.ZeroPadding2D):
         return [{**base, "op": "pad", "padding": [list(p) for p in layer.padding]}]
     if isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
@@ -216,9 +231,10 @@ def torch_layer(entry: dict, weights: dict):
         norm.running_mean.data, norm.running_var.data = tensor(i), tensor(i + 1)
         return norm
     if op == "groupnorm":
-        norm = nn.GroupNorm(entry["groups"], entry["in"][-1], eps=entry["epsilon"])
-        norm.weight.data, norm.bias.data = tensor(0), tensor(1)
-        return ChannelsLast(norm, permute=False) if len(entry["in"]) == 3 else norm
+        norm = nn.GroupNorm(entry["groups"], entry["in"][-1], eps=entry["epsilon"], affine=entry["affine"])
+        if entry["affine"]:
+            norm.weight.data, norm.bias.data = tensor(0), tensor(1)
+        return norm
     if op == "layernorm":
         norm = nn.LayerNorm(entry["in"][-1], eps=entry["epsilon"])
         norm.weight.data, norm.bias.data = tensor(0), tensor(1)
@@ -230,6 +246,8 @@ def torch_layer(entry: dict, weights: dict):
     if op == "pad":
         (top, bottom), (left, right) = entry["padding"]
         return nn.ZeroPad2d((left, right, top, bottom))
+    if op == "crop":
+        return Crop(entry["cropping"])
     if op == "pool":
         pool_cls = nn.MaxPool2d if entry["kind"] == "max" else nn.AvgPool2d
         return pool_cls(tuple(entry["size"]), tuple(entry["strides"]))
@@ -261,7 +279,6 @@ def _torch_modules():
     """Module classes defined lazily so that the parent never imports torch."""
     import torch
     from torch import nn
-    from torch.nn import functional as F
 
     class TransposedConv(nn.Module):
         """Keras' Conv2DTranspose: PyTorch's transposed conv, then TensorFlow's
@@ -306,6 +323,16 @@ def _torch_modules():
             if not self.permute:
                 return self.norm(x)
             return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+    class Crop(nn.Module):
+        """Keras' Cropping2D ((top, bottom), (left, right)) on NCHW tensors."""
+
+        def __init__(self, cropping):
+            super().__init__()
+            (self.top, self.bottom), (self.left, self.right) = cropping
+
+        def forward(self, x):
+            return x[:, :, self.top : x.shape[2] - self.bottom, self.left : x.shape[3] - self.right]
 
     class KerasFlatten(nn.Module):
         """Flattens NCHW in Keras' (H, W, C) order, so the next Dense matches."""
@@ -369,12 +396,12 @@ def _torch_modules():
             kl = per_dim.sum(1) if spec["kl_reduction"] == "sum" else per_dim.mean(1)
             return rec + spec["beta"] * kl.mean(), outputs
 
-    return TransposedConv, ChannelsLast, KerasFlatten, KerasReshape, TorchLatentAutoencoder
+    return TransposedConv, ChannelsLast, Crop, KerasFlatten, KerasReshape, TorchLatentAutoencoder
 
 
 def load_torch_classes() -> None:
     """Defines the module classes above as globals (in the PyTorch child only)."""
-    names = ("TransposedConv", "ChannelsLast", "KerasFlatten", "KerasReshape", "TorchLatentAutoencoder")
+    names = ("TransposedConv", "ChannelsLast", "Crop", "KerasFlatten", "KerasReshape", "TorchLatentAutoencoder")
     globals().update(zip(names, _torch_modules()))
 
 
@@ -412,7 +439,7 @@ def torch_child(spec: dict) -> dict:
     }
 
     net.train()
-    optimizer = torch.optim.Adam(net.parameters(), lr=spec["lr"], betas=(0.9, 0.999), eps=KERAS_ADAM_EPSILON)
+    optimizer = torch.optim.Adam(net.parameters(), lr=spec["lr"], betas=tuple(spec["betas"]), eps=KERAS_ADAM_EPSILON)
     rng = np.random.default_rng(0)
     h, w, c = arch["input"]
     batch = rng.random((spec["batch"], c, h, w), dtype=np.float32)
@@ -439,27 +466,29 @@ def torch_child(spec: dict) -> dict:
     for _ in range(spec["warmup"]):
         step()
     warmup = time.perf_counter() - start
-    seconds = []
-    for _ in range(spec["repeats"]):
-        start = time.perf_counter()
-        for _ in range(spec["steps"]):
-            loss = step()
-        float(loss)
-        seconds.append(time.perf_counter() - start)
-    peak = peak_rss_mb()  # before the matmul below
-    a = torch.rand(2048, 2048)
-    torch.mm(a, a)
-    mm = []
-    for _ in range(5):
-        start = time.perf_counter()
-        torch.mm(a, a)
-        mm.append(time.perf_counter() - start)
+    epochs, matmuls, peak = [], [], 0.0
+    a = b = None
+    for repeat in range(spec["repeats"]):
+        with Timer() as t:
+            for _ in range(spec["steps"]):
+                loss = step()
+            float(loss)
+        epochs.append(t)
+        if repeat == 0:
+            peak = peak_rss_mb()  # before the matmul operands exist
+            a = torch.rand(MATMUL_N, MATMUL_N)
+            b = a.T.contiguous()
+            torch.mm(a, b)
+        with Timer() as t:  # sampled between timed epochs, as in the TensorFlow child
+            torch.mm(a, b)
+        matmuls.append(t)
+    flops = 2 * MATMUL_N**3 / 1e9
     return {
         "params": int(params),
         "buffers": int(buffers),
-        "images_per_s": spec["batch"] * spec["steps"] / statistics.median(seconds),
-        "repeat_images_per_s": [spec["batch"] * spec["steps"] / s for s in seconds],
-        "matmul_gflops": 2 * 2048**3 / statistics.median(mm) / 1e9,
+        **rates(spec["batch"] * spec["steps"], epochs),
+        "matmul_gflops": flops / statistics.median(t.wall for t in matmuls),
+        "matmul_gflops_cpu": flops / statistics.median(t.cpu for t in matmuls),
         "diff": diff,
         "warmup_s": warmup,
         "rss_start_mb": rss_start,
@@ -501,26 +530,26 @@ def export_preset(name: str, folder: str) -> dict:
     )
     paths = {key: path + (".npz" if key != "arch" else "") for key, path in paths.items()}
     _, train_flops = profiled_flops(model)
-    lr = float(get_preset(name).recipe.get("learning_rate", 1e-3))
+    lr, betas = recipe_adam(get_preset(name).recipe)
     return {"paths": paths, "params": arch["params"], "trainable": int(sum(w.numpy().size for w in model.trainable_weights)),
-            "train_flops": train_flops, "lr": lr, "input": arch["input"]}  # fmt: skip
+            "train_flops": train_flops, "lr": lr, "betas": betas, "input": arch["input"]}  # fmt: skip
 
 
-def median_rate(runs: list[dict]) -> float:
-    return statistics.median(r["images_per_s"] for r in runs)
+def median_rate(runs: list[dict], key: str = "images_per_s") -> float:
+    return statistics.median(r[key] for r in runs)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", nargs="+", help=f"default: {', '.join(HEADLINE_PRESETS)} where registered")
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2, help="alternating tfface/PyTorch process pairs")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, os.cpu_count()],
+    parser.add_argument("--threads", type=int, nargs="+", default=[1],
                         help="intra- and inter-op threads of both frameworks; each count is one comparison "
-                             "(default: 1 and all cores)")  # fmt: skip
+                             "(default 1; e.g. 1 2 on a quiet machine)")  # fmt: skip
     parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
                         help="float32, or bfloat16: tfface mixed_bfloat16 vs torch.autocast(bfloat16)")  # fmt: skip
     parser.add_argument("--xla", default="off", choices=["off", "on"], help="tfface's jit_compile")
@@ -531,6 +560,11 @@ def main(argv=None) -> int:
     if args.child:
         report_result(torch_child(json.loads(args.child)))
         return 0
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        print('PyTorch is not installed: pip install -e ".[bench]" (the CPU wheel is enough, see setup.cfg)')
+        return 1
     import tensorflow as tf
 
     presets = resolve_presets(args.presets)
@@ -553,7 +587,7 @@ def main(argv=None) -> int:
                         tf_script, {**spec, "preset": name, "precision": policy, "xla": args.xla == "on"}))  # fmt: skip
                     for variant in args.torch_variants:
                         runs.setdefault((name, threads, variant), []).append(run_child(
-                            script, {**spec, **exported[name]["paths"], "lr": exported[name]["lr"],
+                            script, {**spec, **exported[name]["paths"], "lr": exported[name]["lr"], "betas": exported[name]["betas"],
                                      "precision": args.precision, "variant": variant}))  # fmt: skip
             print(f"  {name}: done", flush=True)
     finally:
@@ -570,24 +604,27 @@ def main(argv=None) -> int:
         print(f"{name:18}{size:>12}{info['params']:13,}{info['trainable']:12,}{pt['params']:16,}"
               f"{pt['params'] + pt['buffers']:12,}{d['outputs']:16.1e}{d['z']:11.1e}{d['loss_rel']:12.1e}")  # fmt: skip
 
-    print("\ntraining images/s (median over rounds of each process' median), tfface/PyTorch ratio (target >= 1.0); "
-          "GFLOP/s = counted training FLOPs x images/s; 'of mm' = share of the same process' 2048^3 float32 matmul")  # fmt: skip
+    print("\ntraining images/s (median over rounds of each process' median) and images per CPU-second; "
+          "ratio = tfface / PyTorch (target >= 1.0); GFLOP/s = counted training FLOPs x images/s; 'of mm' = "
+          "share of the same process' 2048^3 float32 matmul, per CPU-second")  # fmt: skip
     print(f"{'preset':18}{'threads':>8}{'framework':>20}{'images/s':>10}{'ratio':>7}{'per round':>16}"
-          f"{'GFLOP/s':>9}{'of mm':>7}{'peak RSS MB':>13}{'warm-up s':>11}")  # fmt: skip
+          f"{'img/CPU-s':>11}{'ratio':>7}{'GFLOP/s':>9}{'of mm':>7}{'peak RSS MB':>13}{'warm-up s':>11}")  # fmt: skip
     for name, info in exported.items():
         for threads in args.threads:
             tf_runs = runs[(name, threads, "tfface")]
             for framework in ["tfface", *args.torch_variants]:
                 these = runs[(name, threads, framework)]
-                rate = median_rate(these)
-                ratio = "" if framework == "tfface" else f"{median_rate(tf_runs) / rate:7.2f}"
-                rounds = "" if framework == "tfface" else "/".join(
+                rate, cpu_rate = median_rate(these), median_rate(these, "images_per_cpu_s")
+                is_tf = framework == "tfface"
+                ratio = "" if is_tf else f"{median_rate(tf_runs) / rate:7.2f}"
+                cpu_ratio = "" if is_tf else f"{median_rate(tf_runs, 'images_per_cpu_s') / cpu_rate:7.2f}"
+                rounds = "" if is_tf else "/".join(
                     f"{a['images_per_s'] / b['images_per_s']:.2f}" for a, b in zip(tf_runs, these))  # fmt: skip
                 gflops = info["train_flops"] * rate / 1e9
-                matmul = statistics.median(r["matmul_gflops"] for r in these)
-                label = framework if framework == "tfface" else f"torch {framework}"
-                print(f"{name:18}{threads:8}{label:>20}{rate:10.1f}{ratio:>7}{rounds:>16}{gflops:9.1f}"
-                      f"{gflops / matmul:7.0%}{max(r['peak_rss_mb'] for r in these):13.0f}"
+                efficiency = info["train_flops"] * cpu_rate / 1e9 / statistics.median(r["matmul_gflops_cpu"] for r in these)
+                label = framework if is_tf else f"torch {framework}"
+                print(f"{name:18}{threads:8}{label:>20}{rate:10.1f}{ratio:>7}{rounds:>16}{cpu_rate:11.1f}{cpu_ratio:>7}"
+                      f"{gflops:9.1f}{efficiency:7.0%}{max(r['peak_rss_mb'] for r in these):13.0f}"
                       f"{statistics.median(r['warmup_s'] for r in these):11.1f}")  # fmt: skip
     return 0
 

@@ -8,10 +8,14 @@ its run):
 
   images/s      median over `--repeats` timed `model.fit` epochs of
                 `--steps` in-memory batches, after a warm-up epoch
+  img/CPU-s     the same per CPU-second of the process (all its threads):
+                what a step costs, whatever else runs on the shared cores
   GFLOP/s       counted training FLOPs per image x images/s
-  of matmul     that as a fraction of a 2048^3 float32 matmul measured in
-                the same process right after (the machine's practical peak)
-  peak RSS      the process' peak resident memory (ru_maxrss)
+  of mm         that as a fraction of a 2048^3 float32 matmul sampled in
+                the same process between the timed epochs (the machine's
+                practical peak), per wall second and per CPU second
+  peak RSS      the process' peak resident memory (ru_maxrss) after the
+                first timed epoch
 
 Training FLOPs are counted by `tf.profiler` on the graph of one gradient
 step (forward + backward, optimizer excluded), beside an analytic
@@ -25,7 +29,7 @@ ratio (target >= 3), and peak memory per batch size (`--memory-batches`).
 Figures, not assertions; the cores are shared, so compare the ratios.
 
     python benchmarks/train_throughput.py [--presets r003_vae ...] [--batch 8]
-        [--steps 10] [--repeats 3] [--precisions float32 mixed_bfloat16]
+        [--steps 5] [--repeats 3] [--precisions float32 mixed_bfloat16]
         [--xla off on] [--memory-batches 8 32]
 """
 
@@ -59,6 +63,8 @@ T4_PEAK = {"float32": 8.1, "mixed_float16": 65.0}
 # Training images per epoch of each report's data set, and the epoch time it
 # reports (minutes; None if not given), by preset name prefix.
 REPORT_EPOCHS = {
+    "r000_model1_classifier": ("CelebA train", 162_770, 1.21),
+    "r000_model3_classifier": ("CelebA train", 162_770, 1.35),
     "r000_model1": ("CelebA train", 162_770, 1.23),
     "r000_model2": ("CelebA train", 162_770, 1.33),
     "r000_model3": ("CelebA train", 162_770, 1.35),
@@ -102,20 +108,49 @@ def current_rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def matmul_gflops(n: int = MATMUL_N, dtype: str = "float32", repeats: int = 5) -> float:
-    """Median GFLOP/s of an n x n x n matmul (2 n^3 FLOPs) in graph mode."""
-    import tensorflow as tf
+class Timer:
+    """Wall and CPU seconds (all threads of this process) of a block."""
 
-    a = tf.random.uniform((n, n), dtype=tf.float32)
-    a, b = tf.cast(a, dtype), tf.cast(tf.transpose(a), dtype)
-    product = tf.function(lambda a, b: tf.reduce_sum(tf.cast(tf.linalg.matmul(a, b)[:1, :1], tf.float32)))
-    product(a, b).numpy()
-    times = []
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+class MatmulProbe:
+    """An n x n x n float32 matmul (2 n^3 FLOPs) in graph mode, sampled
+    between the timed epochs so that it runs under the same load."""
+
+    def __init__(self, n: int = MATMUL_N, dtype: str = "float32"):
+        self.n, self.dtype, self.samples = n, dtype, []
+        self.product = None
+
+    def sample(self) -> None:
+        import tensorflow as tf
+
+        if self.product is None:  # allocated on first use, after the peak memory is read
+            a = tf.random.uniform((self.n, self.n), dtype=tf.float32)
+            self.a, self.b = tf.cast(a, self.dtype), tf.cast(tf.transpose(a), self.dtype)
+            self.product = tf.function(lambda a, b: tf.reduce_sum(tf.cast(tf.linalg.matmul(a, b)[:1, :1], tf.float32)))
+            self.product(self.a, self.b).numpy()
+        with Timer() as t:
+            self.product(self.a, self.b).numpy()
+        self.samples.append(t)
+
+    def gflops(self) -> tuple[float, float]:
+        """Median GFLOP per wall second and per CPU second."""
+        flops = 2 * self.n**3 / 1e9
+        return flops / statistics.median(t.wall for t in self.samples), flops / statistics.median(t.cpu for t in self.samples)
+
+
+def matmul_gflops(n: int = MATMUL_N, dtype: str = "float32", repeats: int = 5) -> float:
+    """Median GFLOP/s of `repeats` matmuls."""
+    probe = MatmulProbe(n, dtype)
     for _ in range(repeats):
-        start = time.perf_counter()
-        product(a, b).numpy()
-        times.append(time.perf_counter() - start)
-    return 2 * n**3 / statistics.median(times) / 1e9
+        probe.sample()
+    return probe.gflops()[0]
 
 
 def set_tf_threads(threads: int) -> None:
@@ -147,30 +182,52 @@ def training_data(model, batch: int):
         images = images * 2 - 1
     if isinstance(model, LatentAutoencoder):
         return tf.data.Dataset.from_tensors(images).repeat()
-    targets = np.zeros((batch, *model.output_shape[1:]), np.float32)
+    outputs = (model.num_attributes,) if hasattr(model, "num_attributes") else tuple(model.output_shape[1:])
+    targets = np.zeros((batch, *outputs), np.float32)
     return tf.data.Dataset.from_tensors((images, targets)).repeat()
 
 
-def timed_fit(model, data, steps: int, repeats: int, warmup: int) -> list[float]:
-    """Seconds of each of `repeats` fit epochs of `steps` steps, after one
-    warm-up epoch of `warmup` steps (tracing, XLA compilation)."""
+def timed_fit(model, data, steps: int, repeats: int, warmup: int, between=None) -> tuple[list[Timer], float]:
+    """Wall and CPU time of each of `repeats` fit epochs of `steps` steps,
+    after one warm-up epoch of `warmup` steps (tracing, XLA compilation),
+    and the peak RSS (MB) at the end of the first timed epoch. `between()`
+    runs after each timed epoch, outside its timing."""
     import keras
 
     class EpochTimes(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
-            self.seconds: list[float] = []
+            self.epochs: list[Timer] = []
+            self.peak_mb = 0.0
 
         def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
+            self.epochs.append(Timer().__enter__())
 
         def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.start)
+            self.epochs[-1].__exit__()
+            if epoch == 0:
+                self.peak_mb = peak_rss_mb()
+            if between is not None:
+                between()
 
     model.fit(data, steps_per_epoch=warmup, epochs=1, verbose=0)
     timer = EpochTimes()
     model.fit(data, steps_per_epoch=steps, epochs=repeats, verbose=0, callbacks=[timer])
-    return timer.seconds
+    return timer.epochs, timer.peak_mb
+
+
+def rates(images: int, epochs: list) -> dict:
+    """Median images per wall second and per CPU second of timed epochs."""
+    return {
+        "images_per_s": images / statistics.median(t.wall for t in epochs),
+        "images_per_cpu_s": images / statistics.median(t.cpu for t in epochs),
+        "repeat_images_per_s": [images / t.wall for t in epochs],
+    }
+
+
+def recipe_adam(recipe: dict) -> tuple[float, tuple[float, float]]:
+    """(learning rate, (beta_1, beta_2)) of a preset's recipe, Adam's defaults otherwise."""
+    return float(recipe.get("learning_rate", 1e-3)), (float(recipe.get("beta_1", 0.9)), float(recipe.get("beta_2", 0.999)))
 
 
 def tf_child(spec: dict) -> dict:
@@ -184,24 +241,25 @@ def tf_child(spec: dict) -> dict:
     from tfface.presets import build_preset, get_preset
     from tfface.training.runner import make_optimizer
 
-    recipe = get_preset(spec["preset"]).recipe
+    rss_start = current_rss_mb()
+
+    lr, (beta_1, beta_2) = recipe_adam(get_preset(spec["preset"]).recipe)
     model = build_preset(spec["preset"])
-    lr = float(recipe.get("learning_rate", 1e-3))
-    model.compile(optimizer=make_optimizer(TrainConfig(learning_rate=lr)), jit_compile=spec["xla"])
-    rss_built = current_rss_mb()
+    optimizer = make_optimizer(TrainConfig(learning_rate=lr, beta_1=beta_1, beta_2=beta_2))
+    model.compile(optimizer=optimizer, jit_compile=spec["xla"])
+    probe = MatmulProbe() if spec.get("matmul", True) else None
     start = time.perf_counter()
-    seconds = timed_fit(model, training_data(model, spec["batch"]), spec["steps"], spec["repeats"], spec["warmup"])
-    total = time.perf_counter() - start
+    epochs, peak = timed_fit(model, training_data(model, spec["batch"]), spec["steps"], spec["repeats"],
+                             spec["warmup"], between=probe.sample if probe else None)  # fmt: skip
     result = {
         "params": int(model.count_params()),
-        "images_per_s": spec["batch"] * spec["steps"] / statistics.median(seconds),
-        "repeat_images_per_s": [spec["batch"] * spec["steps"] / s for s in seconds],
-        "warmup_s": total - sum(seconds),
-        "rss_built_mb": rss_built,
-        "peak_rss_mb": peak_rss_mb(),  # before the matmul below
+        **rates(spec["batch"] * spec["steps"], epochs),
+        "warmup_s": time.perf_counter() - start - sum(t.wall for t in epochs) - sum(t.wall for t in getattr(probe, "samples", [])),
+        "peak_rss_mb": peak,
+        "rss_start_mb": rss_start,
     }
-    if spec.get("matmul", True):
-        result["matmul_gflops"] = matmul_gflops()
+    if probe is not None:
+        result["matmul_gflops"], result["matmul_gflops_cpu"] = probe.gflops()
     return result
 
 
@@ -234,6 +292,7 @@ def analytic_forward_flops(model) -> int:
 def profiled_flops(model) -> tuple[int, int]:
     """(forward, training) FLOPs per image counted by `tf.profiler` on the
     graphs of `model(x)` and of one loss + gradient computation."""
+    import keras
     import tensorflow as tf
 
     from tfface.models.base import LatentAutoencoder
@@ -250,15 +309,15 @@ def profiled_flops(model) -> tuple[int, int]:
         with tf.GradientTape() as tape:
             if isinstance(model, LatentAutoencoder):
                 loss = model.compute_losses(x, training=True)["loss"]
-            else:
-                loss = tf.reduce_mean(model.compute_loss(x, targets[0], model(x, training=True)))
+            else:  # an attribute classifier: BCE on its sigmoid outputs
+                loss = tf.reduce_mean(keras.losses.binary_crossentropy(targets[0], model(x, training=True)))
         return tape.gradient(loss, model.trainable_weights)
 
     forward = count(lambda x: model(x, training=False), images)
     if isinstance(model, LatentAutoencoder):
         train = count(gradients, images)
     else:
-        train = count(gradients, images, tf.TensorSpec((1, *model.output_shape[1:]), tf.float32))
+        train = count(gradients, images, tf.TensorSpec((1, model.num_attributes), tf.float32))
     return forward, train
 
 
@@ -308,27 +367,29 @@ def describe_preset(name: str) -> dict:
 # ------------------------------------------------------------------ pipeline
 
 
-def pipeline_rates(folder: str, count: int, size, batch: int, value_range: str, passes: int = 3) -> tuple[float, float]:
-    """(decoding, cached) images/s of tfface's training pipeline (shuffled,
-    batched, prefetched) over a folder of JPEGs, each the median of `passes`
-    passes: reading, decoding and resizing every file (`data.cache=false`,
-    or the first epoch), and reading the in-memory cache (later epochs)."""
+def pipeline_rates(folder: str, count: int, size, batch: int, value_range: str, passes: int = 3) -> dict:
+    """Images per wall second and per CPU second of tfface's training
+    pipeline (shuffled, batched, prefetched) over a folder of JPEGs, each
+    the median of `passes` passes: "decode" reads, decodes and resizes every
+    file (`data.cache=false`, or the first epoch), "cached" reads the
+    in-memory cache (later epochs)."""
     from tfface.config import DataConfig
     from tfface.data import load_split, make_dataset
 
-    def rates(cache: bool, skip: int) -> list[float]:
+    def measure(cache: bool, skip: int) -> list[Timer]:
         config = DataConfig(source="folder", path=folder, validation_fraction=0.0, cache=cache)
         split = load_split(config, "train", size)
         dataset = make_dataset(config, batch_size=batch, image_size=size, value_range=value_range, source=split)
-        measured = []
+        timers = []
         for _ in range(passes + skip):
-            start = time.perf_counter()
-            seen = sum(int(images.shape[0]) for images in dataset)
-            measured.append(seen / (time.perf_counter() - start))
+            with Timer() as t:
+                seen = sum(int(images.shape[0]) for images in dataset)
+            timers.append(t)
             assert seen == count, (seen, count)
-        return measured[skip:]
+        return timers[skip:]
 
-    return statistics.median(rates(cache=False, skip=0)), statistics.median(rates(cache=True, skip=1))
+    decode, cached = rates(count, measure(cache=False, skip=0)), rates(count, measure(cache=True, skip=1))
+    return {"decode": decode, "cached": cached}
 
 
 # ---------------------------------------------------------------------- main
@@ -345,23 +406,25 @@ def print_t4_estimate(presets, info, pipeline, utilisation) -> None:
     u32, u16 = utilisation
     print(f"\nexpected on a T4: compute-bound images/s = utilisation x peak / training FLOPs per image "
           f"(FP32 {u32:.0%} of {T4_PEAK['float32']} TFLOP/s, mixed_float16 {u16:.0%} of {T4_PEAK['mixed_float16']}); "
-          "input-bound = the pipeline rates above (2 host cores, as on Colab); epoch = images / the lower rate")  # fmt: skip
-    print(f"{'preset':18}{'GFLOP/img':>10}{'T4 fp32':>9}{'T4 fp16':>9}{'data set':>19}{'images':>9}"
+          "input-bound = 2 cores x the pipeline's images per CPU-second above (Colab has 2); epoch = images / the lower rate")  # fmt: skip
+    print(f"{'preset':18}{'GFLOP/img':>10}{'T4 fp32':>9}{'T4 fp16':>9}{'host decode':>13}{'cached':>8}{'data set':>19}{'images':>9}"
           f"{'min/epoch fp32':>16}{'fp16+cache':>12}{'reported':>10}{'implied TFLOP/s':>17}")  # fmt: skip
     for name in presets:
         flops = info[name]["train"]
         fp32 = u32 * T4_PEAK["float32"] * 1e12 / flops
         fp16 = u16 * T4_PEAK["mixed_float16"] * 1e12 / flops
-        decode, cached = pipeline[name]
+        # The host's pipeline cost per image, on 2 cores (Colab's) busy with nothing else.
+        decode, cached = (2 * pipeline[name][kind]["images_per_cpu_s"] for kind in ("decode", "cached"))
         data = report_epoch(name)
+        head = f"{name:18}{flops / 1e9:10.2f}{fp32:9.0f}{fp16:9.0f}{decode:13.0f}{cached:8.0f}"
         if data is None:
-            print(f"{name:18}{flops / 1e9:10.2f}{fp32:9.0f}{fp16:9.0f}{'(no report data set)':>19}")
+            print(f"{head}{'  (no report data set)':>21}")
             continue
         label, images, reported = data
         slow = images / min(fp32, decode) / 60
         fast = images / min(fp16, cached) / 60
         implied = f"{images / (reported * 60) * flops / 1e12:17.2f}" if reported else f"{'':17}"
-        print(f"{name:18}{flops / 1e9:10.2f}{fp32:9.0f}{fp16:9.0f}{label:>19}{images:9,}{slow:16.2f}{fast:12.2f}"
+        print(f"{head}{label:>19}{images:9,}{slow:16.2f}{fast:12.2f}"
               f"{reported or '-':>10}{implied}")  # fmt: skip
 
 
@@ -380,7 +443,7 @@ def parse_args(argv=None):
     parser.add_argument("--presets", nargs="+", help='preset names, or "reports" for every report preset '
                         f"(default: {', '.join(HEADLINE_PRESETS)} where registered)")  # fmt: skip
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--steps", type=int, default=10, help="training steps per timed epoch (default 10)")
+    parser.add_argument("--steps", type=int, default=5, help="training steps per timed epoch (default 5)")
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs; the median counts (default 3)")
     parser.add_argument("--warmup", type=int, default=2, help="steps of the untimed first epoch (default 2)")
     parser.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"],
@@ -415,10 +478,11 @@ def main(argv=None) -> int:
     base = {"batch": args.batch, "steps": args.steps, "repeats": args.repeats, "warmup": args.warmup,
             "threads": args.threads}  # fmt: skip
     rows = []
-    header = (f"{'preset':18}{'input':>10}{'precision':>16}{'XLA':>5}{'images/s':>10}{'ratio':>7}{'GFLOP/s':>9}"
-              f"{'of matmul':>11}{'peak RSS MB':>13}{'warm-up s':>11}")  # fmt: skip
-    print("\ntraining step (model.fit on in-memory batches); ratio = images/s / float32-XLA-off of the same preset")
-    print(header)
+    print("\ntraining step (model.fit on in-memory batches); ratio = images/s / the preset's first row; GFLOP/s = "
+          "counted training FLOPs x images/s; 'of mm' = that / the float32 matmul sampled between the timed epochs, "
+          "per wall second and per CPU second (the latter ignores other processes' load)")  # fmt: skip
+    print(f"{'preset':18}{'input':>9}{'precision':>16}{'XLA':>5}{'images/s':>10}{'ratio':>7}{'img/CPU-s':>11}"
+          f"{'GFLOP/s':>9}{'of mm':>7}{'of mm CPU':>11}{'peak RSS MB':>13}{'warm-up s':>11}")  # fmt: skip
     for name in presets:
         size = "x".join(str(d) for d in info[name]["input"][:2])
         reference = None
@@ -427,14 +491,17 @@ def main(argv=None) -> int:
                 result = run_child(script, {**base, "preset": name, "precision": precision, "xla": xla == "on"})
                 reference = reference or result["images_per_s"]
                 gflops = info[name]["train"] * result["images_per_s"] / 1e9
+                gflops_cpu = info[name]["train"] * result["images_per_cpu_s"] / 1e9
                 rows.append({"preset": name, "precision": precision, "xla": xla, **result})
-                print(f"{name:18}{size:>10}{precision:>16}{xla:>5}{result['images_per_s']:10.1f}"
-                      f"{result['images_per_s'] / reference:7.2f}{gflops:9.1f}"
-                      f"{gflops / result['matmul_gflops']:10.1%}{result['peak_rss_mb']:13.0f}"
-                      f"{result['warmup_s']:11.1f}", flush=True)  # fmt: skip
+                print(f"{name:18}{size:>9}{precision:>16}{xla:>5}{result['images_per_s']:10.1f}"
+                      f"{result['images_per_s'] / reference:7.2f}{result['images_per_cpu_s']:11.1f}{gflops:9.1f}"
+                      f"{gflops / result['matmul_gflops']:7.0%}{gflops_cpu / result['matmul_gflops_cpu']:11.0%}"
+                      f"{result['peak_rss_mb']:13.0f}{result['warmup_s']:11.1f}", flush=True)  # fmt: skip
     matmuls = [row["matmul_gflops"] for row in rows]
-    print(f"float32 matmul {MATMUL_N}^3 in the same processes: median {statistics.median(matmuls):.0f} GFLOP/s "
-          f"(range {min(matmuls):.0f}-{max(matmuls):.0f}); bfloat16 matmul here: {matmul_gflops(dtype='bfloat16'):.0f} GFLOP/s")  # fmt: skip
+    per_cpu = [row["matmul_gflops_cpu"] for row in rows]
+    print(f"float32 matmul {MATMUL_N}^3 in those processes: median {statistics.median(matmuls):.0f} GFLOP/s "
+          f"(range {min(matmuls):.0f}-{max(matmuls):.0f}), {statistics.median(per_cpu):.0f} GFLOP per CPU-second; "
+          f"bfloat16 matmul here: {matmul_gflops(dtype='bfloat16'):.0f} GFLOP/s")  # fmt: skip
 
     print("\nFLOPs per image (2 per multiply-add); training counted on the gradient graph, optimizer excluded")
     print(f"{'preset':18}{'params':>12}{'fwd analytic':>14}{'fwd profiler':>14}{'train':>12}{'train/fwd':>11}")
@@ -446,26 +513,31 @@ def main(argv=None) -> int:
     folder, pipeline = tempfile.mkdtemp(prefix="tfface-bench-"), {}
     try:
         write_photos(folder, args.images)
-        print(f"\ninput pipeline (make_dataset, {args.images} JPEGs 218x178, batch {args.batch}) vs training "
-              "consumption (fastest configuration above); target ratio >= 3")  # fmt: skip
-        print(f"{'preset':18}{'input':>10}{'decode img/s':>14}{'cached img/s':>14}{'train img/s':>13}"
-              f"{'ratio decode':>14}{'ratio cached':>14}")  # fmt: skip
+        print(f"\ninput pipeline (make_dataset, {args.images} JPEGs 218x178, batch {args.batch}) vs the training "
+              "step's consumption (the preset's fastest configuration above), per wall second and per CPU-second; "
+              "ratio = pipeline / training, target >= 3")  # fmt: skip
+        print(f"{'preset':18}{'input':>9}{'decode img/s':>14}{'/CPU-s':>8}{'cached img/s':>14}{'/CPU-s':>8}"
+              f"{'train img/s':>13}{'/CPU-s':>8}{'ratio decode':>14}{'CPU':>6}{'ratio cached':>14}{'CPU':>6}")  # fmt: skip
         for name in presets:
             d = info[name]
-            first, cached = pipeline_rates(folder, args.images, d["input"][:2], args.batch, d["value_range"])
-            pipeline[name] = (first, cached)
-            fastest = max(row["images_per_s"] for row in rows if row["preset"] == name)
+            pipeline[name] = measured = pipeline_rates(folder, args.images, d["input"][:2], args.batch, d["value_range"])
+            fastest = max((row for row in rows if row["preset"] == name), key=lambda row: row["images_per_s"])
+            train, train_cpu = fastest["images_per_s"], fastest["images_per_cpu_s"]
+            dec, cac = measured["decode"], measured["cached"]
             size = "x".join(str(n) for n in d["input"][:2])
-            print(f"{name:18}{size:>10}{first:14.0f}{cached:14.0f}{fastest:13.1f}"
-                  f"{first / fastest:14.1f}{cached / fastest:14.1f}", flush=True)  # fmt: skip
+            print(f"{name:18}{size:>9}{dec['images_per_s']:14.0f}{dec['images_per_cpu_s']:8.0f}"
+                  f"{cac['images_per_s']:14.0f}{cac['images_per_cpu_s']:8.0f}{train:13.1f}{train_cpu:8.1f}"
+                  f"{dec['images_per_s'] / train:14.1f}{dec['images_per_cpu_s'] / train_cpu:6.1f}"
+                  f"{cac['images_per_s'] / train:14.1f}{cac['images_per_cpu_s'] / train_cpu:6.1f}", flush=True)  # fmt: skip
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
     print_t4_estimate(presets, info, pipeline, args.t4_utilisation)
 
     batches = [args.batch, *[b for b in args.memory_batches if b != args.batch]]
-    print(f"\npeak resident memory (MB) per batch size, float32, XLA off, one process each"
-          f" (TensorFlow alone holds ~{current_rss_mb():.0f} MB here)")  # fmt: skip
+    baseline = statistics.median(row["rss_start_mb"] for row in rows)
+    print(f"\npeak resident memory (MB) per batch size, float32, XLA off, one process each; a process holds "
+          f"~{baseline:.0f} MB once TensorFlow and tfface are imported")  # fmt: skip
     print(f"{'preset':18}{'weights+Adam MB':>17}" + "".join(f"{f'batch {b}':>11}" for b in batches))
     for name in presets:
         cells = []
