@@ -11,6 +11,7 @@ from keras import ops
 from tfface.layers.trunks import Decoder, Encoder
 from tfface.losses import reconstruction_loss
 from tfface.models.posterior import DiagonalGaussian, PointMass
+from tfface.models.steps import apply_gradients, scaled_loss, step_results
 
 VALUE_BOUNDS = {"0_1": (0.0, 1.0), "-1_1": (-1.0, 1.0)}
 
@@ -168,43 +169,15 @@ class LatentAutoencoder(keras.Model):
     def _record(self, terms: dict[str, Any]) -> dict[str, Any]:
         for name, tracker in self.trackers.items():
             tracker.update_state(terms[name])
-        results = {name: tracker.result() for name, tracker in self.trackers.items()}
-        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
-            # Keras averages a step's results over workers along axis 0, which
-            # fails on scalars (tensorflow/tensorflow#72388): give them that axis.
-            results = {name: ops.reshape(value, (1,)) for name, value in results.items()}
-        return results
+        return step_results({name: tracker.result() for name, tracker in self.trackers.items()})
 
     def train_step(self, data):
         images = images_from_batch(data)
         with tf.GradientTape() as tape:
             terms = self.compute_losses(images, training=True)
-            loss = terms["loss"]
-            if self.losses:
-                loss = loss + ops.cast(ops.sum(self.losses), "float32")
-            # Per-replica loss → global mean under tf.distribute; loss scaling
-            # under mixed_float16. Both are no-ops on one float32 device.
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            scaled = self.optimizer.scale_loss(loss / replicas)
-        grads = self._agree_on_overflow(tape.gradient(scaled, self.trainable_weights))
-        self.optimizer.apply(grads, self.trainable_weights)
+            scaled = scaled_loss(self, terms["loss"])
+        apply_gradients(self, tape, scaled)
         return self._record(terms)
-
-    def _agree_on_overflow(self, grads):
-        """With loss scaling on several replicas: when any replica's
-        gradients overflow, all replicas' become non-finite, so that every
-        replica skips the step (`LossScaleOptimizer` decides from one
-        replica's local gradients, before they are summed)."""
-        context = tf.distribute.get_replica_context()
-        if (
-            context is None
-            or context.num_replicas_in_sync == 1
-            or not isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer)
-        ):
-            return grads
-        local_overflow = 1.0 - ops.cast(self.optimizer.check_finite(grads), "float32")
-        finite = context.all_reduce(tf.distribute.ReduceOp.SUM, local_overflow) == 0.0
-        return [g if g is None else ops.where(finite, g, ops.full_like(g, float("nan"))) for g in grads]
 
     def test_step(self, data):
         return self._record(self.compute_losses(images_from_batch(data), training=False))

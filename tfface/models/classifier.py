@@ -7,11 +7,11 @@ from typing import Any, Sequence
 
 import keras
 import tensorflow as tf
-from keras import ops
 
 from tfface.layers.trunks import Encoder
 from tfface.losses.attributes import attribute_bce
 from tfface.metrics.attributes import AttributeAccuracy
+from tfface.models.steps import apply_gradients, scaled_loss, step_results
 
 
 @keras.saving.register_keras_serializable(package="tfface")
@@ -122,18 +122,13 @@ class AttributeClassifier(keras.Model):
     def _record(self, labels, probabilities, loss) -> dict[str, Any]:
         self.loss_tracker.update_state(loss)
         self.accuracy.update_state(labels, probabilities)
-        return {m.name: m.result() for m in self.metrics}
+        return step_results({m.name: m.result() for m in self.metrics})
 
     def train_step(self, data):
         with tf.GradientTape() as tape:
             labels, probabilities, loss = self._step(data, training=True)
-            total = loss + ops.cast(ops.sum(self.losses), "float32") if self.losses else loss
-            # As in LatentAutoencoder.train_step: global mean across replicas,
-            # loss scaling under mixed_float16.
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            scaled = self.optimizer.scale_loss(total / replicas)
-        grads = tape.gradient(scaled, self.trainable_weights)
-        self.optimizer.apply(grads, self.trainable_weights)
+            scaled = scaled_loss(self, loss)
+        apply_gradients(self, tape, scaled)
         return self._record(labels, probabilities, loss)
 
     def test_step(self, data):
