@@ -52,8 +52,9 @@ DRIVE_MOUNT = "/content/drive"
 
 def precision_for(kind: str, compute_capability: tuple[int, int] | None) -> str:
     """The `train.mixed_precision` policy for a device: "mixed_float16" on
-    GPUs with tensor cores (T4 class and newer), "float32" elsewhere (on CPU
-    mixed precision is several times slower)."""
+    GPUs with tensor cores (T4 class and newer), "float32" elsewhere (float16
+    is several times slower on a CPU; bfloat16 helps only on CPUs with
+    bfloat16 instructions, so it is left to `train.mixed_precision`)."""
     if kind == "gpu" and compute_capability is not None and tuple(compute_capability) >= TENSOR_CORE_CAPABILITY:
         return "mixed_float16"
     return "float32"
