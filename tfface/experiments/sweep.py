@@ -69,7 +69,7 @@ from tfface.config import (
     load_config,
     toml_literal,
 )
-from tfface.experiments.train import train
+from tfface.experiments.train_export import train
 from tfface.imaging import tile, to_uint8
 from tfface.io import atomic_path, atomic_write_text
 from tfface.metrics.evaluate import PSNR_NOTE, EvaluationOptions, evaluate_run
