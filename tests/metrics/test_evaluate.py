@@ -6,7 +6,8 @@ import pytest
 from tests.helpers import tiny_config
 from tfface.config import save_config
 from tfface.metrics import attribute_accuracy, evaluate_run
-from tfface.training import RunDir, load_run, train
+from tfface.experiments import train
+from tfface.run import RunDir, load_run
 
 
 @pytest.fixture(scope="module")

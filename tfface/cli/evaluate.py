@@ -48,7 +48,7 @@ def options_from_args(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from tfface.metrics import evaluate_run
     from tfface.metrics.report import markdown_table
-    from tfface.training.run_dir import RunDir
+    from tfface.run import RunDir
 
     results = evaluate_run(args.run, options_from_args(args))
     print(markdown_table([{"metric": k, "value": v} for k, v in results["metrics"].items()], ["metric", "value"]))
