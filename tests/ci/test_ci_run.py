@@ -29,10 +29,11 @@ def test_ci_installs_the_pinned_cpu_torch_into_make_tests_venv_before_make_test(
     assert result.returncode == 0, result.stderr
     lines = log.read_text().splitlines()
     install = [i for i, line in enumerate(lines) if line.startswith("venv-python -m pip install") and "torch==2.13.0" in line]
-    tests = [i for i, line in enumerate(lines) if line.startswith("make test ")]
+    tests = [i for i, line in enumerate(lines) if line.startswith("make test TFFACE")]
     assert install and tests and install[0] < tests[-1], lines
     assert lines[tests[-1]] == "make test TFFACE_REQUIRE_TORCH=1"  # the twin may not skip in CI
     assert lines[0].startswith("make install-test")  # creates the venv `make test` then reuses
+    assert lines[-1].startswith("make test-min")  # the oldest declared versions, after the suite
 
 
 def test_make_test_itself_installs_no_torch():
