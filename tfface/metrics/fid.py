@@ -264,8 +264,14 @@ class TFGANInceptionFeatures:
 
     Example:
 
-    >>> extractor = TFGANInceptionFeatures(module=os.environ["TFFACE_INCEPTION_MODULE"])  # doctest: +SKIP
-    >>> extractor(np.zeros((2, 64, 64, 3), np.float32)).shape  # doctest: +SKIP
+    >>> import tempfile, tensorflow as tf
+    >>> class StandIn(tf.Module):  # the module's signature; a real copy: its extracted folder
+    ...     @tf.function(input_signature=[tf.TensorSpec([None, 299, 299, 3], tf.float32)])
+    ...     def __call__(self, images):
+    ...         return {"pool_3": tf.tile(tf.reduce_mean(images, [1, 2]), [1, 683])[:, :2048]}
+    >>> module = tempfile.mkdtemp()
+    >>> tf.saved_model.save(StandIn(), module)
+    >>> TFGANInceptionFeatures(module=module)(np.zeros((2, 64, 64, 3), np.float32)).shape
     (2, 2048)
     """
 
