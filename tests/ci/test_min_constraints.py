@@ -38,3 +38,5 @@ def test_floors_cover_the_apis_the_code_uses():
     if "raise_error=True" in source:
         assert pins["keras"] >= (3, 13, 0)  # TerminateOnNaN(raise_error=...) is new in Keras 3.13
     assert pins["tensorflow"] >= (2, 16, 1)  # the first TensorFlow on Keras 3 (2.16.0 was never released)
+    # tensorboard 2.16.0 requires tf-keras-nightly: pinned, pip downloads TensorFlow nightlies for ever
+    assert pins["tensorboard"] >= (2, 16, 2)
