@@ -20,7 +20,7 @@ from tfface.data.pipeline import load_split
 from tfface.data.sources import face_counts_line, merge_face_counts, merge_skipped, skipped_report
 from tfface.export import export_savedmodel
 from tfface.io import atomic_path, atomic_write_text
-from tfface.presets import get_preset
+from tfface.presets import check_model_config, get_preset
 from tfface.training.checkpointing import ResumeCheckpoint, check_resumable, repair_history_csv
 from tfface.training.run_dir import RunDir
 from tfface.training.runtime import Runtime, configure_runtime, synchronize_batch_norm
@@ -95,6 +95,7 @@ def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks
     >>> os.path.exists(result.run_dir.model)
     True
     """
+    check_model_config(config.model)
     policy = keras.mixed_precision.global_policy()
     try:
         return _train(config, extra_callbacks)

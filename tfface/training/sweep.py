@@ -282,15 +282,15 @@ def load_sweep(path: str | os.PathLike, overrides: Sequence[str] = (), output: s
 
 
 def check_presets(sweep: Sweep) -> None:
-    """Raises KeyError naming the run whose preset is not registered, before
-    anything is trained."""
-    from tfface.presets import get_preset
+    """Raises `ConfigError` naming the run whose preset is not registered or
+    does not take one of its `[model]` keys, before anything is trained."""
+    from tfface.presets import check_model_config
 
     for item in sweep.runs:
         try:
-            get_preset(item.config.model.preset)
-        except KeyError as error:
-            raise KeyError(f"sweep {sweep.name!r}, run {item.name!r}: {error.args[0]}") from None
+            check_model_config(item.config.model)
+        except ConfigError as error:
+            raise ConfigError(f"sweep {sweep.name!r}, run {item.name!r}: {error}") from None
 
 
 # ---------------------------------------------------------------- running
