@@ -66,6 +66,7 @@ from tfface.config import (
     load_config,
     toml_literal,
 )
+from tfface.metrics.report import read_metrics
 
 TOP_LEVEL_KEYS = ("name", "description", "output", "base", "set", "runs", "grid", "evaluate", "table", "figures",
                   "data", "model", "train", "run")
@@ -313,8 +314,7 @@ def _finished(item: SweepRun, options: dict) -> bool:
     run = RunDir(item.config.run.dir)
     if not (os.path.exists(run.metrics_json) and os.path.exists(run.model) and os.path.exists(run.config)):
         return False
-    with open(run.metrics_json, encoding="utf-8") as handle:
-        stored = json.load(handle)
+    stored = read_metrics(run.metrics_json)
     same_config = config_to_dict(load_config(run.config)) == config_to_dict(item.config)
     return same_config and stored.get("options") == options
 
@@ -405,8 +405,7 @@ def collect_rows(sweep: Sweep) -> list[dict]:
         run = RunDir(item.config.run.dir)
         if not os.path.exists(run.metrics_json):
             continue
-        with open(run.metrics_json, encoding="utf-8") as handle:
-            stored = json.load(handle)
+        stored = read_metrics(run.metrics_json)
         row = {"run": item.name, **_swept_values(item)}
         row.update({k: v for k, v in stored.get("history", {}).items()})
         row.update(stored.get("metrics", {}))
