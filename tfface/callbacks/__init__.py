@@ -1,7 +1,7 @@
-"""Training callbacks: sample and reconstruction grids, loss curves, NaN guard."""
+"""Training callbacks: sample and reconstruction grids, history CSV and loss curves, NaN guard."""
 
 from tfface.callbacks.grids import ReconstructionGrid, SampleGrid
 from tfface.callbacks.guard import NonFiniteGuard, NonFiniteLossError
-from tfface.callbacks.history import LossCurves
+from tfface.callbacks.history import HistoryCSV, LossCurves
 
-__all__ = ["LossCurves", "NonFiniteGuard", "NonFiniteLossError", "ReconstructionGrid", "SampleGrid"]
+__all__ = ["HistoryCSV", "LossCurves", "NonFiniteGuard", "NonFiniteLossError", "ReconstructionGrid", "SampleGrid"]

@@ -1,10 +1,75 @@
-"""Loss curves written as training goes (the CSV comes from Keras' CSVLogger)."""
+"""The history written as training goes: `history.csv` and the loss curves,
+each rewritten whole and atomically at every epoch end."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 
 import keras
+
+from tfface.io import atomic_path
+
+
+class HistoryCSV(keras.callbacks.Callback):
+    """Per-epoch logs as CSV in Keras' `CSVLogger` layout (`epoch`, then the
+    sorted log keys, `val_` columns included even before validation has run,
+    "NA" for a missing value), but crash-safe: the whole file is rewritten
+    under a temporary name and renamed at each epoch end, so an
+    interruption or a full disk leaves the previous complete file, and a
+    failed write is a `tfface.io.WriteError` naming the file (see
+    `tfface.io.atomic_path`).
+
+    Args:
+        path: str. The CSV file.
+        append: bool. Keep the rows already in the file (a resumed run,
+            after `repair_history_csv` has cut it back to the checkpoint).
+            Defaults to False.
+
+    Example:
+
+    >>> import tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "history.csv")
+    >>> logger = HistoryCSV(path)
+    >>> logger.on_train_begin()
+    >>> logger.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.75})
+    >>> open(path).read().splitlines()
+    ['epoch,loss,val_loss', '0,0.5,0.75']
+    """
+
+    def __init__(self, path: str, append: bool = False):
+        super().__init__()
+        self.path = os.fspath(path)
+        self.append = append
+        self.keys: list[str] | None = None
+        self.rows: list[list[str]] = []
+
+    def on_train_begin(self, logs=None):
+        self.keys, self.rows = None, []
+        if self.append and os.path.exists(self.path):
+            with open(self.path, encoding="utf-8", newline="") as handle:
+                table = [row for row in csv.reader(handle) if row]
+            if table:
+                self.keys, self.rows = table[0][1:], table[1:]
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+            if self.keys and not any(key.startswith("val_") for key in self.keys):
+                self.keys += [f"val_{key}" for key in self.keys]
+        self.rows.append([str(epoch), *(str(logs[key]) if key in logs else "NA" for key in self.keys)])
+        self.write()
+
+    def write(self) -> None:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)  # "\r\n" line ends, as CSVLogger's
+        writer.writerow(["epoch", *(self.keys or [])])
+        writer.writerows(self.rows)
+        with atomic_path(self.path) as tmp:
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                handle.write(buffer.getvalue())
 
 
 class LossCurves(keras.callbacks.Callback):
@@ -32,8 +97,6 @@ class LossCurves(keras.callbacks.Callback):
 
         matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
-
-        from tfface.io import atomic_path
 
         terms = sorted(k for k in self.history if not k.startswith("val_") and "loss" in k)
         if not terms:

@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from tfface.callbacks.guard import NonFiniteLossError
     from tfface.config import ConfigError
-    from tfface.io import WriteError
+    from tfface.io import describe_os_error
 
     try:
         code = COMMANDS.get(args.command).run(args)
@@ -48,8 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"tfface {args.command}: error: {message}", file=sys.stderr)
         return 2
-    except (NonFiniteLossError, WriteError) as error:
+    except NonFiniteLossError as error:
         print(f"tfface {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # every failed write (disk full, permissions, I/O), named by path
+        print(f"tfface {args.command}: error: {describe_os_error(error)}", file=sys.stderr)
         return 1
     return int(code or 0)
 

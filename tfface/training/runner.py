@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfface.callbacks import LossCurves, NonFiniteGuard, NonFiniteLossError, ReconstructionGrid, SampleGrid
+from tfface.callbacks import HistoryCSV, LossCurves, NonFiniteGuard, NonFiniteLossError, ReconstructionGrid, SampleGrid
 from tfface.config import ConfigError, ExperimentConfig, TrainConfig, load_config, save_config
 from tfface.data import make_dataset, resolve_value_range
 from tfface.data.pipeline import load_split
@@ -136,7 +136,7 @@ def _train(config: ExperimentConfig, extra_callbacks: Sequence[keras.callbacks.C
                 shuffle=False,  # the tf.data pipeline shuffles
             )
         except NonFiniteLossError as error:
-            raise stopped_on_non_finite(error, model, run, checkpoint, callbacks) from None
+            raise stopped_on_non_finite(error, model, run, checkpoint) from None
         result = finish_run(config, out, model, checkpoint.history)
         checkpoint.mark_finished()
     finally:
@@ -336,12 +336,9 @@ def reopen_finished_run(config: ExperimentConfig, run: RunDir, model, checkpoint
     return RunResult(run, model, checkpoint.history, files, initial_epoch=checkpoint.epoch)
 
 
-def stopped_on_non_finite(error: NonFiniteLossError, model, run: RunDir, checkpoint: ResumeCheckpoint, callbacks) -> NonFiniteLossError:
-    """After a non-finite loss: close open files, put the last good
-    checkpoint's weights back into the model and say where things stand."""
-    for callback in callbacks:
-        if isinstance(callback, keras.callbacks.CSVLogger):
-            callback.on_train_end()
+def stopped_on_non_finite(error: NonFiniteLossError, model, run: RunDir, checkpoint: ResumeCheckpoint) -> NonFiniteLossError:
+    """After a non-finite loss: put the last good checkpoint's weights back
+    into the model and say where things stand."""
     if checkpoint.state is not None:
         epoch = checkpoint.restore(model)
         where = (
@@ -364,7 +361,7 @@ def run_callbacks(
         repair_history_csv(run.history_csv, start_epoch, checkpoint.history)
     callbacks: list[keras.callbacks.Callback] = [
         NonFiniteGuard(),
-        keras.callbacks.CSVLogger(run.history_csv, append=bool(start_epoch)),
+        HistoryCSV(run.history_csv, append=bool(start_epoch)),
         LossCurves(run.loss_curves, history=checkpoint.history if start_epoch else None),
     ]
     if config.run.sample_grid and generates_images(model):
