@@ -178,6 +178,26 @@ def recover_directory(path: str | os.PathLike) -> bool:
     return False
 
 
+def recover_directories(parent: str | os.PathLike) -> list[str]:
+    """`recover_directory` for every folder under `parent` that a killed
+    directory swap moved aside (`.NAME.tmp-<pid>-<id>.old`); returns the
+    paths put back. Run it before choosing a free name under `parent`, so
+    an interrupted swap's previous copy is neither taken for a free name
+    nor overwritten."""
+    parent = os.fspath(parent)
+    restored = []
+    with contextlib.suppress(OSError):
+        for name in sorted(os.listdir(parent)):
+            if not (name.startswith(".") and name.endswith(".old") and ".tmp-" in name):
+                continue
+            root, _, rest = name[1 : -len(".old")].partition(".tmp-")
+            _, dot, ext = rest.partition(".")
+            target = os.path.join(parent, root + dot + ext)
+            if recover_directory(target):
+                restored.append(os.path.abspath(target))
+    return restored
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8") as handle:

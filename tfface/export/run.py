@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tfface.export.savedmodel import ASSETS_EXTRA, ServingOptions, export_savedmodel, signature_docs
+from tfface.io import recover_directories
 
 
 def versions(base: str | os.PathLike) -> list[int]:
@@ -91,6 +92,7 @@ def export_run(
     from tfface.training.load import LoadedRun, load_run
 
     out = os.fspath(out)
+    recover_directories(out)  # a version moved aside by a killed --force swap is put back, not reused
     if version is None:
         version = next_version(out)
     elif int(version) < 1:
