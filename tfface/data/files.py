@@ -20,6 +20,8 @@ import struct
 from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
+from PIL import Image, ImageFile
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 
 _HEAD = 1 << 16  # enough for JPEG headers with an EXIF thumbnail
@@ -90,8 +92,6 @@ def check_image(path: str) -> str | None:
 
 def _decodes(path: str) -> bool:
     """Whether the whole image decodes (Pillow refuses truncated data)."""
-    from PIL import Image, ImageFile
-
     if ImageFile.LOAD_TRUNCATED_IMAGES:  # someone let Pillow pad truncated images
         return False
     try:
