@@ -94,3 +94,24 @@ def test_the_cli_names_the_file_of_a_failed_write_and_history_keeps_epoch_1(tmp_
     assert f"could not write {run_dir / 'history.csv'}: Input/output error" in err
     rows = (run_dir / "history.csv").read_text().splitlines()
     assert len(rows) == 2 and rows[1].startswith("0,"), rows  # header + epoch 1, complete
+
+
+def test_loss_curves_show_the_training_not_just_the_first_epoch(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from tfface.callbacks import LossCurves
+
+    history = {
+        "kl_loss": [2.1e5, 310.0, 260.0, 240.0], "val_kl_loss": [900.0, 300.0, 255.0, 238.0],
+        "loss": [-5000.0, 1.2, 1.0, 0.9],  # a term that can go negative keeps a linear axis
+    }
+    curves = LossCurves(str(tmp_path / "loss_curves.png"), history=history)
+    fig = curves.figure()
+    panels = {ax.get_title(): ax for ax in fig.axes}
+    assert panels["kl_loss"].get_yscale() == "log"
+    assert panels["loss"].get_yscale() == "linear"
+    low, high = panels["loss"].get_ylim()
+    assert -1 < low < 0.9 and 1.2 < high < 2, (low, high)  # epochs 2-4 fill the panel
+    plt.close(fig)
+    curves.on_epoch_end(4, {"loss": 0.85, "kl_loss": 235.0, "val_kl_loss": 236.0})
+    assert (tmp_path / "loss_curves.png").stat().st_size > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 
 import keras
@@ -93,6 +94,17 @@ class LossCurves(keras.callbacks.Callback):
         self.plot()
 
     def plot(self) -> None:
+        import matplotlib.pyplot as plt
+
+        fig = self.figure()
+        if fig is None:
+            return
+        with atomic_path(self.path) as tmp:
+            fig.savefig(tmp, format="png", dpi=80)
+        plt.close(fig)
+
+    def figure(self):
+        """The figure (one panel per loss term), or None before any loss."""
         import matplotlib
 
         matplotlib.use("Agg", force=False)
@@ -100,18 +112,38 @@ class LossCurves(keras.callbacks.Callback):
 
         terms = sorted(k for k in self.history if not k.startswith("val_") and "loss" in k)
         if not terms:
-            return
+            return None
         fig, axes = plt.subplots(1, len(terms), figsize=(4 * len(terms), 3.2), squeeze=False)
         for ax, term in zip(axes[0], terms):
             epochs = range(1, len(self.history[term]) + 1)
             ax.plot(epochs, self.history[term], marker="o", label="train")
+            values = list(self.history[term])
             if f"val_{term}" in self.history:
                 val = self.history[f"val_{term}"]
                 ax.plot(range(1, len(val) + 1), val, marker="o", label="validation")
+                values += val
+            scale_loss_axis(ax, values, later=self.history[term][1:] + self.history.get(f"val_{term}", [])[1:])
             ax.set_title(term)
             ax.set_xlabel("epoch")
             ax.legend()
         fig.tight_layout()
-        with atomic_path(self.path) as tmp:
-            fig.savefig(tmp, format="png", dpi=80)
-        plt.close(fig)
+        return fig
+
+
+def scale_loss_axis(ax, values, later=()) -> str:
+    """Sets a loss panel's y axis so the training shows, not just epoch 1
+    (a VAE's first-epoch KL can be 100x the rest): a log scale when every
+    value is positive; otherwise linear, limited to the range of the `later`
+    epochs' values when the first epochs lie far outside it. Returns the
+    scale ("log" or "linear")."""
+    finite = [float(v) for v in values if math.isfinite(v)]
+    if finite and min(finite) > 0:
+        ax.set_yscale("log")
+        return "log"
+    rest = [float(v) for v in later if math.isfinite(v)]
+    if len(rest) >= 2 and finite:
+        low, high = min(rest), max(rest)
+        span = max(high - low, 1e-12)
+        if min(finite) < low - 3 * span or max(finite) > high + 3 * span:
+            ax.set_ylim(low - 0.5 * span, high + 0.5 * span)
+    return "linear"

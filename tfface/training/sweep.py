@@ -66,6 +66,7 @@ from tfface.config import (
     load_config,
     toml_literal,
 )
+from tfface.callbacks.history import scale_loss_axis
 from tfface.metrics.report import read_metrics
 
 TOP_LEVEL_KEYS = ("name", "description", "output", "base", "set", "runs", "grid", "evaluate", "table", "figures",
@@ -567,8 +568,7 @@ def _loss_figure(histories: Mapping[str, Mapping[str, list]], path: str, title: 
         ax.set_title(f"{term} (dashed: validation)", fontsize=9)
         ax.set_xlabel("epoch")
         values = [v for h in histories.values() for k in (term, f"val_{term}") for v in h.get(k, [])]
-        if values and min(values) > 0:
-            ax.set_yscale("log")
+        scale_loss_axis(ax, values, later=[v for h in histories.values() for k in (term, f"val_{term}") for v in h.get(k, [])[1:]])
     axes[0][0].legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
