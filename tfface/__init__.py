@@ -7,7 +7,7 @@ and export SavedModels for serving. See README.md.
 import importlib
 import importlib.util
 
-__version__ = "0.1.0"
+from tfface.version import __version__
 
 # Names are imported on first use (PEP 562), so `import tfface` and the
 # CLI's `--help` do not import TensorFlow.

@@ -37,6 +37,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from tfface.io import atomic_write_text
+
 __all__ = [
     "ConfigError",
     "DataConfig",
@@ -451,8 +453,6 @@ def load_config(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Exper
 
 def save_config(config: ExperimentConfig, path: str | os.PathLike) -> None:
     """Writes the resolved config as JSON (readable by `load_config`)."""
-    from tfface.io import atomic_write_text
-
     atomic_write_text(path, json.dumps(config_to_dict(config), indent=2, sort_keys=False) + "\n")
 
 

@@ -11,7 +11,7 @@ import pytest
 from tests.helpers import tiny_config
 from tfface.cli.main import main
 from tfface.export import export_run
-from tfface.training import train
+from tfface.experiments import train
 
 
 @pytest.fixture(scope="module")

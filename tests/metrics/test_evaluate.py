@@ -6,7 +6,8 @@ import pytest
 from tests.helpers import tiny_config
 from tfface.config import save_config
 from tfface.metrics import attribute_accuracy, evaluate_run
-from tfface.training import RunDir, load_run, train
+from tfface.experiments import train
+from tfface.run import RunDir, load_run
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def test_evaluate_run_on_minus_one_to_one_data_reports_both_psnr_conventions(tmp
 
 def test_a_perfect_reconstruction_writes_standard_json_and_reads_back(tiny_run):
     from tfface.metrics.report import read_metrics
-    from tfface.training.load import LoadedRun
+    from tfface.run import LoadedRun
 
     class Identity:  # the trained model, but reconstructing every image exactly
         def __init__(self, model):

@@ -48,7 +48,7 @@ def options_from_args(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from tfface.metrics import evaluate_run
     from tfface.metrics.report import markdown_table
-    from tfface.training import load_run
+    from tfface.run import load_run
 
     loaded = load_run(args.run)
     results = evaluate_run(loaded, options_from_args(args))

@@ -30,9 +30,9 @@ import numpy as np
 import tensorflow as tf
 
 from tfface.config import DataConfig
+from tfface.data.celeba_attributes import CELEBA_ATTRIBUTES
 from tfface.data.folder import require_folder
 from tfface.data.sources import SOURCES, SourceSplit, check_split, image_files_split
-from tfface.data.synthetic import CELEBA_ATTRIBUTES
 
 __all__ = [
     "CELEBA_ATTRIBUTES",

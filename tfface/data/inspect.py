@@ -9,6 +9,7 @@ from typing import Any, Sequence
 from tfface.config import DataConfig
 from tfface.data.pipeline import load_split, make_dataset
 from tfface.data.sources import SPLITS, UnknownSplitError, merge_face_counts, merge_skipped
+from tfface.imaging import save_grid
 
 
 def inspect_data(config: DataConfig, image_size: Sequence[int] = (64, 64), out: str | None = None,
@@ -53,8 +54,6 @@ def inspect_data(config: DataConfig, image_size: Sequence[int] = (64, 64), out: 
     if faces is not None:
         summary["faces"] = faces
     if out and splits:
-        from tfface.imaging import save_grid
-
         first, source = next(iter(splits.items()))
         uncached = dataclasses.replace(config, cache=False)
         batch = next(iter(make_dataset(uncached, first, batch_size=preview, image_size=size,

@@ -11,12 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
+import cv2
 import numpy as np
 import tensorflow as tf
 
 from tfface.config import DataConfig
 from tfface.data import transforms
+from tfface.data.facecrop import face_crops
 from tfface.data.files import partition_valid
+from tfface.data.scan import ResultCache, decode_check, default_cache_dir, scan_files
+from tfface.data.synthetic import SYNTHETIC_ATTRIBUTES, synthetic_faces
 from tfface.registry import Registry
 
 SPLITS = ("train", "validation", "test")
@@ -105,10 +109,6 @@ def image_files_split(
     face_counts = None
     boxes = None
     if config.verify_decode and not config.face_crop and paths:
-        import cv2
-
-        from tfface.data.scan import ResultCache, decode_check, default_cache_dir, scan_files
-
         cache = ResultCache(config.crop_cache_dir or default_cache_dir(data_root),
                             f"decoded-opencv-{cv2.__version__}", {"opencv": cv2.__version__})  # fmt: skip
         results, _ = scan_files(paths, cache, decode_check)
@@ -117,8 +117,6 @@ def image_files_split(
         paths = [paths[i] for i in decodable]
         labels = {name: values[decodable] for name, values in labels.items()}
     if config.face_crop and paths:
-        from tfface.data.facecrop import face_crops
-
         crops = face_crops(paths, config, image_size[1] / image_size[0], data_root)
         skipped += crops.skipped
         face_counts = crops.counts
@@ -158,8 +156,6 @@ def synthetic_source(config: DataConfig, split: str, image_size) -> SourceSplit:
     """Procedural faces (`tfface.data.synthetic`) with disjoint seeded splits:
     `validation_fraction` of `num_examples` is held out, the test split is
     as large as the validation split."""
-    from tfface.data.synthetic import SYNTHETIC_ATTRIBUTES, synthetic_faces
-
     check_split(split)
     n_val = round(config.num_examples * config.validation_fraction)
     if config.validation_fraction > 0:

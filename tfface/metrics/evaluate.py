@@ -4,6 +4,7 @@ and RUN/metrics.md with the protocol that produced them."""
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import os
 from dataclasses import dataclass
@@ -12,8 +13,13 @@ from typing import Any
 import numpy as np
 
 from tfface.metrics.attributes import attribute_accuracy, attribute_predictor
+from tfface.metrics.fid import InceptionFeatures, generation_scores
 from tfface.metrics.image import mse, psnr, psnr_from_mse, ssim
 from tfface.metrics.report import write_metrics
+from tfface.run import LoadedRun, load_run
+from tfface.sampling.latents import generate
+from tfface.sampling.run import sampler_for_run
+from tfface.version import __version__
 
 PSNR_NOTE = (
     "psnr/mse/ssim are measured on [0, 1]; psnr is the mean of per-image PSNRs (tf.image.psnr). "
@@ -63,8 +69,6 @@ class EvaluationOptions:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], where: str = "evaluate") -> "EvaluationOptions":
-        import difflib
-
         names = [f.name for f in dataclasses.fields(cls)]
         for key in values:
             if key not in names:
@@ -136,9 +140,6 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
     Returns:
         {"run", "metrics", "attribute_accuracy"?, "protocol", "options", "history", "notes"}.
     """
-    from tfface import __version__
-    from tfface.training.load import LoadedRun, load_run
-
     options = dataclasses.replace(options or EvaluationOptions(), **kwargs)
     loaded = run if isinstance(run, LoadedRun) else load_run(run)
     model = loaded.model
@@ -179,10 +180,6 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
 
 
 def _generation_metrics(loaded, options: EvaluationOptions, protocol: dict) -> dict:
-    from tfface.metrics.fid import InceptionFeatures, generation_scores
-    from tfface.sampling.latents import generate
-    from tfface.sampling.run import sampler_for_run
-
     sampler = sampler_for_run(loaded, options.sampler)
     generated = generate(loaded.model, sampler, options.generated, seed=options.seed, temperature=options.temperature)
     real = loaded.images(options.split, options.generated)

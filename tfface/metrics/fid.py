@@ -25,7 +25,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import keras
 import numpy as np
+import tensorflow as tf
+
+from tfface.metrics.image import to_unit
 
 INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 
@@ -151,8 +155,6 @@ class InceptionFeatures:
     """
 
     def __init__(self, weights="imagenet", input_size: int = 299, batch_size: int = 64, seed: int = 0):
-        import keras
-
         self.weights = resolve_inception_weights(weights)
         self.input_size = int(input_size)
         if self.input_size < 75:
@@ -187,17 +189,12 @@ class InceptionFeatures:
 
     def __call__(self, images, value_range: str = "0_1") -> np.ndarray:
         """Features (n, 2048) float64 of float images in `value_range`."""
-        import tensorflow as tf
-        from keras.applications import inception_v3
-
-        from tfface.metrics.image import to_unit
-
         images = np.asarray(images)
         out = []
         for start in range(0, len(images), self.batch_size):
             batch = to_unit(images[start : start + self.batch_size], value_range)
             batch = tf.image.resize(tf.clip_by_value(batch, 0.0, 1.0) * 255.0, (self.input_size, self.input_size), antialias=True)
-            out.append(np.asarray(self.model(inception_v3.preprocess_input(batch), training=False), np.float64))
+            out.append(np.asarray(self.model(keras.applications.inception_v3.preprocess_input(batch), training=False), np.float64))
         return np.concatenate(out) if out else np.zeros((0, 2048))
 
 

@@ -9,6 +9,7 @@ import math
 from typing import Any, Mapping, Sequence
 
 from tfface.io import atomic_write_text
+from tfface.run import RunDir
 
 
 def format_value(value: Any, digits: int = 4) -> str:
@@ -126,8 +127,6 @@ def read_metrics(path: str) -> dict[str, Any]:
 def write_metrics(run_dir, results: Mapping[str, Any]) -> tuple[str, str]:
     """Writes RUN/metrics.json (standard JSON, see `standard_json`) and
     RUN/metrics.md atomically; returns both paths."""
-    from tfface.training.run_dir import RunDir
-
     run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
     atomic_write_text(run.metrics_json, standard_json(results))
     atomic_write_text(run.metrics_md, metrics_markdown(results))

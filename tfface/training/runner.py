@@ -1,13 +1,16 @@
-"""`train(config)`: the library function behind `tfface train` and pipelines."""
+"""`train_run(config)`: train a preset into a run folder (the training half of
+`tfface.experiments.train`, which adds the SavedModel export)."""
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
+import logging
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import keras
 import numpy as np
@@ -18,12 +21,17 @@ from tfface.config import ConfigError, ExperimentConfig, TrainConfig, load_confi
 from tfface.data import make_dataset, resolve_value_range
 from tfface.data.pipeline import load_split
 from tfface.data.sources import face_counts_line, merge_face_counts, merge_skipped, skipped_report
-from tfface.export import export_savedmodel
 from tfface.io import atomic_path, atomic_write_text
 from tfface.presets import check_model_config, get_preset
+from tfface.registry import Registry
+from tfface.run import RunDir
 from tfface.training.checkpointing import ResumeCheckpoint, check_resumable, repair_history_csv
-from tfface.training.run_dir import RunDir
 from tfface.training.runtime import Runtime, configure_runtime, synchronize_batch_norm
+
+logger = logging.getLogger(__name__)
+
+#: Called after training with (config, run folder, model); returns {name: path} of the files it wrote.
+Finisher = Callable[[ExperimentConfig, RunDir, Any], dict]
 
 
 @dataclass
@@ -40,16 +48,17 @@ class RunResult:
         return self.history[key][-1]
 
 
+#: `train.optimizer` name → function (TrainConfig) → optimizer.
+OPTIMIZERS: Registry[Callable[[TrainConfig], keras.optimizers.Optimizer]] = Registry("optimizer")
+OPTIMIZERS.register("adam", lambda c: keras.optimizers.Adam(c.learning_rate, beta_1=c.beta_1, beta_2=c.beta_2))
+OPTIMIZERS.register("adamw", lambda c: keras.optimizers.AdamW(c.learning_rate, beta_1=c.beta_1, beta_2=c.beta_2))
+OPTIMIZERS.register("rmsprop", lambda c: keras.optimizers.RMSprop(c.learning_rate))
+OPTIMIZERS.register("sgd", lambda c: keras.optimizers.SGD(c.learning_rate, momentum=c.beta_1))
+
+
 def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
-    """The optimizer named by the train config."""
-    lr = config.learning_rate
-    if config.optimizer == "adam":
-        return keras.optimizers.Adam(lr, beta_1=config.beta_1, beta_2=config.beta_2)
-    if config.optimizer == "adamw":
-        return keras.optimizers.AdamW(lr, beta_1=config.beta_1, beta_2=config.beta_2)
-    if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(lr)
-    return keras.optimizers.SGD(lr, momentum=config.beta_1)
+    """The optimizer named by the train config (see `OPTIMIZERS`)."""
+    return OPTIMIZERS.get(config.optimizer)(config)
 
 
 def build_model(config: ExperimentConfig):
@@ -64,8 +73,6 @@ def build_model(config: ExperimentConfig):
 
 
 def _builder_params(builder) -> set[str]:
-    import inspect
-
     return set(inspect.signature(builder).parameters)
 
 
@@ -76,13 +83,19 @@ def _steps(num_examples: int | None, batch_size: int, limit: int | None) -> int 
     return min(steps, limit) if limit else steps
 
 
-def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks.Callback] = ()) -> RunResult:
+def train_run(
+    config: ExperimentConfig,
+    *,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    finishers: Sequence[Finisher] = (),
+) -> RunResult:
     """Trains the configured preset on the configured data and writes the run
-    folder (see `RunDir`): config, history, grids, `.keras` model, export.
+    folder (see `RunDir`): config, history, grids, `.keras` model, then what
+    the `finishers` write (`tfface.experiments.train` adds the export).
 
     Stages: runtime → model → run folder → datasets → callbacks → fit →
-    finish (history, model, export). Under a multi-worker strategy only the
-    chief writes the run folder (see `Runtime`).
+    finish (history, model, finishers). Under a multi-worker strategy only
+    the chief writes the run folder (see `Runtime`).
 
     Example:
 
@@ -91,19 +104,21 @@ def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks
     ...     "model.preset='vae_tiny'", "data.image_size=32", "data.num_examples=32",
     ...     "train.epochs=1", "train.batch_size=16", "run.verbose=0",
     ...     f"run.dir='{tempfile.mkdtemp()}'"])
-    >>> result = train(cfg)
+    >>> result = train_run(cfg)
     >>> os.path.exists(result.run_dir.model)
     True
     """
     check_model_config(config.model)
     policy = keras.mixed_precision.global_policy()
     try:
-        return _train(config, extra_callbacks)
+        return _train(config, extra_callbacks, finishers)
     finally:
         keras.mixed_precision.set_global_policy(policy)  # the model keeps its own
 
 
-def _train(config: ExperimentConfig, extra_callbacks: Sequence[keras.callbacks.Callback]) -> RunResult:
+def _train(
+    config: ExperimentConfig, extra_callbacks: Sequence[keras.callbacks.Callback], finishers: Sequence[Finisher]
+) -> RunResult:
     runtime = configure_runtime(config.train)
     with runtime.strategy.scope():
         model = build_model(config)
@@ -137,7 +152,7 @@ def _train(config: ExperimentConfig, extra_callbacks: Sequence[keras.callbacks.C
             )
         except NonFiniteLossError as error:
             raise stopped_on_non_finite(error, model, run, checkpoint) from None
-        result = finish_run(config, out, model, checkpoint.history)
+        result = finish_run(config, out, model, checkpoint.history, finishers)
         checkpoint.mark_finished()
     finally:
         runtime.discard(out.root, run.root)
@@ -213,9 +228,9 @@ def make_run_datasets(config: ExperimentConfig, model, run: RunDir | None = None
     if config.run.verbose:
         if data.skipped:
             where = run.skipped_files if run is not None else "SourceSplit.skipped"
-            print(f"data: skipped {len(data.skipped):,} unusable file(s), listed in {where}")
+            logger.info(f"data: skipped {len(data.skipped):,} unusable file(s), listed in {where}")
         if data.face_counts is not None:
-            print(f"data: face crop, {face_counts_line(data.face_counts)}")
+            logger.info(f"data: face crop, {face_counts_line(data.face_counts)}")
     return data
 
 
@@ -317,7 +332,7 @@ def restore_checkpoint(
         data.start_batch = start_epoch * data.steps_per_epoch
         data.train = training_stream(config, data, runtime)
     if config.run.verbose and start_epoch < config.train.epochs:
-        print(f"Resuming {config.run.dir} after epoch {start_epoch} of {config.train.epochs} (last checkpoint).")
+        logger.info(f"Resuming {config.run.dir} after epoch {start_epoch} of {config.train.epochs} (last checkpoint).")
     return start_epoch
 
 
@@ -326,7 +341,7 @@ def reopen_finished_run(config: ExperimentConfig, run: RunDir, model, checkpoint
     model at its final checkpoint (raise `train.epochs` to train further, or
     set `run.resume=false` to start over)."""
     if config.run.verbose:
-        print(
+        logger.info(
             f"{config.run.dir} already finished {checkpoint.epoch} epochs; nothing to train. "
             "Raise train.epochs to continue it, or set run.resume=false to start over."
         )
@@ -374,9 +389,9 @@ def run_callbacks(
     return callbacks
 
 
-def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict) -> RunResult:
-    """Writes history.json, the `.keras` model and the SavedModel export
-    (skipped, with a note, for models that do not generate images)."""
+def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict, finishers: Sequence[Finisher] = ()) -> RunResult:
+    """Writes history.json and the `.keras` model, then calls each finisher
+    (e.g. the SavedModel export of `tfface.experiments.train`)."""
     logs = {k: [float(v) for v in values] for k, values in history.items()}
     atomic_write_text(run.history_json, json.dumps(logs, indent=2) + "\n")
     files = {"config": run.config, "history": run.history_csv, "grids": run.grids, "loss_curves": run.loss_curves}
@@ -384,11 +399,8 @@ def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict) -> R
         with atomic_path(run.model) as tmp:
             model.save(tmp)
         files["model"] = run.model
-    if config.run.export and generates_images(model):
-        keras_file = run.model if config.run.save_model else None
-        files["export"] = export_savedmodel(model, run.export_version(1), config=config, keras_file=keras_file)
-    elif config.run.export and config.run.verbose:
-        print(f"export: skipped, {type(model).__name__} has no generate/reconstruct signatures (model.keras is saved)")
+    for finisher in finishers:
+        files.update(finisher(config, run, model))
     return RunResult(run, model, logs, files)
 
 
