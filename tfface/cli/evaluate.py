@@ -59,10 +59,10 @@ def options_from_args(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from tfface.metrics import evaluate_run
     from tfface.metrics.report import markdown_table
-    from tfface.run import RunDir
+    from tfface.run import load_run
 
-    results = evaluate_run(args.run, options_from_args(args))
+    loaded = load_run(args.run)
+    results = evaluate_run(loaded, options_from_args(args))
     print(markdown_table([{"metric": k, "value": v} for k, v in results["metrics"].items()], ["metric", "value"]))
-    run_dir = RunDir(args.run)
-    print(f"\nwritten: {run_dir.metrics_json}\n         {run_dir.metrics_md}")
+    print(f"\nwritten: {loaded.outputs.metrics_json}\n         {loaded.outputs.metrics_md}")
     return 0

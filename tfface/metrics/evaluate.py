@@ -135,7 +135,8 @@ def reconstruction_metrics(model, dataset, names=(), count: int | None = None) -
 
 
 def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool = True, **kwargs: Any) -> dict[str, Any]:
-    """Evaluates a trained run folder and writes RUN/metrics.json and RUN/metrics.md.
+    """Evaluates a trained run folder and writes RUN/metrics.json and RUN/metrics.md
+    (for a published export, into `OUT/<version>-outputs/`, see `LoadedRun.outputs`).
 
     Reconstruction metrics (MSE, PSNR, SSIM on [0, 1], report 004's
     data-range MSE/PSNR) on `options.split`; per-attribute accuracy for
@@ -187,7 +188,7 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
     if loaded.config.data.source == "synthetic":
         results["notes"].append("Synthetic faces: these numbers say nothing about CelebA or other real faces.")
     if write:
-        write_metrics(loaded.run_dir, results)
+        write_metrics(loaded.outputs, results)
     return results
 
 

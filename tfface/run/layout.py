@@ -16,7 +16,7 @@ class RunDir:
     ```
     RUN/
       config.json          resolved experiment config
-      history.csv          per-epoch losses (Keras CSVLogger)
+      history.csv          per-epoch losses (rewritten atomically each epoch)
       history.json         the same, written at the end
       loss_curves.png      train/validation curves, updated each epoch
       grids/               samples_eNNN_{begin,end}.png, reconstructions_eNNN.png

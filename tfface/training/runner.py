@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from tfface.callbacks import (
     GridSummaries,
+    HistoryCSV,
     LossCurves,
     NonFiniteGuard,
     NonFiniteLossError,
@@ -33,7 +34,7 @@ from tfface.data import make_dataset, resolve_value_range
 from tfface.data.pipeline import load_split
 from tfface.data.sources import EmptySplitError, face_counts_line, merge_face_counts, merge_skipped, skipped_report
 from tfface.io import atomic_path, atomic_write_text
-from tfface.presets import get_preset
+from tfface.presets import check_model_config, get_preset
 from tfface.registry import Registry
 from tfface.run import RunDir
 from tfface.training.checkpointing import ResumeCheckpoint, check_resumable, repair_history_csv
@@ -119,6 +120,7 @@ def train_run(
     >>> os.path.exists(result.run_dir.model)
     True
     """
+    check_model_config(config.model)
     policy = keras.mixed_precision.global_policy()
     try:
         return _train(config, extra_callbacks, finishers)
@@ -161,7 +163,7 @@ def _train(
                 shuffle=False,  # the tf.data pipeline shuffles
             )
         except NonFiniteLossError as error:
-            raise stopped_on_non_finite(error, model, run, checkpoint, callbacks) from None
+            raise stopped_on_non_finite(error, model, run, checkpoint) from None
         result = finish_run(config, out, model, checkpoint.history, finishers)
         checkpoint.mark_finished()
     finally:
@@ -378,12 +380,9 @@ def reopen_finished_run(config: ExperimentConfig, run: RunDir, model, checkpoint
     return RunResult(run, model, checkpoint.history, files, initial_epoch=checkpoint.epoch)
 
 
-def stopped_on_non_finite(error: NonFiniteLossError, model, run: RunDir, checkpoint: ResumeCheckpoint, callbacks) -> NonFiniteLossError:
-    """After a non-finite loss: close open files, put the last good
-    checkpoint's weights back into the model and say where things stand."""
-    for callback in callbacks:
-        if isinstance(callback, keras.callbacks.CSVLogger):
-            callback.on_train_end()
+def stopped_on_non_finite(error: NonFiniteLossError, model, run: RunDir, checkpoint: ResumeCheckpoint) -> NonFiniteLossError:
+    """After a non-finite loss: put the last good checkpoint's weights back
+    into the model and say where things stand."""
     if checkpoint.state is not None:
         epoch = checkpoint.restore(model)
         where = (
@@ -408,7 +407,7 @@ def run_callbacks(
         repair_history_csv(run.history_csv, start_epoch, checkpoint.history)
     callbacks: list[keras.callbacks.Callback] = [
         NonFiniteGuard(),
-        keras.callbacks.CSVLogger(run.history_csv, append=bool(start_epoch)),
+        HistoryCSV(run.history_csv, append=bool(start_epoch)),
         LossCurves(run.loss_curves, history=checkpoint.history if start_epoch else None),
     ]
     summaries = None
