@@ -6,6 +6,7 @@ import dataclasses
 import json
 import math
 import os
+import shutil
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -13,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfface.callbacks import LossCurves, NonFiniteGuard, NonFiniteLossError, ReconstructionGrid, SampleGrid
+from tfface.callbacks import BestWeights, LossCurves, NonFiniteGuard, NonFiniteLossError, ReconstructionGrid, SampleGrid
 from tfface.config import ConfigError, ExperimentConfig, TrainConfig, load_config, save_config
 from tfface.data import make_dataset, resolve_value_range
 from tfface.data.pipeline import load_split
@@ -118,9 +119,10 @@ def _train(config: ExperimentConfig, extra_callbacks: Sequence[keras.callbacks.C
         with runtime.strategy.scope():
             compile_model(model, config, data, runtime)
         start_epoch = restore_checkpoint(config, model, data, checkpoint, runtime)
-        if checkpoint.finished and start_epoch >= config.train.epochs:
-            return reopen_finished_run(config, run, model, checkpoint)
-        callbacks = [*run_callbacks(config, out, model, data, checkpoint), *extra_callbacks]
+        best = best_weights(config, out, checkpoint, start_epoch)
+        if checkpoint.finished and (start_epoch >= config.train.epochs or (best is not None and best.state.stopped)):
+            return reopen_finished_run(config, run, model, checkpoint, best)
+        callbacks = [*run_callbacks(config, out, model, data, checkpoint, best), *extra_callbacks]
         resumable = data.start_batch is not None
         try:
             model.fit(
@@ -136,6 +138,7 @@ def _train(config: ExperimentConfig, extra_callbacks: Sequence[keras.callbacks.C
             )
         except NonFiniteLossError as error:
             raise stopped_on_non_finite(error, model, run, checkpoint, callbacks) from None
+        keep_best_weights(config, model, checkpoint, best)
         result = finish_run(config, out, model, checkpoint.history)
         checkpoint.mark_finished()
     finally:
@@ -297,6 +300,8 @@ def open_checkpoint(config: ExperimentConfig, run: RunDir, runtime: Runtime) -> 
     checkpoint = ResumeCheckpoint(run.checkpoints, every=config.run.checkpoint_every, write=runtime.is_chief)
     if not config.run.resume:
         checkpoint.clear()
+        if runtime.is_chief:
+            shutil.rmtree(run.best, ignore_errors=True)
     elif checkpoint.state is not None and os.path.exists(run.config):
         check_resumable(load_config(run.config), config, run.root)
     return checkpoint
@@ -320,10 +325,45 @@ def restore_checkpoint(
     return start_epoch
 
 
-def reopen_finished_run(config: ExperimentConfig, run: RunDir, model, checkpoint: ResumeCheckpoint) -> RunResult:
+def best_weights(config: ExperimentConfig, run: RunDir, checkpoint: ResumeCheckpoint, start_epoch: int) -> BestWeights | None:
+    """The early-stopping / keep-best callback of a run (None when neither is
+    configured), its state rebuilt from the checkpoint's history."""
+    train_config = config.train
+    if not train_config.early_stopping and not train_config.keep_best:
+        return None
+    stopping = train_config.early_stopping
+    saved = lambda: checkpoint.state.epoch if checkpoint.state is not None else 0  # noqa: E731
+    best = BestWeights(run.best, monitor=train_config.monitor, patience=stopping.get("patience"),
+                       min_delta=stopping.get("min_delta", 0.0), mode=stopping.get("mode", "auto"),
+                       saved_epoch=saved)  # fmt: skip
+    best.resume(checkpoint.history, start_epoch)
+    return best
+
+
+def keep_best_weights(config: ExperimentConfig, model, checkpoint: ResumeCheckpoint, best: BestWeights | None) -> None:
+    """After `fit`: checkpoints an early-stopped epoch that `run.checkpoint_every`
+    skipped (so a rerun knows the run is over), then with `train.keep_best`
+    loads the best epoch's weights, which the `.keras` model and the export
+    then hold. The checkpoint keeps the last epoch's weights."""
+    if best is None:
+        return
+    saved = checkpoint.state
+    if best.state.stopped and config.run.checkpoint_every and (saved is None or saved.epoch < checkpoint.epoch):
+        checkpoint.save()
+    if config.train.keep_best:
+        epoch = best.restore_best(model)
+        if config.run.verbose and epoch:
+            print(f"keep_best: restored the weights of epoch {epoch} ({best.monitor} = {best.state.best:.6g})")
+
+
+def reopen_finished_run(config: ExperimentConfig, run: RunDir, model, checkpoint: ResumeCheckpoint,
+                        best: BestWeights | None = None) -> RunResult:
     """A rerun of a finished run trains nothing: it returns the run with the
-    model at its final checkpoint (raise `train.epochs` to train further, or
-    set `run.resume=false` to start over)."""
+    model at its final checkpoint, or at its best epoch with
+    `train.keep_best` (raise `train.epochs` to train further, or set
+    `run.resume=false` to start over)."""
+    if config.train.keep_best and best is not None:
+        best.restore_best(model)
     if config.run.verbose:
         print(
             f"{config.run.dir} already finished {checkpoint.epoch} epochs; nothing to train. "
@@ -353,11 +393,13 @@ def stopped_on_non_finite(error: NonFiniteLossError, model, run: RunDir, checkpo
 
 
 def run_callbacks(
-    config: ExperimentConfig, run: RunDir, model, data: RunData, checkpoint: ResumeCheckpoint | None = None
+    config: ExperimentConfig, run: RunDir, model, data: RunData, checkpoint: ResumeCheckpoint | None = None,
+    best: BestWeights | None = None,
 ) -> list[keras.callbacks.Callback]:
     """NaN guard (first, so nothing records a broken epoch), history CSV,
-    loss curves, sample and reconstruction grids, then the checkpoint (last,
-    so a checkpoint's epoch always has its history row and grids)."""
+    loss curves, sample and reconstruction grids, early stopping / best
+    weights, then the checkpoint (last, so a checkpoint's epoch always has
+    its history row, grids and best-weights state)."""
     start_epoch = checkpoint.epoch if checkpoint is not None else 0
     if start_epoch:
         repair_history_csv(run.history_csv, start_epoch, checkpoint.history)
@@ -371,6 +413,8 @@ def run_callbacks(
     if config.run.reconstruction_grid and generates_images(model):
         source = data.validation_source or data.train_source
         callbacks.append(ReconstructionGrid(run.grids, fixed_images(config, source, data.image_size, data.value_range)))
+    if best is not None:
+        callbacks.append(best)
     if checkpoint is not None:
         callbacks.append(checkpoint)
     return callbacks
