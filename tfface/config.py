@@ -272,6 +272,9 @@ class RunConfig:
             every epoch. Defaults to True.
         grid_rows: int. Rows and columns of the sample grid (5 → 25 images).
             Defaults to 5.
+        sampler_fit_images: int. Training images whose codes fit the
+            sampler of autoencoders' sample grids (refitted at every grid)
+            and of the export's `sample` signature. Defaults to 256.
         reconstruction_grid: bool. Save originals above reconstructions each
             epoch. Defaults to True.
         save_model: bool. Save the `.keras` model. Defaults to True.
@@ -283,17 +286,22 @@ class RunConfig:
             over. Defaults to True.
         checkpoint_every: int. Save a resumable checkpoint every this many
             epochs and after the last one (0 = never). Defaults to 1.
+        evaluate_split: str. The split `tfface evaluate` (and `evaluate_run`)
+            measures when none is given: "validation", "test" or "train".
+            Defaults to "validation".
     """
 
     dir: str = "runs/default"
     sample_grid: bool = True
     grid_rows: int = field(default=5, metadata=_at_least(1))
+    sampler_fit_images: int = field(default=256, metadata=_at_least(2))
     reconstruction_grid: bool = True
     save_model: bool = True
     export: bool = True
     verbose: int = field(default=1, metadata={"choices": (0, 1, 2)})
     resume: bool = True
     checkpoint_every: int = field(default=1, metadata=_at_least(0))
+    evaluate_split: str = field(default="validation", metadata=_choices("validation", "test", "train"))
 
     def __post_init__(self):
         _validate(self, "run")

@@ -122,11 +122,22 @@ def test_tiny_two_stage_run_of_report_000(tmp_path):
     from tfface.metrics import evaluate_run
 
     evaluation = evaluate_run(str(tmp_path / "cls"), batch_size=8)
+    assert evaluation["protocol"]["split"] == "test"  # report 000 quotes CelebA test accuracies
     assert set(evaluation["metrics"]) == {"attribute_accuracy"}  # no reconstruction metrics
     assert set(evaluation["attribute_accuracy"]) == set(SYNTHETIC_ATTRIBUTES)
 
     stage2 = os.path.join(REPO, "pipelines", "r000_model1.toml")
     overrides = tiny_overrides(tmp_path / "ae", f"model.args.encoder_from='{tmp_path / 'cls'}'")
-    autoencoder = train(load_config(stage2, overrides))
+    config = load_config(stage2, overrides)
+    autoencoder = train(config)
     assert math.isfinite(autoencoder.final("val_loss"))
     assert os.listdir(autoencoder.files["grids"])
+    # Generation from the codes' mean and standard deviation (report 000 §5.3):
+    # the export's `sample` signature and `tfface sample` default to "diagonal".
+    from tfface.sampling import sampler_for_run
+    from tfface.training import load_run
+    from tfface.training.runner import export_sampler, make_run_datasets
+
+    exported = export_sampler(config, autoencoder.model, make_run_datasets(config, autoencoder.model))
+    assert exported.kind == "diagonal" and exported.latent_dim == 40
+    assert sampler_for_run(load_run(str(tmp_path / "ae")), save=False).kind == "diagonal"

@@ -38,6 +38,10 @@ class Preset:
         value_range: "0_1" or "-1_1": the data range the model expects.
         recipe: the report's training recipe (learning rate, batch, epochs,
             loss, optimizer betas...), used by `pipelines/` configs.
+        sampler: the latent sampler its runs generate with by default (sample
+            grids, `tfface sample`, the export's `sample` signature), or ""
+            for the model family's default (`prior` for VAEs, `gaussian`
+            for autoencoders).
         summary: one line, from the builder's docstring.
     """
 
@@ -47,6 +51,7 @@ class Preset:
     report: str = ""
     value_range: str = "0_1"
     recipe: dict = field(default_factory=dict)
+    sampler: str = ""
 
     @property
     def summary(self) -> str:
@@ -69,6 +74,7 @@ def register_preset(
     report: str = "",
     value_range: str = "0_1",
     recipe: dict | None = None,
+    sampler: str = "",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Registers a builder function as a named preset."""
 
@@ -82,6 +88,7 @@ def register_preset(
                 report=report,
                 value_range=value_range,
                 recipe=dict(recipe or {}),
+                sampler=sampler,
             ),
         )
         return builder

@@ -6,15 +6,28 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from tfface.presets import load_all
 from tfface.sampling.latents import fit_sampler
 from tfface.sampling.samplers import LatentSampler, load_sampler, save_sampler
 
 
-def default_sampler_kind(model) -> str:
-    """"prior" for VAEs (Gaussian posterior), "gaussian" (ex-post full
-    covariance) for deterministic encoders, whose codes follow no prior."""
+def default_sampler_kind(model, preset: str | None = None) -> str:
+    """The sampler a model generates with by default: its preset's own
+    (report 000's autoencoders: "diagonal", the report's "mean and standard
+    deviation" of the codes), else "prior" for VAEs (Gaussian posterior) and
+    "gaussian" (ex-post full covariance) for deterministic encoders, whose
+    codes follow no prior."""
+    presets = load_all() if preset else None
+    if presets is not None and preset in presets and presets.get(preset).sampler:
+        return presets.get(preset).sampler
     encoder = getattr(model, "encoder", None)
     return "prior" if getattr(encoder, "head", None) == "gaussian" else "gaussian"
+
+
+def run_sampler_kind(run) -> str:
+    """`default_sampler_kind` of a loaded run (its model and preset)."""
+    config = getattr(run, "config", None)
+    return default_sampler_kind(run.model, config.model.preset if config is not None else None)
 
 
 def sampler_for_run(
@@ -29,7 +42,7 @@ def sampler_for_run(
     """The run's sampler.
 
     Without `kind` and `refit`, `RUN/sampler.json` if it exists; otherwise a
-    sampler of `kind` (default: `default_sampler_kind`) fitted on the
+    sampler of `kind` (default: `run_sampler_kind`) fitted on the
     posterior means of up to `limit` training images and, if `save`, written
     to `RUN/sampler.json`. A saved sampler of another kind than the one asked
     for is refitted.
@@ -48,7 +61,7 @@ def sampler_for_run(
         same_args = all(saved.get_config().get(k) == v for k, v in kwargs.items())
         if (kind is None or saved.kind == kind) and same_args and saved.latent_dim == run.model.latent_dim:
             return saved
-    kind = kind or default_sampler_kind(run.model)
+    kind = kind or run_sampler_kind(run)
     data = None if kind == "prior" else run.dataset("train", batch_size=256)
     sampler = fit_sampler(run.model, data, kind, limit=limit, **kwargs)
     if save:

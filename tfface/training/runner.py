@@ -22,6 +22,8 @@ from tfface.data.sources import face_counts_line, merge_face_counts, merge_skipp
 from tfface.export import export_savedmodel
 from tfface.io import atomic_path, atomic_write_text
 from tfface.presets import get_preset
+from tfface.sampling.latents import fit_sampler
+from tfface.sampling.run import default_sampler_kind
 from tfface.training.checkpointing import ResumeCheckpoint, check_resumable, repair_history_csv
 from tfface.training.run_dir import RunDir
 from tfface.training.runtime import Runtime, configure_runtime, synchronize_batch_norm
@@ -139,7 +141,7 @@ def _train(config: ExperimentConfig, extra_callbacks: Sequence[keras.callbacks.C
         except NonFiniteLossError as error:
             raise stopped_on_non_finite(error, model, run, checkpoint, callbacks) from None
         keep_best_weights(config, model, checkpoint, best)
-        result = finish_run(config, out, model, checkpoint.history)
+        result = finish_run(config, out, model, checkpoint.history, data)
         checkpoint.mark_finished()
     finally:
         runtime.discard(out.root, run.root)
@@ -409,7 +411,10 @@ def run_callbacks(
         LossCurves(run.loss_curves, history=checkpoint.history if start_epoch else None),
     ]
     if config.run.sample_grid and generates_images(model):
-        callbacks.append(SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed))
+        kind = default_sampler_kind(model, config.model.preset)
+        fit_images = None if kind == "prior" else sampler_images(config, data)
+        callbacks.append(SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed, sampler=kind,
+                                    fit_images=fit_images))  # fmt: skip
     if config.run.reconstruction_grid and generates_images(model):
         source = data.validation_source or data.train_source
         callbacks.append(ReconstructionGrid(run.grids, fixed_images(config, source, data.image_size, data.value_range)))
@@ -420,9 +425,27 @@ def run_callbacks(
     return callbacks
 
 
-def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict) -> RunResult:
+def sampler_images(config: ExperimentConfig, data: RunData) -> np.ndarray:
+    """The first `run.sampler_fit_images` training images (no augmentation):
+    the codes a fitted sampler is fitted on during training."""
+    return fixed_images(config, data.train_source, data.image_size, data.value_range, count=config.run.sampler_fit_images)
+
+
+def export_sampler(config: ExperimentConfig, model, data: RunData | None):
+    """The sampler behind the export's `sample` signature: the model's
+    default (`default_sampler_kind`), fitted on `sampler_images` when it is
+    not the prior; "auto" (the prior, or none) without data."""
+    kind = default_sampler_kind(model, config.model.preset)
+    if kind == "prior" or data is None:
+        return "auto"
+    return fit_sampler(model, sampler_images(config, data), kind)
+
+
+def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict, data: RunData | None = None) -> RunResult:
     """Writes history.json, the `.keras` model and the SavedModel export
-    (skipped, with a note, for models that do not generate images)."""
+    (skipped, with a note, for models that do not generate images); the
+    export's `sample` signature draws from the model's default sampler,
+    fitted on the training codes (`export_sampler`)."""
     logs = {k: [float(v) for v in values] for k, values in history.items()}
     atomic_write_text(run.history_json, json.dumps(logs, indent=2) + "\n")
     files = {"config": run.config, "history": run.history_csv, "grids": run.grids, "loss_curves": run.loss_curves}
@@ -432,7 +455,8 @@ def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict) -> R
         files["model"] = run.model
     if config.run.export and generates_images(model):
         keras_file = run.model if config.run.save_model else None
-        files["export"] = export_savedmodel(model, run.export_version(1), config=config, keras_file=keras_file)
+        files["export"] = export_savedmodel(model, run.export_version(1), config=config, keras_file=keras_file,
+                                            sampler=export_sampler(config, model, data))  # fmt: skip
     elif config.run.export and config.run.verbose:
         print(f"export: skipped, {type(model).__name__} has no generate/reconstruct signatures (model.keras is saved)")
     return RunResult(run, model, logs, files)
