@@ -2,7 +2,9 @@
 
 A preset module per report registers its builders with `@register_preset`;
 every module in this package is imported on first use, so adding a module
-adds its presets. `tfface presets` lists them.
+adds its presets. `tfface presets` lists them. docs/reports.md sets every
+report's stated numbers beside the preset or config that holds them; each
+registered preset has a row there.
 
 Example:
 

@@ -23,6 +23,11 @@ the encoders of Models 1 and 3.
   reconstruction, batch 128, lr 0.001 / 0.00065 / 0.0005 / 0.00045,
   100 epochs (Model 3: 25, it converged by epoch 10).
 
+Every number the report states, beside where tfface sets it, and every
+choice made where it is silent: docs/reports.md, report 000. Generation
+uses the report's "mean and standard deviation" of the codes: the
+`diagonal` sampler is these presets' default (`SAMPLER`).
+
 Two stages for Models 1 and 3: `tfface train` the `_classifier` config, then
 the autoencoder config, whose `model.args.encoder_from` names the classifier
 run folder (or a `.keras` file); its encoder weights are copied in.

@@ -67,6 +67,9 @@ The VAE objective (see docs/reports.md, report 002):
   callback logged the encoder in inference mode. Our `kl_loss` metric is the
   same unweighted per-element mean, so the logged pair is comparable.
 
+Every number the report states, beside where tfface sets it:
+docs/reports.md, report 002.
+
 Ambiguities resolved:
 
 - Activations are invisible in a Keras summary when passed as
