@@ -3,6 +3,7 @@ monitored metric stalls, records why in RUN/best/best.json, exports the best
 epoch's weights, and keeps all of this across a kill and resume."""
 
 import json
+import os
 
 import keras
 import numpy as np
@@ -72,3 +73,37 @@ def test_early_stopping_state_survives_an_interrupted_run(tmp_path):
     assert resumed.initial_epoch == 2
     assert len(resumed.history["loss"]) == 3  # stopped one epoch later, not 2 more
     assert load_json(tmp_path / "run" / "best" / "best.json")["stopped"] is True
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import tfface.callbacks.best
+    import tfface.callbacks.grids
+
+    for module in (tfface.callbacks.best, tfface.callbacks.grids):
+        result = doctest.testmod(module, extraglobs={"np": np, "os": os})
+        assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+@pytest.mark.slow
+def test_sigkill_mid_epoch_then_rerun_keeps_the_early_stopping_state(tmp_path):
+    from tests.training.test_resume import _run
+    from tfface.config import config_to_dict
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config_to_dict(_stalling_config(tmp_path / "run"))))
+    killed = _run(str(path), kill_at="3,1")  # after epoch 2's checkpoint and best-weights state
+    assert killed.returncode != 0
+    assert load_json(tmp_path / "run" / "best" / "best.json")["wait"] == 1
+    finished = _run(str(path))
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert "INITIAL_EPOCH 2" in finished.stdout
+    record = load_json(tmp_path / "run" / "best" / "best.json")
+    assert (record["best_epoch"], record["epochs"], record["stopped"]) == (1, 3, True)
+    assert len(load_json(tmp_path / "run" / "history.json")["loss"]) == 3
+    kept = keras.saving.load_model(str(tmp_path / "run" / "model.keras"))
+    best = kept.__class__.from_config(kept.get_config())
+    best.load_weights(str(tmp_path / "run" / "best" / "best-e00001.weights.h5"))
+    for a, b in zip(kept.get_weights(), best.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -96,11 +96,11 @@ class BestWeights(keras.callbacks.Callback):
 
     >>> import tempfile
     >>> from tfface.presets import build_preset
-    >>> model = build_preset("vae_tiny", image_size=(32, 32))
-    >>> model.compile(optimizer="adam")
-    >>> x = np.random.rand(8, 32, 32, 3).astype("float32")
     >>> best = BestWeights(tempfile.mkdtemp(), monitor="loss", patience=2)
-    >>> _ = model.fit(x, epochs=2, callbacks=[best], verbose=0)
+    >>> vae = build_preset("vae_tiny")
+    >>> vae.compile(optimizer="adam")
+    >>> images = np.random.default_rng(0).random((8, 32, 32, 3), dtype=np.float32)
+    >>> _ = vae.fit(images, epochs=2, callbacks=[best], verbose=0)
     >>> best.state.epochs, best.state.best_epoch >= 1
     (2, True)
     """
