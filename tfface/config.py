@@ -251,7 +251,8 @@ def _early_stopping(raw: Mapping[str, Any]) -> dict:
     out = {"monitor": "val_loss", "patience": 3, "min_delta": 0.0, "mode": "auto"}
     for key, value in raw.items():
         if key not in EARLY_STOPPING_KEYS:
-            raise _unknown_key(f"train.early_stopping.{key}", [f"train.early_stopping.{k}" for k in EARLY_STOPPING_KEYS], "")
+            known = [f"train.early_stopping.{k}" for k in EARLY_STOPPING_KEYS]
+            raise _unknown_key(f"train.early_stopping.{key}", known, "")
         out[key] = _coerce(value, EARLY_STOPPING_KEYS[key], f"train.early_stopping.{key}")
     if out["patience"] < 0:
         raise ConfigError(f"train.early_stopping.patience: must be >= 0, got {out['patience']!r}")

@@ -144,8 +144,8 @@ class BestWeights(keras.callbacks.Callback):
 
     def _write_state(self) -> None:
         os.makedirs(self.directory, exist_ok=True)
-        record = {**asdict(self.state), "patience": self.patience, "min_delta": self.min_delta,
-                  "weights": os.path.basename(self.weights_path(self.state.best_epoch)) if self.state.best_epoch else None}
+        weights = os.path.basename(self.weights_path(self.state.best_epoch)) if self.state.best_epoch else None
+        record = {**asdict(self.state), "patience": self.patience, "min_delta": self.min_delta, "weights": weights}
         atomic_write_text(self.state_path, json.dumps(record, indent=2) + "\n")
 
     def _prune(self) -> None:

@@ -164,7 +164,9 @@ def r000_model1_classifier(image_size: Sequence[int] = (64, 64)) -> AttributeCla
     return AttributeClassifier(model1_encoder(image_size), name="r000_model1_classifier")
 
 
-@register_preset("r000_model1", image_size=(64, 64), report="000 §3.3.1", recipe=_recipe(1e-3, 100), sampler=SAMPLER)
+@register_preset(
+    "r000_model1", image_size=(64, 64), report="000 §3.3.1", recipe=_recipe(1e-3, 100), sampler=SAMPLER
+)
 def r000_model1(
     image_size: Sequence[int] = (64, 64),
     encoder_from: str | None = None,
@@ -205,7 +207,9 @@ def r000_model1(
 # ------------------------------------------------------------------ Model 2
 
 
-@register_preset("r000_model2", image_size=(64, 64), report="000 §3.3.2", recipe=_recipe(6.5e-4, 100), sampler=SAMPLER)
+@register_preset(
+    "r000_model2", image_size=(64, 64), report="000 §3.3.2", recipe=_recipe(6.5e-4, 100), sampler=SAMPLER
+)
 def r000_model2(
     image_size: Sequence[int] = (64, 64),
     latent_dim: int = 84,
@@ -267,7 +271,9 @@ def r000_model3_classifier(image_size: Sequence[int] = (128, 128)) -> AttributeC
     return AttributeClassifier(model3_encoder(image_size), name="r000_model3_classifier")
 
 
-@register_preset("r000_model3", image_size=(128, 128), report="000 §3.3.3", recipe=_recipe(5e-4, 25), sampler=SAMPLER)
+@register_preset(
+    "r000_model3", image_size=(128, 128), report="000 §3.3.3", recipe=_recipe(5e-4, 25), sampler=SAMPLER
+)
 def r000_model3(
     image_size: Sequence[int] = (128, 128),
     encoder_from: str | None = None,
@@ -311,7 +317,9 @@ def r000_model3(
 # ------------------------------------------------------------------ Model 4
 
 
-@register_preset("r000_model4", image_size=(128, 128), report="000 §3.3.4", recipe=_recipe(4.5e-4, 100), sampler=SAMPLER)
+@register_preset(
+    "r000_model4", image_size=(128, 128), report="000 §3.3.4", recipe=_recipe(4.5e-4, 100), sampler=SAMPLER
+)
 def r000_model4(
     image_size: Sequence[int] = (128, 128),
     latent_dim: int = 128,
