@@ -59,6 +59,10 @@ def test_report_config_matches_its_preset_recipe(path):
     for key in RECIPE_KEYS:
         if key in preset.recipe:
             assert getattr(config.train, key) == pytest.approx(preset.recipe[key]), key
+    for key, value in preset.recipe.get("early_stopping", {}).items():
+        assert config.train.early_stopping.get(key) == value, f"train.early_stopping.{key}"
+    if "keep_best" in preset.recipe:
+        assert config.train.keep_best == preset.recipe["keep_best"]
     if "beta" in preset.recipe and config.model.beta is not None:
         assert config.model.beta == pytest.approx(preset.recipe["beta"])
     if "loss" in preset.recipe and config.model.reconstruction_loss is not None:
