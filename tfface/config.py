@@ -37,6 +37,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from tfface.io import atomic_write_text
+
 __all__ = [
     "ConfigError",
     "DataConfig",
@@ -290,6 +292,9 @@ class RunConfig:
         evaluate_split: str. The split `tfface evaluate` (and `evaluate_run`)
             measures when none is given: "validation", "test" or "train".
             Defaults to "validation".
+        tensorboard: bool. Write TensorBoard logs under RUN/tensorboard/: the
+            loss terms, learning rate and the sample and reconstruction grids
+            per epoch; a resumed run appends. Defaults to True.
     """
 
     dir: str = "runs/default"
@@ -303,6 +308,7 @@ class RunConfig:
     resume: bool = True
     checkpoint_every: int = field(default=1, metadata=_at_least(0))
     evaluate_split: str = field(default="validation", metadata=_choices("validation", "test", "train"))
+    tensorboard: bool = True
 
     def __post_init__(self):
         _validate(self, "run")
@@ -498,8 +504,6 @@ def load_config(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Exper
 
 def save_config(config: ExperimentConfig, path: str | os.PathLike) -> None:
     """Writes the resolved config as JSON (readable by `load_config`)."""
-    from tfface.io import atomic_write_text
-
     atomic_write_text(path, json.dumps(config_to_dict(config), indent=2, sort_keys=False) + "\n")
 
 

@@ -12,8 +12,8 @@ from tests.helpers import REPO
 from tfface.config import load_config
 from tfface.data import SYNTHETIC_ATTRIBUTES
 from tfface.presets import get_preset
-from tfface.training import train
-from tfface.training.sweep import check_presets, load_sweep
+from tfface.experiments import train
+from tfface.experiments.sweep import check_presets, load_sweep
 
 
 def _name(path):
@@ -139,9 +139,9 @@ def test_tiny_two_stage_run_of_report_000(tmp_path):
     # Generation from the codes' mean and standard deviation (report 000 §5.3):
     # the export's `sample` signature and `tfface sample` default to "diagonal".
     from tfface.sampling import sampler_for_run
-    from tfface.training import load_run
-    from tfface.training.runner import export_sampler, make_run_datasets
+    from tfface.run import load_run
+    from tfface.training.runner import export_sampler
 
-    exported = export_sampler(config, autoencoder.model, make_run_datasets(config, autoencoder.model))
+    exported = export_sampler(config, autoencoder.model)
     assert exported.kind == "diagonal" and exported.latent_dim == 40
     assert sampler_for_run(load_run(str(tmp_path / "ae")), save=False).kind == "diagonal"

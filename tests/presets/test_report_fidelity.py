@@ -114,7 +114,7 @@ def test_sample_grid_draws_sigmoid_codes_in_their_range(tmp_path):
 
 def test_run_grids_use_the_presets_sampler(tmp_path):
     from tests.presets.test_pipeline_configs import tiny_overrides
-    from tfface.training import RunDir
+    from tfface.run import RunDir
     from tfface.training.runner import build_model, make_run_datasets, run_callbacks
 
     config = load_config(os.path.join(PIPELINES, "r000_model2.toml"), tiny_overrides(tmp_path / "run"))

@@ -12,7 +12,7 @@ import pytest
 from tests.helpers import load_json, tiny_config
 from tfface.callbacks.best import BestState, replay
 from tfface.config import ConfigError
-from tfface.training import train
+from tfface.experiments import train
 
 
 def test_state_follows_keras_early_stopping_semantics():

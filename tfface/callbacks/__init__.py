@@ -1,10 +1,21 @@
 """Training callbacks: sample and reconstruction grids, loss curves, NaN guard,
-early stopping with kept best weights."""
+TensorBoard, early stopping with kept best weights."""
 
 from tfface.callbacks.best import BestWeights
 
 from tfface.callbacks.grids import ReconstructionGrid, SampleGrid
 from tfface.callbacks.guard import NonFiniteGuard, NonFiniteLossError
 from tfface.callbacks.history import LossCurves
+from tfface.callbacks.tensorboard import GridSummaries, tensorboard_callback, trim_event_files
 
-__all__ = ["BestWeights", "LossCurves", "NonFiniteGuard", "NonFiniteLossError", "ReconstructionGrid", "SampleGrid"]
+__all__ = [
+    "BestWeights",
+    "GridSummaries",
+    "LossCurves",
+    "NonFiniteGuard",
+    "NonFiniteLossError",
+    "ReconstructionGrid",
+    "SampleGrid",
+    "tensorboard_callback",
+    "trim_event_files",
+]
