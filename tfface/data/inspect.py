@@ -8,11 +8,8 @@ from typing import Any, Sequence
 
 from tfface.config import DataConfig
 from tfface.data.pipeline import load_split, make_dataset
-<<<<<<< HEAD
-from tfface.data.sources import SPLITS, UnknownSplitError, merge_face_counts, merge_skipped
-from tfface.imaging import save_grid
-=======
 from tfface.data.sources import SPLITS, EmptySplitError, UnknownSplitError, merge_face_counts, merge_skipped
+from tfface.imaging import save_grid
 
 #: What an empty split means for the commands that read it.
 EMPTY_SPLIT_EFFECT = {
@@ -20,7 +17,6 @@ EMPTY_SPLIT_EFFECT = {
     "validation": "`tfface train` trains without validation",
     "test": "`tfface evaluate --split test` has nothing to read",
 }
->>>>>>> promises1
 
 
 def inspect_data(config: DataConfig, image_size: Sequence[int] = (64, 64), out: str | None = None,

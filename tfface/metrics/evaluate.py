@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tfface.metrics.attributes import attribute_accuracy, attribute_predictor
-from tfface.metrics.fid import InceptionFeatures, generation_scores
+from tfface.metrics.fid import fid_network, generation_scores
 from tfface.metrics.image import mse, psnr, psnr_from_mse, ssim
 from tfface.metrics.report import write_metrics
 from tfface.run import LoadedRun, load_run
@@ -197,13 +197,6 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
 
 
 def _generation_metrics(loaded, options: EvaluationOptions, protocol: dict) -> dict:
-<<<<<<< HEAD
-=======
-    from tfface.metrics.fid import fid_network, generation_scores
-    from tfface.sampling.latents import generate
-    from tfface.sampling.run import sampler_for_run
-
->>>>>>> promises1
     sampler = sampler_for_run(loaded, options.sampler)
     generated = generate(loaded.model, sampler, options.generated, seed=options.seed, temperature=options.temperature)
     real = loaded.images(options.split, options.generated)
