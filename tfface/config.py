@@ -257,6 +257,31 @@ class ModelConfig(_Section):
 
 
 @dataclass(frozen=True)
+class EarlyStopping(_Section):
+    """The keys of `train.early_stopping` (Keras' `EarlyStopping` semantics).
+
+    Args:
+        monitor: str. A logged metric. Defaults to "val_loss".
+        patience: int. Epochs without improvement before stopping. Defaults to 3.
+        min_delta: float. Smallest change counted as improvement. Defaults to 0.0.
+        mode: str. "min", "max" or "auto" (max for accuracy, PSNR, SSIM).
+            Defaults to "auto".
+
+    Example:
+
+    >>> EarlyStopping.from_dict({"patience": 5}).to_dict()
+    {'monitor': 'val_loss', 'patience': 5, 'min_delta': 0.0, 'mode': 'auto'}
+    """
+
+    section = "train.early_stopping"
+
+    monitor: str = "val_loss"
+    patience: int = field(default=3, metadata=_at_least(0))
+    min_delta: float = field(default=0.0, metadata=_at_least(0))
+    mode: str = field(default="auto", metadata=_choices("auto", "min", "max"))
+
+
+@dataclass(frozen=True)
 class TrainConfig(_Section):
     """Optimisation settings.
 
@@ -284,6 +309,15 @@ class TrainConfig(_Section):
             replicas, BatchNorm statistics are computed over the global
             batch rather than each replica's share. Defaults to True.
         deterministic: bool. Enable TensorFlow op determinism. Defaults to False.
+        early_stopping: dict. Stop when a logged metric stops improving:
+            `{monitor = "val_loss", patience = 3, min_delta = 0.0, mode =
+            "auto"}` ("min", "max" or "auto": max for accuracy, PSNR, SSIM).
+            Empty = off. Its state is a function of the run's history, so it
+            survives a kill and resume; `RUN/best/best.json` records it.
+            Defaults to {}.
+        keep_best: bool. Restore the weights of the best epoch of
+            `early_stopping.monitor` (or "val_loss") at the end of the run,
+            so `model.keras` and the export hold them. Defaults to False.
     """
 
     section = "train"
@@ -307,7 +341,19 @@ class TrainConfig(_Section):
     )
     sync_batch_norm: bool = True
     deterministic: bool = False
+    early_stopping: dict = field(default_factory=dict)
+    keep_best: bool = False
 
+    def __post_init__(self):
+        super().__post_init__()
+        if self.early_stopping:
+            checked = from_dict(EarlyStopping, self.early_stopping, path="train.early_stopping")
+            object.__setattr__(self, "early_stopping", to_dict(checked))
+
+    @property
+    def monitor(self) -> str:
+        """The metric that early stopping and `keep_best` follow."""
+        return self.early_stopping.get("monitor", "val_loss")
 
 
 @dataclass(frozen=True)
@@ -320,6 +366,9 @@ class RunConfig(_Section):
             every epoch. Defaults to True.
         grid_rows: int. Rows and columns of the sample grid (5 → 25 images).
             Defaults to 5.
+        sampler_fit_images: int. Training images whose codes fit the
+            sampler of autoencoders' sample grids (refitted at every grid)
+            and of the export's `sample` signature. Defaults to 256.
         reconstruction_grid: bool. Save originals above reconstructions each
             epoch. Defaults to True.
         save_model: bool. Save the `.keras` model. Defaults to True.
@@ -331,6 +380,9 @@ class RunConfig(_Section):
             over. Defaults to True.
         checkpoint_every: int. Save a resumable checkpoint every this many
             epochs and after the last one (0 = never). Defaults to 1.
+        evaluate_split: str. The split `tfface evaluate` (and `evaluate_run`)
+            measures when none is given: "validation", "test" or "train".
+            Defaults to "validation".
         tensorboard: bool. Write TensorBoard logs under RUN/tensorboard/: the
             loss terms, learning rate and the sample and reconstruction grids
             per epoch; a resumed run appends. Defaults to True.
@@ -341,12 +393,14 @@ class RunConfig(_Section):
     dir: str = "runs/default"
     sample_grid: bool = True
     grid_rows: int = field(default=5, metadata=_at_least(1))
+    sampler_fit_images: int = field(default=256, metadata=_at_least(2))
     reconstruction_grid: bool = True
     save_model: bool = True
     export: bool = True
     verbose: int = field(default=1, metadata={"choices": (0, 1, 2)})
     resume: bool = True
     checkpoint_every: int = field(default=1, metadata=_at_least(0))
+    evaluate_split: str = field(default="validation", metadata=_choices("validation", "test", "train"))
     tensorboard: bool = True
 
 
@@ -385,8 +439,10 @@ class EvaluationOptions(Options):
     """What `evaluate_run` measures and how.
 
     Args:
-        split: str. Data split of the reconstruction metrics and the real
-            images of FID/KID. Defaults to "validation".
+        split: str or None. Data split of the reconstruction metrics and
+            the real images of FID/KID; None takes the run's
+            `run.evaluate_split` (report 000's classifiers: "test").
+            Defaults to None.
         count: int or None. Images of the split evaluated (None: all).
         batch_size: int. Defaults to 64.
         fid: bool. Compute FID and KID. Defaults to False.
@@ -422,7 +478,7 @@ class EvaluationOptions(Options):
     section = "evaluate"
     key_label = "evaluate option"
 
-    split: str = "validation"
+    split: str | None = None
     count: int | None = field(default=None, metadata={"min": 1})
     batch_size: int = field(default=64, metadata={"min": 1})
     fid: bool = False

@@ -11,6 +11,7 @@ from tfface.config import EvaluationOptions, add_arguments, from_args
 
 #: Help of the flags; the flags themselves come from `EvaluationOptions`' fields.
 HELP = {
+    "split": "data split (default: the run's run.evaluate_split, 'validation' unless its config says otherwise)",
     "count": "images of the split evaluated (default: all)",
     "fid": "also compute FID and KID on Inception features",
     "generated": "generated (and real) images for FID/KID",
@@ -39,10 +40,10 @@ def options_from_args(args: argparse.Namespace) -> EvaluationOptions:
 def run(args: argparse.Namespace) -> int:
     from tfface.metrics import evaluate_run
     from tfface.metrics.report import markdown_table
-    from tfface.run import RunDir
+    from tfface.run import load_run
 
-    results = evaluate_run(args.run, options_from_args(args))
+    loaded = load_run(args.run)
+    results = evaluate_run(loaded, options_from_args(args))
     print(markdown_table([{"metric": k, "value": v} for k, v in results["metrics"].items()], ["metric", "value"]))
-    run_dir = RunDir(args.run)
-    print(f"\nwritten: {run_dir.metrics_json}\n         {run_dir.metrics_md}")
+    print(f"\nwritten: {loaded.outputs.metrics_json}\n         {loaded.outputs.metrics_md}")
     return 0

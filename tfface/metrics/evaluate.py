@@ -71,7 +71,8 @@ def reconstruction_metrics(model, dataset, names=(), count: int | None = None) -
 
 
 def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool = True, **kwargs: Any) -> dict[str, Any]:
-    """Evaluates a trained run folder and writes RUN/metrics.json and RUN/metrics.md.
+    """Evaluates a trained run folder and writes RUN/metrics.json and RUN/metrics.md
+    (for a published export, into `OUT/<version>-outputs/`, see `LoadedRun.outputs`).
 
     Reconstruction metrics (MSE, PSNR, SSIM on [0, 1], report 004's
     data-range MSE/PSNR) on `options.split`; per-attribute accuracy for
@@ -88,6 +89,9 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
     """
     options = dataclasses.replace(options or EvaluationOptions(), **kwargs)
     loaded = run if isinstance(run, LoadedRun) else load_run(run)
+    given = options.to_dict()  # as asked (a sweep compares these on its next pass)
+    if options.split is None:
+        options = dataclasses.replace(options, split=loaded.config.run.evaluate_split)
     model = loaded.model
     source = loaded.source(options.split)
     names = tuple(source.attribute_names)
@@ -113,7 +117,7 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
         "run_dir": loaded.run_dir.root,
         "metrics": metrics,
         "protocol": protocol,
-        "options": options.to_dict(),
+        "options": given,
         "history": _final_history(loaded.run_dir.history_json),
         "notes": notes,
         "tfface_version": __version__,
@@ -123,7 +127,7 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
     if loaded.config.data.source == "synthetic":
         results["notes"].append("Synthetic faces: these numbers say nothing about CelebA or other real faces.")
     if write:
-        write_metrics(loaded.run_dir, results)
+        write_metrics(loaded.outputs, results)
     return results
 
 
