@@ -176,3 +176,12 @@ def test_docstring_examples_of_the_option_modules_run(name):
 
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_data_inspect_flags_name_data_config_fields():
+    from tfface.config import DataConfig
+
+    parser = _command_parser("data")
+    inspect = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices["inspect"]
+    settings = set(_flags(inspect)) - {"out", "json", "set"}
+    assert settings and settings <= {f.name for f in dataclasses.fields(DataConfig)}
