@@ -105,6 +105,8 @@ def check_quickstart(workdir: str, nb) -> None:
                  "checkpoints", "model.keras", "sampler.json", "samples/samples_prior_t1_s0.png", "samples/samples_prior_t0.7_s0.png",
                  "samples/interpolation_slerp.png", "samples/interpolation_slerp_samples.png")
     assert load_json(os.path.join(run, "config.json"))["train"]["mixed_precision"] == "float32"
+    for logs in ("train", "validation", "grids"):  # what the %tensorboard cell shows
+        assert glob.glob(os.path.join(run, "tensorboard", logs, "*tfevents*")), f"no TensorBoard {logs} logs"
     assert_export_loads(os.path.join(run, "export", "1"), 8, (32, 32, 3))
     shown = [html for html in outputs(nb, "text/html") if "data:image/png;base64," in html]
     assert any("samples_e001_begin.png" in h and "samples_e001_end.png" in h for h in shown), "grids not displayed"
@@ -128,10 +130,12 @@ def check_r001(workdir: str, nb) -> None:
                  "samples/interpolation_linear.png", "samples/interpolation_slerp.png", "samples/interpolation_slerp_samples.png")
     config = load_json(os.path.join(root, "r001_vae", "config.json"))
     assert (config["model"]["preset"], config["model"]["beta"], config["data"]["value_range"]) == ("r001_vae", 1e-5, "-1_1")
-    assert_sweep(os.path.join(root, "lambda"), ["beta=0.001"])
-    assert_files(os.path.join(root, "lambda"), "samples.png")
-    assert load_json(os.path.join(root, "lambda", "beta=0.001", "config.json"))["model"]["beta"] == 1e-3
-    assert_sweep(os.path.join(root, "latent"), ["latent_dim=32"])
+    sweep = os.path.join(root, "sweep")
+    assert_sweep(sweep, ["lambda=1e-03", "closer_to_centre"])
+    assert_files(sweep, "samples.png")
+    assert load_json(os.path.join(sweep, "lambda=1e-03", "config.json"))["model"]["beta"] == 1e-3
+    centred = load_json(os.path.join(sweep, "closer_to_centre", "config.json"))["model"]
+    assert (centred["beta"], centred["latent_dim"], centred["args"]["kl_boost"]) == (1e-5, 64, 1.0)
 
 
 R000 = ["r000_model1_classifier", "r000_model1", "r000_model2", "r000_model3_classifier", "r000_model3", "r000_model4"]
@@ -143,8 +147,12 @@ def check_r000(workdir: str, nb) -> None:
         assert_files(os.path.join(root, name), "model.keras", "history.json", "metrics.md")
         assert "attribute_accuracy" in load_json(os.path.join(root, name, "history.json"))
         assert 0 <= load_json(os.path.join(root, name, "metrics.json"))["metrics"]["attribute_accuracy"] <= 1
+    for name in ("r000_model1_classifier", "r000_model3_classifier", "r000_model1", "r000_model2", "r000_model3", "r000_model4"):
+        assert load_json(os.path.join(root, name, "metrics.json"))["protocol"]["split"] == "test"
     for name in ("r000_model1", "r000_model2", "r000_model3", "r000_model4"):
-        assert_files(os.path.join(root, name), *GRIDS, "grids/reconstructions_e001.png", "metrics.json", "metrics.md")
+        assert_files(os.path.join(root, name), *GRIDS, "grids/reconstructions_e001.png", "metrics.json", "metrics.md",
+                     "samples/samples_diagonal_t1_s0.png")  # Figure 6: the codes' mean and standard deviation
+        assert load_json(os.path.join(root, name, "sampler.json"))["kind"] == "diagonal"
     for model, classifier in (("r000_model1", "r000_model1_classifier"), ("r000_model3", "r000_model3_classifier")):
         config = load_json(os.path.join(root, model, "config.json"))
         assert config["model"]["args"]["encoder_from"] == os.path.join(root, classifier)
@@ -183,9 +191,9 @@ def check_r004(workdir: str, nb) -> None:
     assert all(f"<figcaption>{name}</figcaption>" in shown for name in R004_TINY), "reconstructions not displayed"
 
 
-TINY_SYNTHETIC = {"IMAGE_COUNT": 64, "EPOCHS": 1, "STEPS_PER_EPOCH": 2, "BATCH_SIZE": 16}
+TINY_SYNTHETIC = {"TENSORBOARD": False, "IMAGE_COUNT": 64, "EPOCHS": 1, "STEPS_PER_EPOCH": 2, "BATCH_SIZE": 16}
 # Report notebooks: 80 synthetic faces (8 for validation: 4 interpolation pairs), one step per run.
-TINY_REPORT = {"DATA_SOURCE": "synthetic", "IMAGE_COUNT": 80, "EPOCHS": 1, "STEPS_PER_EPOCH": 1, "BATCH_SIZE": 8,
+TINY_REPORT = {"TENSORBOARD": False, "DATA_SOURCE": "synthetic", "IMAGE_COUNT": 80, "EPOCHS": 1, "STEPS_PER_EPOCH": 1, "BATCH_SIZE": 8,
                "OVERRIDES": ["run.export=false", "run.checkpoint_every=0"]}
 
 TINY: dict[str, TinyRun] = {
@@ -193,7 +201,7 @@ TINY: dict[str, TinyRun] = {
     "r000_celeba_autoencoders.ipynb": TinyRun(
         TINY_REPORT, check_r000, presets=tuple(R000), configs=tuple(f"{name}.toml" for name in R000), slow=True),
     "r001_instancenorm_vae.ipynb": TinyRun(
-        {**TINY_REPORT, "LAMBDA_RUNS": ["beta=0.001"], "LATENT_RUNS": ["latent_dim=32"]}, check_r001,
+        {**TINY_REPORT, "RUNS": ["lambda=1e-03", "closer_to_centre"]}, check_r001,
         presets=("r001_vae",), configs=("r001_vae.toml",), slow=True),
     "r002_vae_family.ipynb": TinyRun(
         # The two VAEs (150 M parameters at 256x256, 27 M at 64x64) shrink to 64x64 and 32x32 (their presets
@@ -259,6 +267,7 @@ def test_notebook_is_stored_clean_with_badge_install_gpu_check_and_parameters(na
     sources = "\n".join(c.source for c in code)
     assert "detect_accelerator()" in sources and '"train.mixed_precision": PRECISION' in sources
     assert "run_root(" in sources and "use_drive=USE_DRIVE" in sources
+    assert "%load_ext tensorboard\n    %tensorboard --logdir {ROOT}" in sources, f"{name}: no TensorBoard cell"
     parameters = nb.cells[parameters_index(nb)]
     gpu_check = next(i for i, c in enumerate(nb.cells) if "detect_accelerator()" in c.source)
     assert parameters.cell_type == "code" and nb.cells.index(code[0]) < parameters_index(nb) < gpu_check

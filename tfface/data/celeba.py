@@ -259,6 +259,7 @@ def celeba_local_source(config: DataConfig, split: str, image_size) -> SourceSpl
     for name in sorted(os.listdir(layout.images)):
         present.setdefault(os.path.splitext(name)[0], name)
     wanted = sorted(name for name, part in partition.items() if part == PARTITIONS[split])
+    listed = f"{os.path.basename(layout.partition)} lists {len(wanted)} image(s) in partition {PARTITIONS[split]}"
     paths, rows, skipped = [], [], []
     for name in wanted:
         file = name if name in present.values() else present.get(os.path.splitext(name)[0])
@@ -279,7 +280,8 @@ def celeba_local_source(config: DataConfig, split: str, image_size) -> SourceSpl
         labels["landmarks"] = np.stack([landmarks[n] for n in rows]).astype(np.float32)
     return image_files_split(
         paths, config, image_size, data_root=layout.root, labels=labels,
-        attribute_names=CELEBA_ATTRIBUTES, skipped=skipped, what=f"the CelebA {split} split in {layout.images}",
+        attribute_names=CELEBA_ATTRIBUTES, skipped=skipped, key=f"{layout.partition} (data.path)",
+        what=f"the CelebA {split} split in {layout.images} ({listed})",
     )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tfface.metrics.attributes import attribute_accuracy, attribute_predictor
-from tfface.metrics.fid import InceptionFeatures, generation_scores
+from tfface.metrics.fid import fid_network, generation_scores
 from tfface.metrics.image import mse, psnr, psnr_from_mse, ssim
 from tfface.metrics.report import write_metrics
 from tfface.run import LoadedRun, load_run
@@ -34,17 +34,28 @@ class EvaluationOptions:
     """What `evaluate_run` measures and how.
 
     Args:
-        split: str. Data split of the reconstruction metrics and the real
-            images of FID/KID. Defaults to "validation".
+        split: str or None. Data split of the reconstruction metrics and
+            the real images of FID/KID; None takes the run's
+            `run.evaluate_split` (report 000's classifiers: "test").
+            Defaults to None.
         count: int or None. Images of the split evaluated (None: all).
         batch_size: int. Defaults to 64.
-        fid: bool. Compute FID and KID (InceptionV3). Defaults to False.
+        fid: bool. Compute FID and KID. Defaults to False.
         generated: int. Generated images for FID/KID; real images are
             min(generated, split size). Defaults to 1000.
-        inception_weights: str or None. "imagenet", a local weights file, or
-            "none" (random; smoke tests only). Defaults to "imagenet".
-        inception_size: int. InceptionV3 input size (299 standard, >= 75).
-            Defaults to 299.
+        fid_network: str. "tfgan-inception" (TF-GAN's 2015 Inception graph:
+            FIDs comparable with papers), "keras-inception-v3" (Keras'
+            ImageNet InceptionV3: comparable between runs only) or "auto"
+            (the first where it can be had, with a warning on falling back).
+            Defaults to "auto".
+        inception_module: str or None. tfgan-inception: a local directory of
+            the module or a TF-Hub handle; None reads
+            $TFFACE_INCEPTION_MODULE, else downloads the handle. Defaults to None.
+        inception_weights: str or None. keras-inception-v3: "imagenet", a
+            local weights file, or "none" (random; smoke tests only).
+            Defaults to "imagenet".
+        inception_size: int. keras-inception-v3 input size (299 standard,
+            >= 75); tfgan-inception always uses 299. Defaults to 299.
         kid_subsets: int. Defaults to 100.
         kid_subset_size: int. Defaults to 1000.
         sampler: str or None. Sampler of the generated images: None uses
@@ -54,11 +65,13 @@ class EvaluationOptions:
         seed: int. Seed of generation and KID subsets. Defaults to 0.
     """
 
-    split: str = "validation"
+    split: str | None = None
     count: int | None = None
     batch_size: int = 64
     fid: bool = False
     generated: int = 1000
+    fid_network: str = "auto"
+    inception_module: str | None = None
     inception_weights: str | None = "imagenet"
     inception_size: int = 299
     kid_subsets: int = 100
@@ -142,6 +155,9 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
     """
     options = dataclasses.replace(options or EvaluationOptions(), **kwargs)
     loaded = run if isinstance(run, LoadedRun) else load_run(run)
+    given = options.to_dict()  # as asked (a sweep compares these on its next pass)
+    if options.split is None:
+        options = dataclasses.replace(options, split=loaded.config.run.evaluate_split)
     model = loaded.model
     source = loaded.source(options.split)
     names = tuple(source.attribute_names)
@@ -158,16 +174,18 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
     }
     if options.fid and not callable(getattr(model, "decode", None)):
         raise ValueError(f"evaluate.fid: {loaded.name} is a {type(model).__name__}, which generates no images")
+    notes = [PSNR_NOTE]
     if options.fid:
         metrics.update(_generation_metrics(loaded, options, protocol))
+        notes.append(f"FID/KID network: {protocol['fid_network']}; comparable with {protocol['fid_comparable_with']}.")
     results: dict[str, Any] = {
         "run": loaded.name,
         "run_dir": loaded.run_dir.root,
         "metrics": metrics,
         "protocol": protocol,
-        "options": options.to_dict(),
+        "options": given,
         "history": _final_history(loaded.run_dir.history_json),
-        "notes": [PSNR_NOTE],
+        "notes": notes,
         "tfface_version": __version__,
     }
     if accuracy is not None:
@@ -183,7 +201,8 @@ def _generation_metrics(loaded, options: EvaluationOptions, protocol: dict) -> d
     sampler = sampler_for_run(loaded, options.sampler)
     generated = generate(loaded.model, sampler, options.generated, seed=options.seed, temperature=options.temperature)
     real = loaded.images(options.split, options.generated)
-    extractor = InceptionFeatures(options.inception_weights, options.inception_size, seed=options.seed)
+    extractor = fid_network(options.fid_network, module=options.inception_module, weights=options.inception_weights,
+                            input_size=options.inception_size, batch_size=options.batch_size, seed=options.seed)  # fmt: skip
     scores = generation_scores(
         real, generated, loaded.value_range, extractor, options.kid_subsets, options.kid_subset_size, options.seed
     )

@@ -2,7 +2,9 @@
 
 A preset module per report registers its builders with `@register_preset`;
 every module in this package is imported on first use, so adding a module
-adds its presets. `tfface presets` lists them.
+adds its presets. `tfface presets` lists them. docs/reports.md sets every
+report's stated numbers beside the preset or config that holds them; each
+registered preset has a row there.
 
 Example:
 
@@ -39,6 +41,10 @@ class Preset:
         value_range: "0_1" or "-1_1": the data range the model expects.
         recipe: the report's training recipe (learning rate, batch, epochs,
             loss, optimizer betas...), used by `pipelines/` configs.
+        sampler: the latent sampler its runs generate with by default (sample
+            grids, `tfface sample`, the export's `sample` signature), or ""
+            for the model family's default (`prior` for VAEs, `gaussian`
+            for autoencoders).
         summary: one line, from the builder's docstring.
     """
 
@@ -48,6 +54,7 @@ class Preset:
     report: str = ""
     value_range: str = "0_1"
     recipe: dict = field(default_factory=dict)
+    sampler: str = ""
 
     @property
     def summary(self) -> str:
@@ -70,6 +77,7 @@ def register_preset(
     report: str = "",
     value_range: str = "0_1",
     recipe: dict | None = None,
+    sampler: str = "",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Registers a builder function as a named preset."""
 
@@ -83,6 +91,7 @@ def register_preset(
                 report=report,
                 value_range=value_range,
                 recipe=dict(recipe or {}),
+                sampler=sampler,
             ),
         )
         return builder

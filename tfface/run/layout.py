@@ -24,6 +24,8 @@ class RunDir:
       export/1/            SavedModel (TF Serving layout, version 1); its assets.extra/
                            holds model.keras, config.json, sampler.json (load_run opens it)
       checkpoints/         state for resuming an interrupted run
+      best/                best.json (early stopping / best epoch) and that epoch's weights
+      tensorboard/         TensorBoard logs: train/, validation/ (loss terms, learning rate), grids/
       skipped_files.txt    unusable input files and why
       sampler.json         fitted latent sampler (`tfface sample`)
       samples/             generated grids, interpolations, traversals, edits
@@ -72,8 +74,16 @@ class RunDir:
         return self.path("export", str(version))
 
     @property
+    def tensorboard(self) -> str:
+        return self.path("tensorboard")
+
+    @property
     def checkpoints(self) -> str:
         return self.path("checkpoints")
+
+    @property
+    def best(self) -> str:
+        return self.path("best")
 
     @property
     def skipped_files(self) -> str:

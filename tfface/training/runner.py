@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import inspect
 import json
 import logging
 import math
 import os
+import shutil
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -16,15 +19,28 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfface.callbacks import HistoryCSV, LossCurves, NonFiniteGuard, NonFiniteLossError, ReconstructionGrid, SampleGrid
+from tfface.callbacks import (
+    BestWeights,
+    GridSummaries,
+    HistoryCSV,
+    LossCurves,
+    NonFiniteGuard,
+    NonFiniteLossError,
+    ReconstructionGrid,
+    SampleGrid,
+    tensorboard_callback,
+    trim_event_files,
+)
 from tfface.config import ConfigError, ExperimentConfig, TrainConfig, load_config, save_config
 from tfface.data import make_dataset, resolve_value_range
 from tfface.data.pipeline import load_split
-from tfface.data.sources import face_counts_line, merge_face_counts, merge_skipped, skipped_report
+from tfface.data.sources import EmptySplitError, face_counts_line, merge_face_counts, merge_skipped, skipped_report
 from tfface.io import atomic_path, atomic_write_text
 from tfface.presets import check_model_config, get_preset
 from tfface.registry import Registry
 from tfface.run import RunDir
+from tfface.sampling.latents import fit_sampler
+from tfface.sampling.run import default_sampler_kind
 from tfface.training.checkpointing import ResumeCheckpoint, check_resumable, repair_history_csv
 from tfface.training.runtime import Runtime, configure_runtime, synchronize_batch_norm
 
@@ -134,9 +150,10 @@ def _train(
         with runtime.strategy.scope():
             compile_model(model, config, data, runtime)
         start_epoch = restore_checkpoint(config, model, data, checkpoint, runtime)
-        if checkpoint.finished and start_epoch >= config.train.epochs:
-            return reopen_finished_run(config, run, model, checkpoint)
-        callbacks = [*run_callbacks(config, out, model, data, checkpoint), *extra_callbacks]
+        best = best_weights(config, out, checkpoint, start_epoch)
+        if checkpoint.finished and (start_epoch >= config.train.epochs or (best is not None and best.state.stopped)):
+            return reopen_finished_run(config, run, model, checkpoint, best)
+        callbacks = [*run_callbacks(config, out, model, data, checkpoint, best), *extra_callbacks]
         resumable = data.start_batch is not None
         try:
             model.fit(
@@ -152,6 +169,7 @@ def _train(
             )
         except NonFiniteLossError as error:
             raise stopped_on_non_finite(error, model, run, checkpoint) from None
+        keep_best_weights(config, model, checkpoint, best)
         result = finish_run(config, out, model, checkpoint.history, finishers)
         checkpoint.mark_finished()
     finally:
@@ -212,7 +230,7 @@ def make_run_datasets(config: ExperimentConfig, model, run: RunDir | None = None
     batch = config.train.batch_size
     attribute_names = trains_on_attributes(model)
     train_src = load_split(config.data, "train", image_size)
-    val_src = load_split(config.data, "validation", image_size) if _has_validation(config) else None
+    val_src = load_validation_split(config, image_size)
     # A known size allows the resumable stream: the data order of every epoch
     # is a function of (seed, epoch), so a resumed run sees the same batches.
     start_batch = 0 if train_src.num_examples else None
@@ -232,6 +250,23 @@ def make_run_datasets(config: ExperimentConfig, model, run: RunDir | None = None
         if data.face_counts is not None:
             logger.info(f"data: face crop, {face_counts_line(data.face_counts)}")
     return data
+
+
+def load_validation_split(config: ExperimentConfig, image_size):
+    """The validation split, or None with a warning naming the setting when it
+    is empty (`data.validation_fraction = 0`, a folder too small for the
+    held-out share, a CelebA partition that lists no validation image): one
+    rule for every source, the run trains without validation."""
+    try:
+        return load_split(config.data, "validation", image_size)
+    except EmptySplitError as error:
+        warnings.warn(f"{error.key}: the validation split is empty ({error}); training without validation",
+                      EmptyValidationWarning, stacklevel=3)  # fmt: skip
+        return None
+
+
+class EmptyValidationWarning(UserWarning):
+    """The run trains without validation: its validation split is empty."""
 
 
 def training_stream(config: ExperimentConfig, data: RunData, runtime: Runtime | None = None):
@@ -313,6 +348,8 @@ def open_checkpoint(config: ExperimentConfig, run: RunDir, runtime: Runtime) -> 
     checkpoint = ResumeCheckpoint(run.checkpoints, every=config.run.checkpoint_every, write=runtime.is_chief)
     if not config.run.resume:
         checkpoint.clear()
+        if runtime.is_chief:
+            shutil.rmtree(run.best, ignore_errors=True)
     elif checkpoint.state is not None and os.path.exists(run.config):
         check_resumable(load_config(run.config), config, run.root)
     return checkpoint
@@ -336,10 +373,45 @@ def restore_checkpoint(
     return start_epoch
 
 
-def reopen_finished_run(config: ExperimentConfig, run: RunDir, model, checkpoint: ResumeCheckpoint) -> RunResult:
+def best_weights(config: ExperimentConfig, run: RunDir, checkpoint: ResumeCheckpoint, start_epoch: int) -> BestWeights | None:
+    """The early-stopping / keep-best callback of a run (None when neither is
+    configured), its state rebuilt from the checkpoint's history."""
+    train_config = config.train
+    if not train_config.early_stopping and not train_config.keep_best:
+        return None
+    stopping = train_config.early_stopping
+    saved = lambda: checkpoint.state.epoch if checkpoint.state is not None else 0  # noqa: E731
+    best = BestWeights(run.best, monitor=train_config.monitor, patience=stopping.get("patience"),
+                       min_delta=stopping.get("min_delta", 0.0), mode=stopping.get("mode", "auto"),
+                       saved_epoch=saved)  # fmt: skip
+    best.resume(checkpoint.history, start_epoch)
+    return best
+
+
+def keep_best_weights(config: ExperimentConfig, model, checkpoint: ResumeCheckpoint, best: BestWeights | None) -> None:
+    """After `fit`: checkpoints an early-stopped epoch that `run.checkpoint_every`
+    skipped (so a rerun knows the run is over), then with `train.keep_best`
+    loads the best epoch's weights, which the `.keras` model and the export
+    then hold. The checkpoint keeps the last epoch's weights."""
+    if best is None:
+        return
+    saved = checkpoint.state
+    if best.state.stopped and config.run.checkpoint_every and (saved is None or saved.epoch < checkpoint.epoch):
+        checkpoint.save()
+    if config.train.keep_best:
+        epoch = best.restore_best(model)
+        if config.run.verbose and epoch:
+            print(f"keep_best: restored the weights of epoch {epoch} ({best.monitor} = {best.state.best:.6g})")
+
+
+def reopen_finished_run(config: ExperimentConfig, run: RunDir, model, checkpoint: ResumeCheckpoint,
+                        best: BestWeights | None = None) -> RunResult:
     """A rerun of a finished run trains nothing: it returns the run with the
-    model at its final checkpoint (raise `train.epochs` to train further, or
-    set `run.resume=false` to start over)."""
+    model at its final checkpoint, or at its best epoch with
+    `train.keep_best` (raise `train.epochs` to train further, or set
+    `run.resume=false` to start over)."""
+    if config.train.keep_best and best is not None:
+        best.restore_best(model)
     if config.run.verbose:
         logger.info(
             f"{config.run.dir} already finished {checkpoint.epoch} epochs; nothing to train. "
@@ -366,11 +438,15 @@ def stopped_on_non_finite(error: NonFiniteLossError, model, run: RunDir, checkpo
 
 
 def run_callbacks(
-    config: ExperimentConfig, run: RunDir, model, data: RunData, checkpoint: ResumeCheckpoint | None = None
+    config: ExperimentConfig, run: RunDir, model, data: RunData, checkpoint: ResumeCheckpoint | None = None,
+    best: BestWeights | None = None,
 ) -> list[keras.callbacks.Callback]:
     """NaN guard (first, so nothing records a broken epoch), history CSV,
-    loss curves, sample and reconstruction grids, then the checkpoint (last,
-    so a checkpoint's epoch always has its history row and grids)."""
+    loss curves, TensorBoard, sample and reconstruction grids, early
+    stopping / best weights, then the checkpoint (last, so a checkpoint's
+    epoch always has its history row, grids and best-weights state). A
+    resumed run's TensorBoard logs keep the epochs before the checkpoint's
+    and continue at its step (`initial_epoch`): no step twice."""
     start_epoch = checkpoint.epoch if checkpoint is not None else 0
     if start_epoch:
         repair_history_csv(run.history_csv, start_epoch, checkpoint.history)
@@ -379,19 +455,59 @@ def run_callbacks(
         HistoryCSV(run.history_csv, append=bool(start_epoch)),
         LossCurves(run.loss_curves, history=checkpoint.history if start_epoch else None),
     ]
+    summaries = None
+    if config.run.tensorboard and not tensorboard_installed():
+        warnings.warn("run.tensorboard: the tensorboard package is not installed (`pip install tensorboard`); "
+                      "this run writes no TensorBoard logs", stacklevel=3)  # fmt: skip
+    elif config.run.tensorboard:
+        trim_event_files(run.tensorboard, start_epoch)
+        callbacks.append(tensorboard_callback(run.tensorboard))
+        summaries = GridSummaries(os.path.join(run.tensorboard, "grids"))
     if config.run.sample_grid and generates_images(model):
-        callbacks.append(SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed))
+        kind = default_sampler_kind(model, config.model.preset)
+        fit_images = None if kind == "prior" else sampler_images(config, data.train_source, data.image_size, data.value_range)
+        callbacks.append(SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed, sampler=kind,
+                                    fit_images=fit_images, summaries=summaries))  # fmt: skip
     if config.run.reconstruction_grid and generates_images(model):
         source = data.validation_source or data.train_source
-        callbacks.append(ReconstructionGrid(run.grids, fixed_images(config, source, data.image_size, data.value_range)))
+        images = fixed_images(config, source, data.image_size, data.value_range)
+        callbacks.append(ReconstructionGrid(run.grids, images, summaries=summaries))
+    if best is not None:
+        callbacks.append(best)
     if checkpoint is not None:
         callbacks.append(checkpoint)
     return callbacks
 
 
+def tensorboard_installed() -> bool:
+    """tf.summary needs the tensorboard package, which TensorFlow 2.20+ no longer installs."""
+    return importlib.util.find_spec("tensorboard") is not None
+
+
+def sampler_images(config: ExperimentConfig, source, image_size, value_range: str) -> np.ndarray:
+    """The first `run.sampler_fit_images` images of a training source (no
+    augmentation): the codes a fitted sampler is fitted on during training."""
+    return fixed_images(config, source, image_size, value_range, count=config.run.sampler_fit_images)
+
+
+def export_sampler(config: ExperimentConfig, model):
+    """The sampler behind a trained run's export `sample` signature: the
+    model's default (`default_sampler_kind`; report 000: "diagonal"), fitted
+    on `sampler_images` of the training split when it is not the prior, else
+    "auto" (the prior)."""
+    kind = default_sampler_kind(model, config.model.preset)
+    if kind == "prior":
+        return "auto"
+    image_size = tuple(model.image_shape[:2])
+    source = load_split(config.data, "train", image_size)
+    images = sampler_images(config, source, image_size, resolve_value_range(config.data, model.value_range))
+    return fit_sampler(model, images, kind)
+
+
 def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict, finishers: Sequence[Finisher] = ()) -> RunResult:
     """Writes history.json and the `.keras` model, then calls each finisher
-    (e.g. the SavedModel export of `tfface.experiments.train`)."""
+    (e.g. the SavedModel export of `tfface.experiments.train`, whose `sample`
+    signature draws from `export_sampler`)."""
     logs = {k: [float(v) for v in values] for k, values in history.items()}
     atomic_write_text(run.history_json, json.dumps(logs, indent=2) + "\n")
     files = {"config": run.config, "history": run.history_csv, "grids": run.grids, "loss_curves": run.loss_curves}
@@ -411,8 +527,3 @@ def fixed_images(config: ExperimentConfig, source, image_size, value_range: str,
     ds = make_dataset(data, batch_size=count, image_size=image_size, value_range=value_range, training=False, source=source)
     return np.asarray(next(iter(ds.take(1))))
 
-
-def _has_validation(config: ExperimentConfig) -> bool:
-    if config.data.validation_count is not None:
-        return config.data.validation_count > 0
-    return config.data.validation_fraction > 0
