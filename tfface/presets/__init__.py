@@ -112,6 +112,17 @@ def divisible_size(image_size, factor: int, name: str) -> tuple[int, int]:
     return height, width
 
 
+def takes_argument(builder: Callable[..., Any], name: str) -> bool:
+    """Whether a preset builder accepts keyword `name` (by name or `**kwargs`)."""
+    parameters = inspect.signature(builder).parameters
+    return name in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+
+
+def presets_taking(name: str) -> list[str]:
+    """Names of the registered presets whose builders accept `name`."""
+    return sorted(key for key, preset in load_all().items() if takes_argument(preset.builder, name))
+
+
 def build_preset(name: str, **kwargs: Any):
     """Builds the named preset's model; kwargs override its arguments."""
     preset = get_preset(name)
@@ -122,4 +133,14 @@ def build_preset(name: str, **kwargs: Any):
         raise TypeError(f"preset {name!r}: {error}. Its arguments: {params}") from None
 
 
-__all__ = ["PRESETS", "Preset", "build_preset", "divisible_size", "get_preset", "load_all", "register_preset"]
+__all__ = [
+    "PRESETS",
+    "Preset",
+    "build_preset",
+    "divisible_size",
+    "get_preset",
+    "load_all",
+    "presets_taking",
+    "register_preset",
+    "takes_argument",
+]

@@ -14,13 +14,13 @@ import numpy as np
 import tensorflow as tf
 
 from tfface.callbacks import LossCurves, NonFiniteGuard, NonFiniteLossError, ReconstructionGrid, SampleGrid
-from tfface.config import ConfigError, ExperimentConfig, TrainConfig, load_config, save_config
+from tfface.config import LOSS_TERM_KEYS, ConfigError, ExperimentConfig, TrainConfig, load_config, save_config
 from tfface.data import make_dataset, resolve_value_range
 from tfface.data.pipeline import load_split
 from tfface.data.sources import face_counts_line, merge_face_counts, merge_skipped, skipped_report
 from tfface.export import export_savedmodel
 from tfface.io import atomic_path, atomic_write_text
-from tfface.presets import get_preset
+from tfface.presets import get_preset, presets_taking, takes_argument
 from tfface.training.checkpointing import ResumeCheckpoint, check_resumable, repair_history_csv
 from tfface.training.run_dir import RunDir
 from tfface.training.runtime import Runtime, configure_runtime, synchronize_batch_norm
@@ -60,6 +60,12 @@ def build_model(config: ExperimentConfig):
     kwargs.setdefault("image_size", image_size)
     if "seed" in _builder_params(preset.builder):
         kwargs.setdefault("seed", config.train.seed)
+    for key in LOSS_TERM_KEYS:
+        if key in kwargs and not takes_argument(preset.builder, key):
+            raise ConfigError(
+                f"model.{key}: preset {preset.name!r} does not take the optional loss terms; "
+                f"presets that do: {', '.join(presets_taking(key))}"
+            )
     return preset.build(**kwargs)
 
 
