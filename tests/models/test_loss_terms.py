@@ -150,3 +150,20 @@ def test_perceptual_weights_that_cannot_be_had_fail_naming_the_option(tmp_path):
 def test_negative_weights_are_refused():
     with pytest.raises(ValueError, match="adversarial_weight"):
         _autoencoder(adversarial_weight=-1.0)
+
+
+def test_config_keys_switch_the_terms_on_for_presets_that_take_them(tmp_path):
+    from tests.helpers import tiny_config
+    from tfface.config import ConfigError
+    from tfface.training.runner import build_model
+
+    model = build_model(tiny_config(tmp_path, "model.adversarial_weight=0.25", "model.adversarial_start=7",
+                                    "model.perceptual_weight=3.0", "model.perceptual_weights='random'",
+                                    "model.args={discriminator_width=8, discriminator_norm='group:4'}"))  # fmt: skip
+    assert (model.adversarial_weight, model.adversarial_start, model.perceptual_weight) == (0.25, 7, 3.0)
+    assert model.discriminator.width == 8 and model.discriminator.norm == "group:4"
+    assert "perceptual_loss" in model.metric_names() and "discriminator_loss" in model.metric_names()
+    with pytest.raises(ConfigError, match=r"model\.adversarial_weight: preset 'r001_vae' does not take.*vae_demo"):
+        build_model(tiny_config(tmp_path, "model.preset='r001_vae'", "model.adversarial_weight=0.5"))
+    with pytest.raises(ConfigError, match=r"model\.perceptual_weight: must be >= 0"):
+        tiny_config(tmp_path, "model.perceptual_weight=-1.0")

@@ -190,8 +190,8 @@ cfg = tiny_config(sys.argv[1], "train.distribution='mirrored'", "train.epochs=2"
 result = train(cfg)
 model = result.model
 print("REPORT", json.dumps({"history": result.history, "replicas": model.distribute_strategy.num_replicas_in_sync,
-                            "d_steps": int(model.discriminator_optimizer.iterations),
-                            "g_steps": int(model.optimizer.iterations), "files": sorted(result.files)}))
+                            "d_steps": int(model.discriminator_optimizer.iterations.numpy()),
+                            "g_steps": int(model.optimizer.iterations.numpy()), "files": sorted(result.files)}))
 """
 
 

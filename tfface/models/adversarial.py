@@ -8,6 +8,12 @@ does not reach the decoder). λ is a constant: the step differentiates L and
 L_GAN once each and adds w·λ times the second gradient to the first. Before
 `adversarial_start` optimizer steps the term is off: the discriminator is
 neither run nor updated and the gradients are those of L alone.
+
+The switch is static: the step is traced with the term off or on, and
+`AdversarialSwitch` (added by `LatentAutoencoder.fit`) retraces it at the
+start step. A `tf.cond` around the discriminator's update cannot be used:
+under `MirroredStrategy` its synchronised BatchNorm and gradient all-reduce
+may not run inside a conditional.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ def default_discriminator_optimizer(optimizer) -> keras.optimizers.Optimizer:
     VQGAN), loss-scaled when that one is."""
     scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
     inner = optimizer.inner_optimizer if scaled else optimizer
-    learning_rate = float(keras.ops.convert_to_numpy(inner.learning_rate)) if inner is not None else 1e-4
+    learning_rate = float(keras.ops.convert_to_numpy(inner.learning_rate))
     adam = keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.9, name="discriminator_adam")
     return keras.optimizers.LossScaleOptimizer(adam) if scaled else adam
 
@@ -42,67 +48,68 @@ def last_layer_kernel(decoder: keras.Model):
     raise ValueError(f"decoder {decoder.name!r} has no layer with a trainable kernel for the adaptive weight")
 
 
-def adversarial_active(model):
-    """True (a bool tensor) once the autoencoder optimizer has taken
-    `adversarial_start` steps."""
-    return model.optimizer.iterations >= model.adversarial_start
+def adversarial_due(model) -> bool:
+    """Whether the term is on: the model has a discriminator and its
+    optimizer has taken `adversarial_start` steps (read eagerly)."""
+    optimizer = getattr(model, "optimizer", None)
+    if model.discriminator is None or optimizer is None:
+        return False
+    return int(keras.ops.convert_to_numpy(optimizer.iterations)) >= model.adversarial_start
 
 
-def generator_loss(model, reconstructions, active):
-    """L_GAN of the reconstructions, 0 (and D not run) while inactive."""
-    return tf.cond(
-        active,
-        lambda: hinge_generator_loss(model.discriminator(reconstructions, training=True)),
-        lambda: tf.constant(0.0, "float32"),
-    )
+class AdversarialSwitch(keras.callbacks.Callback):
+    """Retraces the training step when the adversarial term's start step is
+    reached (`make_train_function` compares the step with the trace's)."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.make_train_function()
 
 
-def add_adversarial_gradients(model, tape, grads, variables, adversarial_loss, active):
+def generator_loss(model, reconstructions):
+    """L_GAN = −mean D(x̂) of the reconstructions."""
+    return hinge_generator_loss(model.discriminator(reconstructions, training=True))
+
+
+def add_adversarial_gradients(model, tape, grads, variables, adversarial_loss):
     """`grads` (of the rest of the loss, scaled) plus w·λ·∇L_GAN; returns
-    (gradients, w·λ as applied: 0 while inactive)."""
+    (gradients, w·λ)."""
     # The cotangent `factor` scales L_GAN's gradient as `scale_for` scales a loss.
     factor = scale_for(model.optimizer, tf.constant(1.0, "float32"))
     adversarial = tape.gradient(adversarial_loss, variables, output_gradients=factor,
                                 unconnected_gradients=tf.UnconnectedGradients.ZERO)
     kernel = last_layer_kernel(model.decoder)
     index = next(i for i, v in enumerate(variables) if v is kernel)
-    lam = adaptive_weight(grads[index], adversarial[index], scale=factor)
-    weight = ops.where(active, model.adversarial_weight * lam, 0.0)
+    weight = model.adversarial_weight * adaptive_weight(grads[index], adversarial[index], scale=factor)
     combined = [g if a is None or g is None else g + ops.cast(weight, g.dtype) * a for g, a in zip(grads, adversarial)]
     return combined, weight
 
 
-def discriminator_step(model, images, reconstructions, active):
+def discriminator_step(model, images, reconstructions):
     """One hinge-loss update of the discriminator on real images and the
-    (detached) reconstructions; skipped while inactive. Returns
-    (D loss, mean real logit, mean fake logit)."""
+    (detached) reconstructions. Returns (D loss, mean real logit, mean fake logit)."""
     critic, optimizer = model.discriminator, model.discriminator_optimizer
-    fakes = tf.stop_gradient(reconstructions)
-
-    def update():
-        with tf.GradientTape() as tape:
-            real = critic(images, training=True)
-            fake = critic(fakes, training=True)
-            loss = hinge_discriminator_loss(real, fake)
-            scaled = scale_for(optimizer, loss)
-        apply_gradient_list(optimizer, tape.gradient(scaled, critic.trainable_weights), critic.trainable_weights)
-        return loss, ops.mean(ops.cast(real, "float32")), ops.mean(ops.cast(fake, "float32"))
-
-    def skip():
-        zero = tf.constant(0.0, "float32")
-        return zero, zero, zero
-
-    return tf.cond(active, update, skip)
+    with tf.GradientTape() as tape:
+        real = critic(images, training=True)
+        fake = critic(tf.stop_gradient(reconstructions), training=True)
+        loss = hinge_discriminator_loss(real, fake)
+        scaled = scale_for(optimizer, loss)
+    apply_gradient_list(optimizer, tape.gradient(scaled, critic.trainable_weights), critic.trainable_weights)
+    return loss, ops.mean(ops.cast(real, "float32")), ops.mean(ops.cast(fake, "float32"))
 
 
-def adversarial_train_terms(model, tape, grads, variables, images, reconstructions, adversarial_loss, active):
+def adversarial_train_terms(model, tape, grads, variables, images, reconstructions, adversarial_loss):
     """The generator's combined gradients and the step's adversarial metrics;
     also runs the discriminator's update."""
-    grads, weight = add_adversarial_gradients(model, tape, grads, variables, adversarial_loss, active)
-    d_loss, real, fake = discriminator_step(model, images, reconstructions, active)
+    grads, weight = add_adversarial_gradients(model, tape, grads, variables, adversarial_loss)
+    d_loss, real, fake = discriminator_step(model, images, reconstructions)
     terms = {"adversarial_loss": adversarial_loss, "adversarial_weight": weight,
              "discriminator_loss": d_loss, "discriminator_real": real, "discriminator_fake": fake}  # fmt: skip
     return grads, terms
+
+
+def inactive_terms() -> dict:
+    """The adversarial metrics of a step before the start: all 0."""
+    return {name: tf.constant(0.0, "float32") for name in ADVERSARIAL_TERMS}
 
 
 def adversarial_test_terms(model, images, reconstructions):

@@ -14,11 +14,13 @@ from tfface.losses import reconstruction_loss
 from tfface.losses.perceptual import PerceptualLoss
 from tfface.models.adversarial import (
     ADVERSARIAL_TERMS,
-    adversarial_active,
+    AdversarialSwitch,
+    adversarial_due,
     adversarial_test_terms,
     adversarial_train_terms,
     default_discriminator_optimizer,
     generator_loss,
+    inactive_terms,
 )
 from tfface.models.posterior import DiagonalGaussian, PointMass
 from tfface.models.steps import apply_gradient_list, scaled_loss, step_results
@@ -162,6 +164,7 @@ class LatentAutoencoder(keras.Model):
         self.discriminator_norm = discriminator_norm
         self.discriminator = None
         self.discriminator_optimizer = None
+        self.adversarial_on = False  # whether the traced step has the term (see make_train_function)
         if self.adversarial_weight:
             self.discriminator = PatchDiscriminator(
                 self.image_shape, discriminator_layers, discriminator_width, discriminator_norm, name="discriminator"
@@ -282,18 +285,18 @@ class LatentAutoencoder(keras.Model):
 
     def train_step(self, data):
         images = images_from_batch(data)
-        adversarial = self.discriminator is not None
         variables = self.trainable_weights
-        with tf.GradientTape(persistent=adversarial) as tape:
+        with tf.GradientTape(persistent=self.adversarial_on) as tape:
             terms, outputs = self.losses_and_outputs(images, training=True)
             scaled = scaled_loss(self, terms["loss"])
-            if adversarial:
-                active = adversarial_active(self)
-                adversarial_loss = generator_loss(self, outputs, active)
+            if self.adversarial_on:
+                adversarial_loss = generator_loss(self, outputs)
         grads = tape.gradient(scaled, variables)
-        if adversarial:
-            grads, more = adversarial_train_terms(self, tape, grads, variables, images, outputs, adversarial_loss, active)
+        if self.adversarial_on:
+            grads, more = adversarial_train_terms(self, tape, grads, variables, images, outputs, adversarial_loss)
             terms.update(more)
+        elif self.discriminator is not None:
+            terms.update(inactive_terms())
         apply_gradient_list(self.optimizer, grads, variables)
         return self._record(terms)
 
@@ -341,7 +344,18 @@ class LatentAutoencoder(keras.Model):
 
     def make_train_function(self, force=False):
         self.build_perceptual()
+        due = adversarial_due(self)
+        if due != self.adversarial_on:  # the start step is reached (or a run resumes past it)
+            self.adversarial_on = due
+            force = True
         return super().make_train_function(force)
+
+    def fit(self, *args, callbacks=None, **kwargs):
+        """`keras.Model.fit`; with a later adversarial start, also the
+        callback that switches the term on at its step."""
+        if self.discriminator is not None and self.adversarial_start > 0:
+            callbacks = [*(callbacks or []), AdversarialSwitch()]
+        return super().fit(*args, callbacks=callbacks, **kwargs)
 
     def make_test_function(self, force=False):
         self.build_perceptual()
