@@ -37,6 +37,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from tfface.io import atomic_write_text
+
 __all__ = [
     "ConfigError",
     "DataConfig",
@@ -261,6 +263,9 @@ class RunConfig:
             over. Defaults to True.
         checkpoint_every: int. Save a resumable checkpoint every this many
             epochs and after the last one (0 = never). Defaults to 1.
+        tensorboard: bool. Write TensorBoard logs under RUN/tensorboard/: the
+            loss terms, learning rate and the sample and reconstruction grids
+            per epoch; a resumed run appends. Defaults to True.
     """
 
     dir: str = "runs/default"
@@ -272,6 +277,7 @@ class RunConfig:
     verbose: int = field(default=1, metadata={"choices": (0, 1, 2)})
     resume: bool = True
     checkpoint_every: int = field(default=1, metadata=_at_least(0))
+    tensorboard: bool = True
 
     def __post_init__(self):
         _validate(self, "run")
@@ -467,8 +473,6 @@ def load_config(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Exper
 
 def save_config(config: ExperimentConfig, path: str | os.PathLike) -> None:
     """Writes the resolved config as JSON (readable by `load_config`)."""
-    from tfface.io import atomic_write_text
-
     atomic_write_text(path, json.dumps(config_to_dict(config), indent=2, sort_keys=False) + "\n")
 
 

@@ -6,13 +6,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.helpers import random_images, run_serialization_test
+from tests.helpers import random_images, run_serialization_test, tiny_config
+from tfface.config import ConfigError
+from tfface.export import export_savedmodel
 from tfface.layers import PatchDiscriminator, symmetric_trunks
 from tfface.losses import reconstruction_loss
 from tfface.losses.adversarial import hinge_generator_loss
 from tfface.losses.perceptual import PerceptualWeightsError
 from tfface.models import VAE, Autoencoder
 from tfface.models.adversarial import last_layer_kernel
+from tfface.training import build_model
 
 TINY_D = {"discriminator_layers": 2, "discriminator_width": 8}
 
@@ -114,8 +117,6 @@ def test_round_trip_keeps_discriminator_and_both_optimizers(tmp_path):
 
 
 def test_export_serves_only_encoder_and_decoder(tmp_path):
-    from tfface.export import export_savedmodel
-
     encoder, decoder = symmetric_trunks((32, 32), [8, 16], 8)
     model = VAE(encoder, decoder, adversarial_weight=1.0, **TINY_D)
     path = export_savedmodel(model, str(tmp_path / "export"))
@@ -153,10 +154,6 @@ def test_negative_weights_are_refused():
 
 
 def test_config_keys_switch_the_terms_on_for_presets_that_take_them(tmp_path):
-    from tests.helpers import tiny_config
-    from tfface.config import ConfigError
-    from tfface.training.runner import build_model
-
     model = build_model(tiny_config(tmp_path, "model.adversarial_weight=0.25", "model.adversarial_start=7",
                                     "model.perceptual_weight=3.0", "model.perceptual_weights='random'",
                                     "model.args={discriminator_width=8, discriminator_norm='group:4'}"))  # fmt: skip

@@ -39,8 +39,6 @@ def vgg16_features(image_shape, weights: str | None = "imagenet", option: str = 
         PerceptualWeightsError: the weights file is missing or the download
             failed (no network); the message names `option`.
     """
-    from keras.applications import VGG16  # heavy: only when the term is used
-
     if weights == "random":
         weights = None
     if weights not in (None, "imagenet") and not os.path.isfile(str(weights)):
@@ -49,7 +47,7 @@ def vgg16_features(image_shape, weights: str | None = "imagenet", option: str = 
             f"vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 (from {VGG16_NOTOP_URL}) or 'imagenet'"
         )
     try:
-        vgg = VGG16(include_top=False, weights=weights, input_shape=tuple(image_shape))
+        vgg = keras.applications.VGG16(include_top=False, weights=weights, input_shape=tuple(image_shape))
     except Exception as error:  # Keras raises a bare Exception when the URL fetch fails
         if weights != "imagenet":
             raise PerceptualWeightsError(f"{option}: cannot load VGG16 weights from {weights!r}: {error}") from error
