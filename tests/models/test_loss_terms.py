@@ -15,6 +15,7 @@ from tfface.losses.adversarial import hinge_generator_loss
 from tfface.losses.perceptual import PerceptualWeightsError
 from tfface.models import VAE, Autoencoder
 from tfface.models.adversarial import last_layer_kernel
+from tfface.presets import check_model_config
 from tfface.training import build_model
 
 TINY_D = {"discriminator_layers": 2, "discriminator_width": 8}
@@ -160,7 +161,9 @@ def test_config_keys_switch_the_terms_on_for_presets_that_take_them(tmp_path):
     assert (model.adversarial_weight, model.adversarial_start, model.perceptual_weight) == (0.25, 7, 3.0)
     assert model.discriminator.width == 8 and model.discriminator.norm == "group:4"
     assert "perceptual_loss" in model.metric_names() and "discriminator_loss" in model.metric_names()
-    with pytest.raises(ConfigError, match=r"model\.adversarial_weight: preset 'r001_vae' does not take.*vae_demo"):
-        build_model(tiny_config(tmp_path, "model.preset='r001_vae'", "model.adversarial_weight=0.5"))
+    with pytest.raises(ConfigError, match=r"model\.adversarial_weight: preset 'r001_vae' takes no argument 'adversarial_weight'"):
+        check_model_config(tiny_config(tmp_path, "model.preset='r001_vae'", "model.adversarial_weight=0.5").model)
+    with pytest.raises(ConfigError, match=r"model\.args\.discriminator_widht: preset 'vae_tiny' takes no argument"):
+        check_model_config(tiny_config(tmp_path, "model.args={discriminator_widht=8}").model)
     with pytest.raises(ConfigError, match=r"model\.perceptual_weight: must be >= 0"):
         tiny_config(tmp_path, "model.perceptual_weight=-1.0")

@@ -2,7 +2,9 @@
 
 A preset module per report registers its builders with `@register_preset`;
 every module in this package is imported on first use, so adding a module
-adds its presets. `tfface presets` lists them.
+adds its presets. `tfface presets` lists them. docs/reports.md sets every
+report's stated numbers beside the preset or config that holds them; each
+registered preset has a row there.
 
 Example:
 
@@ -22,6 +24,7 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from tfface.config import ConfigError, ModelConfig
 from tfface.registry import Registry
 
 
@@ -38,6 +41,10 @@ class Preset:
         value_range: "0_1" or "-1_1": the data range the model expects.
         recipe: the report's training recipe (learning rate, batch, epochs,
             loss, optimizer betas...), used by `pipelines/` configs.
+        sampler: the latent sampler its runs generate with by default (sample
+            grids, `tfface sample`, the export's `sample` signature), or ""
+            for the model family's default (`prior` for VAEs, `gaussian`
+            for autoencoders).
         summary: one line, from the builder's docstring.
     """
 
@@ -47,6 +54,7 @@ class Preset:
     report: str = ""
     value_range: str = "0_1"
     recipe: dict = field(default_factory=dict)
+    sampler: str = ""
 
     @property
     def summary(self) -> str:
@@ -59,6 +67,17 @@ class Preset:
 
 
 PRESETS: Registry[Preset] = Registry("preset")
+#: What a builder's `**loss_terms` takes: `LatentAutoencoder`'s optional
+#: perceptual and adversarial terms.
+LOSS_TERM_ARGUMENTS = (
+    "perceptual_weight",
+    "perceptual_weights",
+    "adversarial_weight",
+    "adversarial_start",
+    "discriminator_layers",
+    "discriminator_width",
+    "discriminator_norm",
+)
 _loaded = False
 
 
@@ -69,6 +88,7 @@ def register_preset(
     report: str = "",
     value_range: str = "0_1",
     recipe: dict | None = None,
+    sampler: str = "",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Registers a builder function as a named preset."""
 
@@ -82,6 +102,7 @@ def register_preset(
                 report=report,
                 value_range=value_range,
                 recipe=dict(recipe or {}),
+                sampler=sampler,
             ),
         )
         return builder
@@ -112,15 +133,43 @@ def divisible_size(image_size, factor: int, name: str) -> tuple[int, int]:
     return height, width
 
 
-def takes_argument(builder: Callable[..., Any], name: str) -> bool:
-    """Whether a preset builder accepts keyword `name` (by name or `**kwargs`)."""
-    parameters = inspect.signature(builder).parameters
-    return name in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+def preset_arguments(name: str) -> tuple[str, ...] | None:
+    """The keyword arguments the named preset's builder takes, or None when
+    it takes any (`**kwargs`). A builder's `**loss_terms` takes exactly the
+    optional loss terms of `LatentAutoencoder` (`LOSS_TERM_ARGUMENTS`)."""
+    parameters = inspect.signature(get_preset(name).builder).parameters.values()
+    named = tuple(p.name for p in parameters if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD))
+    for p in parameters:
+        if p.kind is inspect.Parameter.VAR_KEYWORD:
+            return named + LOSS_TERM_ARGUMENTS if p.name == "loss_terms" else None
+    return named
 
 
-def presets_taking(name: str) -> list[str]:
-    """Names of the registered presets whose builders accept `name`."""
-    return sorted(key for key, preset in load_all().items() if takes_argument(preset.builder, name))
+def check_model_config(model: ModelConfig) -> None:
+    """Raises `ConfigError` naming the key when the `[model]` section sets
+    an argument its preset does not take (a `model.<key>` field or a key of
+    `model.args`), or names an unknown preset; run before any data is read.
+
+    Example:
+
+    >>> check_model_config(ModelConfig(preset="ae_demo", beta=1.0))
+    Traceback (most recent call last):
+    ...
+    tfface.config.ConfigError: model.beta: preset 'ae_demo' takes no argument 'beta'; its arguments: image_size, latent_dim, widths, reconstruction_loss, input_noise_stddev, seed, perceptual_weight, perceptual_weights, adversarial_weight, adversarial_start, discriminator_layers, discriminator_width, discriminator_norm
+    """
+    try:
+        accepted = preset_arguments(model.preset)
+    except KeyError as error:
+        raise ConfigError(f"model.preset: {error.args[0]}") from None
+    if accepted is None:
+        return
+    fields = set(ModelConfig.__dataclass_fields__)
+    for key in model.preset_kwargs():
+        if key not in accepted:
+            name = f"model.{key}" if key in fields and key not in model.args else f"model.args.{key}"
+            raise ConfigError(
+                f"{name}: preset {model.preset!r} takes no argument {key!r}; its arguments: {', '.join(accepted)}"
+            )
 
 
 def build_preset(name: str, **kwargs: Any):
@@ -137,10 +186,11 @@ __all__ = [
     "PRESETS",
     "Preset",
     "build_preset",
+    "LOSS_TERM_ARGUMENTS",
+    "check_model_config",
     "divisible_size",
     "get_preset",
     "load_all",
-    "presets_taking",
+    "preset_arguments",
     "register_preset",
-    "takes_argument",
 ]
