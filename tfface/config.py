@@ -261,7 +261,6 @@ class ModelConfig(_Section):
     adversarial_start: int | None = field(default=None, metadata=_at_least(0))
     args: dict = field(default_factory=dict)
 
-
     def preset_kwargs(self) -> dict[str, Any]:
         """The keyword arguments passed to the preset builder."""
         kwargs = dict(self.args)
