@@ -22,12 +22,19 @@ dir = "runs/demo"
 Every value is type-checked on construction; a wrong key or type fails with
 an error naming the key, e.g. `train.epochs: expected int, got 'five'`.
 Command-line overrides use dotted keys: `train.epochs=2 run.dir=out/x`.
+
+This module is also tfface's one config mechanism: every option set
+(experiment sections here, evaluation options, sweep files, tables and
+figures) subclasses `Options`, is validated by `validate` on construction,
+is built from nested dicts by `from_dict`, read from TOML/JSON by
+`read_file`, reports unknown keys with `unknown_key` and gets its
+command-line flags from `add_arguments`/`from_args`.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
-import difflib
 import json
 import math
 import os
@@ -35,17 +42,29 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 from tfface.io import atomic_write_text
+from tfface.registry import did_you_mean
 
 __all__ = [
     "ConfigError",
+    "Options",
+    "validate",
+    "from_dict",
+    "to_dict",
+    "read_file",
+    "unknown_key",
+    "did_you_mean",
+    "add_arguments",
+    "from_args",
     "DataConfig",
     "ModelConfig",
     "TrainConfig",
     "RunConfig",
     "ExperimentConfig",
+    "EvaluationOptions",
+    "SampleOptions",
     "load_config",
     "save_config",
     "apply_overrides",
@@ -64,6 +83,64 @@ class ConfigError(ValueError):
     """A configuration value or key is invalid; the message names it."""
 
 
+class Options:
+    """Base of every option set: a frozen dataclass whose fields are checked
+    against their annotations (and `choices`/`min`/`max` field metadata) on
+    construction, by the one `validate`.
+
+    Subclasses are `@dataclass(frozen=True)` classes that set the class
+    attributes below; nested option sets are fields annotated with their
+    class (a TOML table), tuples of them (an array of tables) or `X | None`.
+
+    Args:
+        section: str (class attribute). Prefix of the keys in error messages
+            (`train` → `train.epochs: expected int, got 'five'`).
+        key_label: str (class attribute). What an unknown key is called
+            (`unknown config key 'train.epoch'`). Defaults to "key".
+        dotted_keys: bool (class attribute). Name an unknown key by its full
+            dotted path (`'train.epoch'`) rather than after its table
+            (`runs[0]: unknown key 'sett'`). Defaults to False.
+
+    Example:
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Plot(Options):
+    ...     section = "plot"
+    ...     size: tuple[int, int] = (4, 3)
+    ...     title: str | None = None
+    >>> Plot.from_dict({"size": 5}).size
+    (5, 5)
+    >>> try:
+    ...     Plot.from_dict({"titel": "x"})
+    ... except ConfigError as error:
+    ...     print(error)
+    unknown key 'titel' (did you mean 'title'?)
+    """
+
+    section: ClassVar[str] = ""
+    key_label: ClassVar[str] = "key"
+    dotted_keys: ClassVar[bool] = False
+
+    def __post_init__(self):
+        validate(self, self.section)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any], source: str = ""):
+        """Builds the options from (nested) mappings; see `from_dict`."""
+        return from_dict(cls, raw, source=source)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The options as plain JSON-compatible values; see `to_dict`."""
+        return to_dict(self)
+
+    def __getitem__(self, name: str) -> Any:
+        """Reads a field like a mapping key (`options["count"]`)."""
+        if name not in {f.name for f in dataclasses.fields(self)}:
+            raise KeyError(name)
+        return getattr(self, name)
+
+
 def _choices(*values: str) -> dict:
     return {"choices": values}
 
@@ -72,8 +149,15 @@ def _at_least(bound: float) -> dict:
     return {"min": bound}
 
 
+class _Section(Options):
+    """A section of an experiment config: unknown keys are named in full."""
+
+    key_label = "config key"
+    dotted_keys = True
+
+
 @dataclass(frozen=True)
-class DataConfig:
+class DataConfig(_Section):
     """Where images come from and how they are prepared.
 
     Args:
@@ -116,9 +200,11 @@ class DataConfig:
         seed: int. Seed of the synthetic data and shuffling. Defaults to 0.
     """
 
+    section = "data"
+
     source: str = "synthetic"
     path: str | None = None
-    image_size: tuple[int, int] | None = None
+    image_size: tuple[int, int] | None = field(default=None, metadata=_at_least(1))
     value_range: str = field(default="auto", metadata=_choices("auto", "0_1", "-1_1"))
     num_examples: int = field(default=2048, metadata=_at_least(1))
     validation_fraction: float = field(default=0.1, metadata={"min": 0.0, "max": 0.9})
@@ -140,12 +226,10 @@ class DataConfig:
     cache: bool = True
     seed: int = 0
 
-    def __post_init__(self):
-        _validate(self, "data")
 
 
 @dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(_Section):
     """Which preset to build and which of its arguments to change.
 
     Args:
@@ -165,6 +249,8 @@ class ModelConfig:
             discriminator_layers, discriminator_width, discriminator_norm).
     """
 
+    section = "model"
+
     preset: str = "vae_demo"
     latent_dim: int | None = field(default=None, metadata=_at_least(1))
     beta: float | None = field(default=None, metadata=_at_least(0.0))
@@ -174,9 +260,6 @@ class ModelConfig:
     adversarial_weight: float | None = field(default=None, metadata=_at_least(0.0))
     adversarial_start: int | None = field(default=None, metadata=_at_least(0))
     args: dict = field(default_factory=dict)
-
-    def __post_init__(self):
-        _validate(self, "model")
 
     def preset_kwargs(self) -> dict[str, Any]:
         """The keyword arguments passed to the preset builder."""
@@ -189,7 +272,32 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class EarlyStopping(_Section):
+    """The keys of `train.early_stopping` (Keras' `EarlyStopping` semantics).
+
+    Args:
+        monitor: str. A logged metric. Defaults to "val_loss".
+        patience: int. Epochs without improvement before stopping. Defaults to 3.
+        min_delta: float. Smallest change counted as improvement. Defaults to 0.0.
+        mode: str. "min", "max" or "auto" (max for accuracy, PSNR, SSIM).
+            Defaults to "auto".
+
+    Example:
+
+    >>> EarlyStopping.from_dict({"patience": 5}).to_dict()
+    {'monitor': 'val_loss', 'patience': 5, 'min_delta': 0.0, 'mode': 'auto'}
+    """
+
+    section = "train.early_stopping"
+
+    monitor: str = "val_loss"
+    patience: int = field(default=3, metadata=_at_least(0))
+    min_delta: float = field(default=0.0, metadata=_at_least(0))
+    mode: str = field(default="auto", metadata=_choices("auto", "min", "max"))
+
+
+@dataclass(frozen=True)
+class TrainConfig(_Section):
     """Optimisation settings.
 
     Args:
@@ -227,6 +335,8 @@ class TrainConfig:
             so `model.keras` and the export hold them. Defaults to False.
     """
 
+    section = "train"
+
     epochs: int = field(default=10, metadata=_at_least(1))
     batch_size: int = field(default=64, metadata=_at_least(1))
     learning_rate: float = field(default=1e-3, metadata={"min": 0.0, "exclusive_min": True})
@@ -250,8 +360,10 @@ class TrainConfig:
     keep_best: bool = False
 
     def __post_init__(self):
-        _validate(self, "train")
-        object.__setattr__(self, "early_stopping", _early_stopping(self.early_stopping))
+        super().__post_init__()
+        if self.early_stopping:
+            checked = from_dict(EarlyStopping, self.early_stopping, path="train.early_stopping")
+            object.__setattr__(self, "early_stopping", to_dict(checked))
 
     @property
     def monitor(self) -> str:
@@ -259,30 +371,8 @@ class TrainConfig:
         return self.early_stopping.get("monitor", "val_loss")
 
 
-EARLY_STOPPING_KEYS = {"monitor": str, "patience": int, "min_delta": float, "mode": str}
-
-
-def _early_stopping(raw: Mapping[str, Any]) -> dict:
-    """`train.early_stopping` checked: known keys, types, ranges; defaults filled."""
-    if not raw:
-        return {}
-    out = {"monitor": "val_loss", "patience": 3, "min_delta": 0.0, "mode": "auto"}
-    for key, value in raw.items():
-        if key not in EARLY_STOPPING_KEYS:
-            known = [f"train.early_stopping.{k}" for k in EARLY_STOPPING_KEYS]
-            raise _unknown_key(f"train.early_stopping.{key}", known, "")
-        out[key] = _coerce(value, EARLY_STOPPING_KEYS[key], f"train.early_stopping.{key}")
-    if out["patience"] < 0:
-        raise ConfigError(f"train.early_stopping.patience: must be >= 0, got {out['patience']!r}")
-    if out["min_delta"] < 0:
-        raise ConfigError(f"train.early_stopping.min_delta: must be >= 0, got {out['min_delta']!r}")
-    if out["mode"] not in ("auto", "min", "max"):
-        raise ConfigError(f"train.early_stopping.mode: {out['mode']!r} is not one of 'auto', 'min', 'max'")
-    return out
-
-
 @dataclass(frozen=True)
-class RunConfig:
+class RunConfig(_Section):
     """What a run writes and where.
 
     Args:
@@ -313,6 +403,8 @@ class RunConfig:
             per epoch; a resumed run appends. Defaults to True.
     """
 
+    section = "run"
+
     dir: str = "runs/default"
     sample_grid: bool = True
     grid_rows: int = field(default=5, metadata=_at_least(1))
@@ -326,13 +418,25 @@ class RunConfig:
     evaluate_split: str = field(default="validation", metadata=_choices("validation", "test", "train"))
     tensorboard: bool = True
 
-    def __post_init__(self):
-        _validate(self, "run")
 
 
 @dataclass(frozen=True)
-class ExperimentConfig:
-    """A whole run: data, model, training and output sections."""
+class ExperimentConfig(Options):
+    """A whole run: data, model, training and output sections.
+
+    Args:
+        data, model, train, run: the sections (`DataConfig`, `ModelConfig`,
+            `TrainConfig`, `RunConfig`).
+        name: str. The run's name. Defaults to "".
+        description: str. Defaults to "".
+
+    Example:
+
+    >>> ExperimentConfig.from_dict({"train": {"epochs": 2}}).train.epochs
+    2
+    """
+
+    key_label = "config key"
 
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -345,11 +449,130 @@ class ExperimentConfig:
         return dataclasses.replace(self, **sections)
 
 
+@dataclass(frozen=True)
+class EvaluationOptions(Options):
+    """What `evaluate_run` measures and how.
+
+    Args:
+        split: str or None. Data split of the reconstruction metrics and
+            the real images of FID/KID; None takes the run's
+            `run.evaluate_split` (report 000's classifiers: "test").
+            Defaults to None.
+        count: int or None. Images of the split evaluated (None: all).
+        batch_size: int. Defaults to 64.
+        fid: bool. Compute FID and KID. Defaults to False.
+        generated: int. Generated images for FID/KID; real images are
+            min(generated, split size). Defaults to 1000.
+        fid_network: str. "tfgan-inception" (TF-GAN's 2015 Inception graph:
+            FIDs comparable with papers), "keras-inception-v3" (Keras'
+            ImageNet InceptionV3: comparable between runs only) or "auto"
+            (the first where it can be had, with a warning on falling back).
+            Defaults to "auto".
+        inception_module: str or None. tfgan-inception: a local directory of
+            the module or a TF-Hub handle; None reads
+            $TFFACE_INCEPTION_MODULE, else downloads the handle. Defaults to None.
+        inception_weights: str or None. keras-inception-v3: "imagenet", a
+            local weights file, or "none" (random; smoke tests only).
+            Defaults to "imagenet".
+        inception_size: int. keras-inception-v3 input size (299 standard,
+            >= 75); tfgan-inception always uses 299. Defaults to 299.
+        kid_subsets: int. Defaults to 100.
+        kid_subset_size: int. Defaults to 1000.
+        sampler: str or None. Sampler of the generated images: None uses
+            RUN/sampler.json or fits the model's default (`prior` for VAEs,
+            `gaussian` for autoencoders). Defaults to None.
+        temperature: float. Sampling temperature. Defaults to 1.0.
+        seed: int. Seed of generation and KID subsets. Defaults to 0.
+
+    Example:
+
+    >>> EvaluationOptions.from_dict({"split": "test", "count": 100}).count
+    100
+    """
+
+    section = "evaluate"
+    key_label = "evaluate option"
+
+    split: str | None = None
+    count: int | None = field(default=None, metadata={"min": 1})
+    batch_size: int = field(default=64, metadata={"min": 1})
+    fid: bool = False
+    generated: int = field(default=1000, metadata={"min": 1})
+    fid_network: str = field(default="auto", metadata={"choices": ("auto", "tfgan-inception", "keras-inception-v3")})
+    inception_module: str | None = None
+    inception_weights: str | None = "imagenet"
+    inception_size: int = field(default=299, metadata={"min": 75})
+    kid_subsets: int = field(default=100, metadata={"min": 1})
+    kid_subset_size: int = field(default=1000, metadata={"min": 1})
+    sampler: str | None = None
+    temperature: float = field(default=1.0, metadata={"min": 0.0})
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class SampleOptions(Options):
+    """What `tfface sample RUN ACTION` draws (one field per flag).
+
+    Args:
+        sampler: str or None. "prior", "diagonal", "gaussian" or "gmm"; None
+            uses RUN/sampler.json, else the model's default. Defaults to None.
+        components: int or None. gmm: number of components.
+        covariance: str or None. gmm: "full" or "diag".
+        refit: bool. Fit the sampler again even if RUN/sampler.json exists.
+        fit_count: int. Training images encoded to fit the sampler.
+            Defaults to 10000.
+        count: int or None. grid: faces (25); interpolate: rows (4); edit:
+            faces (8).
+        seed: int. Defaults to 0.
+        temperature: float. < 1 draws codes closer to the centre.
+            Defaults to 1.0.
+        split: str. Split of the real faces. Defaults to "validation".
+        steps: int. interpolate/traverse: columns. Defaults to 8.
+        method: str. interpolate: "linear" or "slerp". Defaults to "slerp".
+        from_samples: bool. Interpolate between sampled codes.
+        dims: tuple of int or None. traverse: latent dimensions.
+        span: float. traverse: offsets in units of the codes' std.
+            Defaults to 3.0.
+        attrs: tuple of str or None. attributes: one face per
+            comma-separated list, "none" or "all".
+        edits: tuple of str or None. edit: attributes to add.
+        remove: tuple of str. edit: attributes to remove. Defaults to ().
+        strength: float. edit: multiple of the direction added.
+            Defaults to 1.0.
+        out: str or None. PNG path (default RUN/samples/<action>_....png).
+
+    Example:
+
+    >>> SampleOptions.from_dict({"count": 4, "dims": [0, 1]}).dims
+    (0, 1)
+    """
+
+    section = "sample"
+    key_label = "sample option"
+
+    sampler: str | None = None
+    components: int | None = field(default=None, metadata=_at_least(1))
+    covariance: str | None = field(default=None, metadata=_choices("full", "diag"))
+    refit: bool = False
+    fit_count: int = field(default=10000, metadata=_at_least(1))
+    count: int | None = field(default=None, metadata=_at_least(1))
+    seed: int = 0
+    temperature: float = field(default=1.0, metadata=_at_least(0.0))
+    split: str = "validation"
+    steps: int = 8
+    method: str = "slerp"
+    from_samples: bool = False
+    dims: tuple[int, ...] | None = None
+    span: float = 3.0
+    attrs: tuple[str, ...] | None = None
+    edits: tuple[str, ...] | None = None
+    remove: tuple[str, ...] = ()
+    strength: float = 1.0
+    out: str | None = None
+
+
 _SECTIONS: dict[str, type] = {
-    "data": DataConfig,
-    "model": ModelConfig,
-    "train": TrainConfig,
-    "run": RunConfig,
+    name: hint for name, hint in typing.get_type_hints(ExperimentConfig).items() if dataclasses.is_dataclass(hint)
 }
 _TOP_LEVEL_STRINGS = ("name", "description")
 
@@ -364,28 +587,42 @@ def _type_name(annotation: Any) -> str:
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_type_name(a) for a in typing.get_args(annotation))
     if origin is tuple:
-        return "[" + ", ".join(_type_name(a) for a in typing.get_args(annotation)) + "]"
+        items = typing.get_args(annotation)
+        if len(items) == 2 and items[1] is Ellipsis:
+            return f"[{_type_name(items[0])}, ...]"
+        return "[" + ", ".join(_type_name(a) for a in items) + "]"
     return getattr(annotation, "__name__", str(annotation))
 
 
 def _coerce(value: Any, annotation: Any, key: str) -> Any:
-    """Checks `value` against a field annotation, converting where lossless."""
+    """Checks `value` against a field annotation, converting where lossless:
+    a table becomes its option class, a list a tuple, a scalar a tuple of
+    equal items (`64` → `(64, 64)`, `"mse"` → `("mse",)`)."""
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(annotation)
         if value is None and type(None) in options:
             return None
-        errors = []
         for option in options:
             if option is type(None):
                 continue
             try:
                 return _coerce(value, option, key)
-            except ConfigError as error:
-                errors.append(error)
+            except ConfigError:
+                pass
         raise ConfigError(f"{key}: expected {_type_name(annotation)}, got {value!r}")
+    if dataclasses.is_dataclass(annotation):
+        if isinstance(value, annotation):
+            return value
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{key}: expected a table of keys, got {value!r}")
+        return _build(annotation, value, key)
     if origin is tuple:
         items = typing.get_args(annotation)
+        if len(items) == 2 and items[1] is Ellipsis:
+            if not isinstance(value, (list, tuple)):
+                value = [value]
+            return tuple(_coerce(v, items[0], f"{key}[{i}]") for i, v in enumerate(value))
         if isinstance(value, int) and not isinstance(value, bool) and all(i is int for i in items):
             value = [value] * len(items)
         if not isinstance(value, (list, tuple)) or len(value) != len(items):
@@ -412,16 +649,22 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
             return value
         raise ConfigError(f"{key}: expected str, got {value!r}")
     if annotation is dict or origin is dict:
-        if isinstance(value, Mapping):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{key}: expected a table/dict, got {value!r}")
+        args = typing.get_args(annotation)
+        if not args:
             return dict(value)
-        raise ConfigError(f"{key}: expected a table/dict, got {value!r}")
+        return {_coerce(k, args[0], key): _coerce(v, args[1], f"{key}.{k}") for k, v in value.items()}
     return value
 
 
-def _validate(instance: Any, section: str) -> None:
+def validate(instance: Any, section: str = "") -> None:
+    """Checks (and converts in place) every field of a frozen dataclass
+    against its annotation and its `choices`/`min`/`max` metadata; errors
+    name the key as `section.field`."""
     hints = typing.get_type_hints(type(instance))
     for f in dataclasses.fields(instance):
-        key = f"{section}.{f.name}"
+        key = f"{section}.{f.name}" if section else f.name
         value = _coerce(getattr(instance, f.name), hints[f.name], key)
         meta = f.metadata
         if value is not None:
@@ -441,14 +684,146 @@ def _validate(instance: Any, section: str) -> None:
                 if "max" in meta and number > meta["max"]:
                     raise ConfigError(f"{key}: must be <= {meta['max']}, got {value!r}")
         object.__setattr__(instance, f.name, value)
-    if section == "data" and instance.image_size and any(n < 1 for n in instance.image_size):
-        raise ConfigError(f"data.image_size: must be positive, got {instance.image_size!r}")
 
 
-def _unknown_key(key: str, known: Sequence[str], where: str) -> ConfigError:
-    close = difflib.get_close_matches(key, list(known), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return ConfigError(f"unknown config key {key!r}{where}{hint}")
+def unknown_key(cls: type, key: str, path: str = "") -> ConfigError:
+    """The error for a key `cls` has no field for, in the table at `path`."""
+    known = [f.name for f in dataclasses.fields(cls) if f.init]
+    label = getattr(cls, "key_label", "key")
+    if getattr(cls, "dotted_keys", False) and path:
+        return ConfigError(
+            f"unknown {label} {f'{path}.{key}'!r}{did_you_mean(f'{path}.{key}', [f'{path}.{k}' for k in known])}"
+        )
+    prefix = f"{path}: " if path else ""
+    return ConfigError(f"{prefix}unknown {label} {key!r}{did_you_mean(key, known)}")
+
+
+def _build(cls: type, raw: Mapping[str, Any], path: str) -> Any:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{path or cls.__name__}: expected a table of keys, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    values = {}
+    for key, value in raw.items():
+        if key not in names:
+            raise unknown_key(cls, key, path)
+        values[key] = _coerce(value, hints[key], f"{path}.{key}" if path else key)
+    return cls(**values)
+
+
+def from_dict(cls: type, raw: Mapping[str, Any], *, source: str = "", path: str = "") -> Any:
+    """Builds the option dataclass `cls` from (nested) mappings, as read from
+    TOML/JSON: unknown keys fail with a "did you mean" hint, values are
+    type-checked; every error names the key and ends with `in <source>`.
+
+    Args:
+        cls: an `Options` dataclass.
+        raw: mapping. Its keys are `cls`'s fields; tables of nested options
+            are mappings.
+        source: str. The file the values came from (named in errors).
+        path: str. Where the table sits in its file (`evaluate`).
+    """
+    try:
+        return _build(cls, raw, path)
+    except ConfigError as error:
+        raise ConfigError(f"{error} in {source}" if source else str(error)) from None
+
+
+def to_dict(options: Any) -> dict[str, Any]:
+    """An option dataclass as plain JSON-compatible nested dicts and lists."""
+
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, (tuple, list)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    return plain(options)
+
+
+def read_file(path: str | os.PathLike, what: str = "config file") -> dict[str, Any]:
+    """Reads a `.toml` or `.json` file whose top level is a table.
+
+    Raises:
+        ConfigError: naming the path when it is missing, not valid TOML/JSON,
+            or not a table at the top level.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise ConfigError(f"{what} not found: {path}")
+    try:
+        with open(path, "rb") as handle:
+            raw = json.load(handle) if path.endswith(".json") else tomllib.load(handle)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid {'JSON' if path.endswith('.json') else 'TOML'}: {error}") from None
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{path}: expected a table at the top level")
+    return dict(raw)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _flag_type(annotation: Any) -> Any:
+    """The scalar type of a flag: `int | None` → int."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return args[0] if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1 else annotation
+
+
+def add_arguments(
+    parser: argparse.ArgumentParser,
+    cls: type,
+    help: Mapping[str, str] | None = None,
+    skip: Sequence[str] = (),
+) -> None:
+    """Adds one `--flag-name` per field of the option dataclass `cls`, with
+    its default, type and choices; a bool defaulting to False is a switch,
+    one defaulting to True gets `--no-flag` too; a `tuple[X, ...]` takes
+    one or more values.
+
+    Example:
+
+    >>> import argparse
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Opts(Options):
+    ...     batch_size: int = 64
+    ...     fid: bool = False
+    >>> parser = argparse.ArgumentParser()
+    >>> add_arguments(parser, Opts)
+    >>> from_args(Opts, parser.parse_args(["--batch-size", "8", "--fid"]))
+    Opts(batch_size=8, fid=True)
+    """
+    help = help or {}
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name in skip or not f.init:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        kind = _flag_type(hints[f.name])
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        kwargs: dict[str, Any] = {"default": default, "help": help.get(f.name)}
+        items = typing.get_args(kind) if typing.get_origin(kind) is tuple else ()
+        if len(items) == 2 and items[1] is Ellipsis:
+            kind, kwargs["nargs"] = items[0], "+"
+        if kind is bool and "nargs" not in kwargs:
+            kwargs["action"] = argparse.BooleanOptionalAction if default else "store_true"
+        elif kind in (int, float, str):
+            kwargs["type"] = kind
+            if "choices" in f.metadata:
+                kwargs["choices"] = f.metadata["choices"]
+        else:
+            raise TypeError(f"{cls.__name__}.{f.name}: no command-line flag for {_type_name(hints[f.name])}")
+        parser.add_argument(flag, **kwargs)
+
+
+def from_args(cls: type, args: argparse.Namespace, **values: Any) -> Any:
+    """Builds `cls` from the flags `add_arguments` added (plus `values`)."""
+    names = [f.name for f in dataclasses.fields(cls) if f.init and hasattr(args, f.name)]
+    return cls(**{name: getattr(args, name) for name in names}, **values)
 
 
 # ---------------------------------------------------------------- load / save
@@ -456,65 +831,23 @@ def _unknown_key(key: str, known: Sequence[str], where: str) -> ConfigError:
 
 def config_from_dict(raw: Mapping[str, Any], source: str = "") -> ExperimentConfig:
     """Builds an ExperimentConfig from nested mappings, rejecting unknown keys."""
-    where = f" in {source}" if source else ""
-    sections: dict[str, Any] = {}
-    known_top = list(_SECTIONS) + list(_TOP_LEVEL_STRINGS)
-    for name, value in raw.items():
-        if name in _TOP_LEVEL_STRINGS:
-            sections[name] = _coerce(value, str, name)
-            continue
-        if name not in _SECTIONS:
-            raise _unknown_key(name, known_top, where)
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{name}: expected a table of keys{where}, got {value!r}")
-        cls = _SECTIONS[name]
-        fields = {f.name for f in dataclasses.fields(cls)}
-        for key in value:
-            if key not in fields:
-                raise _unknown_key(f"{name}.{key}", [f"{name}.{f}" for f in fields], where)
-        try:
-            sections[name] = cls(**value)
-        except ConfigError as error:
-            raise ConfigError(f"{error}{where}") from None
-    return ExperimentConfig(**sections)
+    return from_dict(ExperimentConfig, raw, source=source)
 
 
 def config_to_dict(config: ExperimentConfig) -> dict[str, Any]:
-    """The config as plain JSON-compatible nested dicts."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, tuple):
-            return list(value)
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        return value
-
-    out: dict[str, Any] = {}
+    """The config as plain JSON-compatible nested dicts (name and
+    description first, and only when set)."""
+    raw = to_dict(config)
+    out = {name: raw.pop(name) for name in _TOP_LEVEL_STRINGS if raw[name]}
     for name in _TOP_LEVEL_STRINGS:
-        if getattr(config, name):
-            out[name] = getattr(config, name)
-    for name in _SECTIONS:
-        section = getattr(config, name)
-        out[name] = {f.name: plain(getattr(section, f.name)) for f in dataclasses.fields(section)}
-    return out
+        raw.pop(name, None)
+    return {**out, **raw}
 
 
 def load_config(path: str | os.PathLike, overrides: Sequence[str] = ()) -> ExperimentConfig:
     """Reads a `.toml` or `.json` experiment config and applies overrides."""
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        with open(path, "rb") as handle:
-            if path.endswith(".json"):
-                raw = json.load(handle)
-            else:
-                raw = tomllib.load(handle)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not valid {'JSON' if path.endswith('.json') else 'TOML'}: {error}")
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{path}: expected a table of sections at the top level")
-    config = config_from_dict(raw, source=path)
+    config = config_from_dict(read_file(path, "config file"), source=path)
     return apply_overrides(config, overrides)
 
 
@@ -577,10 +910,11 @@ def apply_overrides(config: ExperimentConfig, overrides: Sequence[str]) -> Exper
             continue
         section = parts[0]
         if section not in _SECTIONS:
-            raise _unknown_key(key, [f"{s}.{f.name}" for s, c in _SECTIONS.items() for f in dataclasses.fields(c)], "")
+            known = [f"{s}.{f.name}" for s, c in _SECTIONS.items() for f in dataclasses.fields(c)]
+            raise ConfigError(f"unknown config key {key!r}{did_you_mean(key, known)}")
         fields = {f.name for f in dataclasses.fields(_SECTIONS[section])}
         if len(parts) < 2 or parts[1] not in fields:
-            raise _unknown_key(key, [f"{section}.{f}" for f in fields], "")
+            raise unknown_key(_SECTIONS[section], ".".join(parts[1:]), section)
         if len(parts) == 2:
             raw[section][parts[1]] = value
         else:

@@ -8,9 +8,27 @@ Unknown names fail with the list of known ones and the closest match.
 from __future__ import annotations
 
 import difflib
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Callable, Generic, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
+
+
+def did_you_mean(name: str, known: Sequence[str], sentence: bool = False) -> str:
+    """tfface's one hint for an unknown name: the closest known name as
+    ` (did you mean 'x'?)` (after a key), or ` Did you mean 'x'?` with
+    `sentence=True` (after a sentence); "" when nothing is close.
+
+    Example:
+
+    >>> did_you_mean("epoch", ["epochs", "seed"])
+    " (did you mean 'epochs'?)"
+    >>> did_you_mean("gmn", ["gmm", "prior"], sentence=True)
+    " Did you mean 'gmm'?"
+    """
+    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
+    if not close:
+        return ""
+    return f" Did you mean {close[0]!r}?" if sentence else f" (did you mean {close[0]!r}?)"
 
 
 class Registry(Generic[T]):
@@ -54,10 +72,9 @@ class Registry(Generic[T]):
             return self._entries[name]
         except KeyError:
             known = sorted(self._entries)
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
             raise KeyError(
-                f"unknown {self.kind} {name!r}.{hint} Known: {', '.join(known) or '(none)'}"
+                f"unknown {self.kind} {name!r}.{did_you_mean(name, known, sentence=True)} "
+                f"Known: {', '.join(known) or '(none)'}"
             ) from None
 
     def names(self) -> list[str]:

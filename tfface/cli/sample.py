@@ -21,34 +21,40 @@ import argparse
 import os
 
 from tfface.cli import command
+from tfface.config import SampleOptions, add_arguments, from_args
 from tfface.registry import Registry
 
 ACTIONS: Registry = Registry("sample action")
 
 
+#: Help of the flags; the flags themselves come from `SampleOptions`' fields.
+HELP = {
+    "sampler": "prior, diagonal, gaussian or gmm (default: RUN/sampler.json, else the preset's "
+    "(report 000: diagonal), prior for VAEs, gaussian for AEs)",
+    "components": "gmm: number of components",
+    "covariance": "gmm: covariance type",
+    "refit": "fit the sampler again even if RUN/sampler.json exists",
+    "fit_count": "training images encoded to fit the sampler",
+    "count": "grid: faces (25); interpolate: rows (4); edit: faces (8)",
+    "temperature": "< 1 draws codes closer to the centre",
+    "split": "split of the real faces used by interpolate/traverse/edit",
+    "steps": "interpolate/traverse: columns",
+    "method": "interpolate: linear or slerp",
+    "from_samples": "interpolate between sampled codes instead of real faces",
+    "dims": "traverse: latent dimensions (default first 8)",
+    "span": "traverse: offsets in units of the codes' std",
+    "attrs": 'attributes: one face per comma-separated list, "none" or "all"',
+    "edits": "edit: attributes to add (default Smiling Eyeglasses)",
+    "remove": "edit: attributes to remove",
+    "strength": "edit: multiple of the direction added",
+    "out": "PNG path (default RUN/samples/<action>_....png)",
+}
+
+
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", help="run folder written by `tfface train`")
     parser.add_argument("action", nargs="?", default="grid", help="grid (default), fit, interpolate, traverse, attributes, edit")
-    parser.add_argument("--sampler", default=None, help="prior, diagonal, gaussian or gmm (default: RUN/sampler.json, else the preset's (report 000: diagonal), prior for VAEs, gaussian for AEs)")
-    parser.add_argument("--components", type=int, default=None, help="gmm: number of components")
-    parser.add_argument("--covariance", default=None, choices=("full", "diag"), help="gmm: covariance type")
-    parser.add_argument("--refit", action="store_true", help="fit the sampler again even if RUN/sampler.json exists")
-    parser.add_argument("--fit-count", type=int, default=10000, help="training images encoded to fit the sampler")
-    parser.add_argument("--count", type=int, default=None, help="grid: faces (25); interpolate: rows (4); edit: faces (8)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--temperature", type=float, default=1.0, help="< 1 draws codes closer to the centre")
-    parser.add_argument("--split", default="validation", help="split of the real faces used by interpolate/traverse/edit")
-    parser.add_argument("--steps", type=int, default=8, help="interpolate/traverse: columns")
-    parser.add_argument("--method", default="slerp", help="interpolate: linear or slerp")
-    parser.add_argument("--from-samples", action="store_true", help="interpolate between sampled codes instead of real faces")
-    parser.add_argument("--dims", type=int, nargs="+", default=None, help="traverse: latent dimensions (default first 8)")
-    parser.add_argument("--span", type=float, default=3.0, help="traverse: offsets in units of the codes' std")
-    parser.add_argument("--attrs", nargs="+", default=None, metavar="LIST",
-                        help='attributes: one face per comma-separated list, "none" or "all"')
-    parser.add_argument("--edits", nargs="+", default=None, help="edit: attributes to add (default Smiling Eyeglasses)")
-    parser.add_argument("--remove", nargs="+", default=[], help="edit: attributes to remove")
-    parser.add_argument("--strength", type=float, default=1.0, help="edit: multiple of the direction added")
-    parser.add_argument("--out", default=None, help="PNG path (default RUN/samples/<action>_....png)")
+    add_arguments(parser, SampleOptions, HELP)
 
 
 def _out(args, run, default: str) -> str:
@@ -134,5 +140,5 @@ def run(args: argparse.Namespace) -> int:
     action = ACTIONS.get(args.action)
     loaded = load_run(args.run)
     os.makedirs(loaded.outputs.samples, exist_ok=True)
-    print(f"{args.action}: {action(args, loaded)}")
+    print(f"{args.action}: {action(from_args(SampleOptions, args), loaded)}")
     return 0

@@ -48,13 +48,11 @@ evaluated; an interrupted run resumes from its checkpoint (see
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import json
 import logging
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -63,17 +61,22 @@ import keras
 from tfface.callbacks.history import scale_loss_axis
 from tfface.config import (
     ConfigError,
+    EvaluationOptions,
     ExperimentConfig,
+    Options,
     apply_overrides,
     config_from_dict,
     config_to_dict,
+    did_you_mean,
+    from_dict,
     load_config,
+    read_file,
     toml_literal,
 )
 from tfface.experiments.train_export import train
 from tfface.imaging import tile, to_uint8
 from tfface.io import atomic_path, atomic_write_text
-from tfface.metrics.evaluate import PSNR_NOTE, EvaluationOptions, evaluate_run
+from tfface.metrics.evaluate import PSNR_NOTE, evaluate_run
 from tfface.metrics.report import csv_text, markdown_table, read_metrics
 from tfface.presets import check_model_config
 from tfface.run import RunDir, load_run
@@ -81,15 +84,118 @@ from tfface.sampling import generate, interpolation_strip, sampler_for_run
 
 logger = logging.getLogger(__name__)
 
-TOP_LEVEL_KEYS = ("name", "description", "output", "base", "set", "runs", "grid", "evaluate", "table", "figures",
-                  "data", "model", "train", "run")
-RUN_KEYS = ("name", "preset", "set", "description")
-TABLE_KEYS = ("metrics", "sort_by", "descending", "labels")
-FIGURE_KEYS = ("samples", "interpolation", "loss_curves", "count", "steps", "method", "temperature", "seed", "split")
-DEFAULT_FIGURES = {"samples": True, "interpolation": True, "loss_curves": True, "count": 8, "steps": 8,
-                   "method": "slerp", "temperature": 1.0, "seed": 0, "split": "validation"}
 DEFAULT_METRICS = ("mse", "psnr", "ssim")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=+-]*$")
+
+
+@dataclass(frozen=True)
+class TableOptions(Options):
+    """The `[table]` of a sweep: which metrics, in what order.
+
+    Args:
+        metrics: tuple of str. Keys of metrics.json or final history keys
+            ("val_loss"). Defaults to ("mse", "psnr", "ssim").
+        sort_by: str or None. Sort the rows by this metric. Defaults to None.
+        descending: bool. Sort largest first. Defaults to False.
+        labels: dict. Column headers by metric name. Defaults to {}.
+
+    Example:
+
+    >>> TableOptions.from_dict({"metrics": "psnr", "sort_by": "psnr"}).metrics
+    ('psnr',)
+    """
+
+    section = "table"
+
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    sort_by: str | None = None
+    descending: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FigureOptions(Options):
+    """The `[figures]` of a sweep: side-by-side comparisons of its runs.
+
+    Args:
+        samples: bool. Generated faces, one row per run. Defaults to True.
+        interpolation: bool. Interpolations between the same two faces.
+            Defaults to True.
+        loss_curves: bool. Every run's curves on one plot. Defaults to True.
+        count: int. Generated faces per run. Defaults to 8.
+        steps: int. Interpolation columns. Defaults to 8.
+        method: str. "slerp" or "linear". Defaults to "slerp".
+        temperature: float. Sampling temperature. Defaults to 1.0.
+        seed: int. Defaults to 0.
+        split: str. Split of the interpolated faces. Defaults to "validation".
+
+    Example:
+
+    >>> FigureOptions.from_dict({"count": 4}).count
+    4
+    """
+
+    section = "figures"
+
+    samples: bool = True
+    interpolation: bool = True
+    loss_curves: bool = True
+    count: int = field(default=8, metadata={"min": 1})
+    steps: int = field(default=8, metadata={"min": 2})
+    method: str = field(default="slerp", metadata={"choices": ("slerp", "linear")})
+    temperature: float = field(default=1.0, metadata={"min": 0.0})
+    seed: int = 0
+    split: str = "validation"
+
+
+@dataclass(frozen=True)
+class RunSpec(Options):
+    """One `[[runs]]` table: a name and/or a preset, and overrides.
+
+    Args:
+        name: str. The run's folder name; defaults to the preset.
+        preset: str or None. Shorthand for `model.preset=...`.
+        set: tuple of str. `section.key=value` overrides.
+        description: str. Defaults to "".
+    """
+
+    name: str = ""
+    preset: str | None = None
+    set: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SweepFile(Options):
+    """A sweep config file as written (see the module docstring); `load_sweep`
+    resolves it into a `Sweep`.
+
+    Args:
+        name, description, output: str. `output` defaults to
+            runs/sweeps/<name>.
+        base: str or None. Experiment config, relative to the sweep file.
+        set: tuple of str. Overrides of every run.
+        runs: tuple of `RunSpec`. Explicit runs.
+        grid: dict. `"section.key" = [values]`; one run per combination.
+        evaluate, table, figures: `EvaluationOptions`, `TableOptions`,
+            `FigureOptions`.
+        data, model, train, run: dict. Inline experiment sections over `base`.
+    """
+
+    name: str = ""
+    description: str = ""
+    output: str = ""
+    base: str | None = None
+    set: tuple[str, ...] = ()
+    runs: tuple[RunSpec, ...] = ()
+    grid: dict | None = None
+    evaluate: EvaluationOptions = field(default_factory=EvaluationOptions)
+    table: TableOptions = field(default_factory=TableOptions)
+    figures: FigureOptions = field(default_factory=FigureOptions)
+    data: dict = field(default_factory=dict)
+    model: dict = field(default_factory=dict)
+    train: dict = field(default_factory=dict)
+    run: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -109,43 +215,25 @@ class Sweep:
     name: str
     output: str
     runs: tuple[SweepRun, ...]
-    evaluate: dict = field(default_factory=dict)
-    table: dict = field(default_factory=dict)
-    figures: dict = field(default_factory=dict)
+    evaluate: EvaluationOptions = field(default_factory=EvaluationOptions)
+    table: TableOptions = field(default_factory=TableOptions)
+    figures: FigureOptions = field(default_factory=FigureOptions)
     description: str = ""
     source: str = ""
 
     @property
     def metrics(self) -> tuple[str, ...]:
-        return tuple(self.table.get("metrics", DEFAULT_METRICS))
+        return self.table.metrics
 
     def run(self, name: str) -> SweepRun:
         for item in self.runs:
             if item.name == name:
                 return item
-        close = difflib.get_close_matches(name, [r.name for r in self.runs], n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise KeyError(f"sweep {self.name!r} has no run {name!r}{hint}")
+        raise KeyError(f"sweep {self.name!r} has no run {name!r}{did_you_mean(name, [r.name for r in self.runs])}")
 
 
 def _error(where: str, message: str) -> ConfigError:
     return ConfigError(f"{where}: {message}")
-
-
-def _check_keys(table: Mapping, known: Sequence[str], where: str) -> None:
-    for key in table:
-        if key not in known:
-            close = difflib.get_close_matches(str(key), list(known), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise _error(where, f"unknown key {key!r}{hint}")
-
-
-def _string_list(value: Any, key: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{key}: expected a list of 'section.key=value' strings, got {value!r}")
-    return tuple(value)
 
 
 def _grid_runs(grid: Mapping, where: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -168,19 +256,6 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-def _read(path: str) -> dict:
-    if not os.path.exists(path):
-        raise ConfigError(f"sweep config not found: {path}")
-    try:
-        with open(path, "rb") as handle:
-            raw = json.load(handle) if path.endswith(".json") else tomllib.load(handle)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not valid {'JSON' if path.endswith('.json') else 'TOML'}: {error}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a table at the top level")
-    return raw
-
-
 def load_sweep(path: str | os.PathLike, overrides: Sequence[str] = (), output: str | None = None) -> Sweep:
     """Reads and validates a sweep config; resolves every run's experiment config.
 
@@ -193,53 +268,37 @@ def load_sweep(path: str | os.PathLike, overrides: Sequence[str] = (), output: s
         output: str or None. Overrides the sweep's `output` folder.
     """
     path = os.fspath(path)
-    raw = _read(path)
     where = path
-    _check_keys(raw, TOP_LEVEL_KEYS, where)
-    name = raw.get("name") or os.path.splitext(os.path.basename(path))[0]
-    if not isinstance(name, str):
-        raise _error(where, f"name: expected str, got {name!r}")
-    output = output or raw.get("output") or os.path.join("runs", "sweeps", name)
-    if not isinstance(output, str):
-        raise _error(where, f"output: expected str, got {output!r}")
+    try:
+        spec = from_dict(SweepFile, read_file(path, "sweep config"))
+    except ConfigError as error:
+        raise _error(where, str(error)) from None
+    name = spec.name or os.path.splitext(os.path.basename(path))[0]
+    output = output or spec.output or os.path.join("runs", "sweeps", name)
 
     base = ExperimentConfig()
-    if "base" in raw:
-        if not isinstance(raw["base"], str):
-            raise _error(where, f"base: expected a path string, got {raw['base']!r}")
-        base = load_config(os.path.join(os.path.dirname(os.path.abspath(path)), raw["base"]))
-    inline = {k: raw[k] for k in ("data", "model", "train", "run") if k in raw}
+    if spec.base is not None:
+        base = load_config(os.path.join(os.path.dirname(os.path.abspath(path)), spec.base))
+    inline = {k: getattr(spec, k) for k in ("data", "model", "train", "run") if getattr(spec, k)}
     if inline:
         merged = config_to_dict(base)
         for section, values in inline.items():
-            if not isinstance(values, Mapping):
-                raise _error(where, f"{section}: expected a table of keys, got {values!r}")
             merged[section].update(values)
         base = config_from_dict(merged, source=path)
-    common = _string_list(raw.get("set", []), f"{where}: set")
 
     specs: list[tuple[str, tuple[str, ...], str]] = []
-    runs_raw = raw.get("runs", [])
-    if not isinstance(runs_raw, list):
-        raise _error(where, f"runs: expected an array of tables ([[runs]]), got {runs_raw!r}")
-    for index, item in enumerate(runs_raw):
-        label = f"runs[{index}]"
-        if not isinstance(item, Mapping):
-            raise _error(where, f"{label}: expected a table, got {item!r}")
-        _check_keys(item, RUN_KEYS, f"{where}: {label}")
-        sets = list(_string_list(item.get("set", []), f"{where}: {label}.set"))
-        if "preset" in item:
-            if not isinstance(item["preset"], str):
-                raise _error(where, f"{label}.preset: expected str, got {item['preset']!r}")
-            sets.insert(0, f"model.preset={toml_literal(item['preset'])}")
-        run_name = item.get("name") or item.get("preset")
+    for index, item in enumerate(spec.runs):
+        sets = list(item.set)
+        if item.preset is not None:
+            sets.insert(0, f"model.preset={toml_literal(item.preset)}")
+        run_name = item.name or item.preset
         if not run_name:
-            raise _error(where, f"{label}: needs a name (or a preset to name it after)")
-        specs.append((str(run_name), tuple(sets), str(item.get("description", ""))))
-    if "grid" in raw:
-        if not isinstance(raw["grid"], Mapping) or not raw["grid"]:
+            raise _error(where, f"runs[{index}]: needs a name (or a preset to name it after)")
+        specs.append((run_name, tuple(sets), item.description))
+    if spec.grid is not None:
+        if not spec.grid:
             raise _error(where, "grid: expected a table of 'section.key' = [values]")
-        specs += [(n, s, "") for n, s in _grid_runs(raw["grid"], where)]
+        specs += [(n, s, "") for n, s in _grid_runs(spec.grid, where)]
     if not specs:
         raise _error(where, "no runs: add [[runs]] tables or a [grid] table")
 
@@ -254,41 +313,24 @@ def load_sweep(path: str | os.PathLike, overrides: Sequence[str] = (), output: s
         try:
             config = apply_overrides(
                 base,
-                [*common, *sets, *overrides, f"run.dir={toml_literal(os.path.join(output, run_name))}",
+                [*spec.set, *sets, *overrides, f"run.dir={toml_literal(os.path.join(output, run_name))}",
                  f"name={toml_literal(run_name)}"],
             )
         except ConfigError as error:
             raise _error(where, f"run {run_name!r}: {error}") from None
         runs.append(SweepRun(run_name, tuple(sets), config, description))
 
-    evaluate = raw.get("evaluate", {})
-    if not isinstance(evaluate, Mapping):
-        raise _error(where, f"evaluate: expected a table, got {evaluate!r}")
-    try:
-        EvaluationOptions.from_dict(dict(evaluate))
-    except (ValueError, TypeError) as error:
-        raise _error(where, f"evaluate: {error}") from None
-    table = raw.get("table", {})
-    if not isinstance(table, Mapping):
-        raise _error(where, f"table: expected a table, got {table!r}")
-    _check_keys(table, TABLE_KEYS, f"{where}: table")
-    if "metrics" in table:
-        names = _string_list(table["metrics"], f"{where}: table.metrics")
-        generation = [n for n in names if n in ("fid", "kid", "kid_std")]
-        if generation and not evaluate.get("fid", False):
-            raise _error(where, f"table.metrics lists {', '.join(generation)} but [evaluate] fid is not true")
-    figures = raw.get("figures", {})
-    if not isinstance(figures, Mapping):
-        raise _error(where, f"figures: expected a table, got {figures!r}")
-    _check_keys(figures, FIGURE_KEYS, f"{where}: figures")
+    generation = [n for n in spec.table.metrics if n in ("fid", "kid", "kid_std")]
+    if generation and not spec.evaluate.fid:
+        raise _error(where, f"table.metrics lists {', '.join(generation)} but [evaluate] fid is not true")
     return Sweep(
         name=name,
         output=output,
         runs=tuple(runs),
-        evaluate=dict(evaluate),
-        table=dict(table),
-        figures={**DEFAULT_FIGURES, **figures},
-        description=str(raw.get("description", "")),
+        evaluate=spec.evaluate,
+        table=spec.table,
+        figures=spec.figures,
+        description=spec.description,
         source=path,
     )
 
@@ -355,7 +397,7 @@ def run_sweep(
     """
     check_presets(sweep)
     selected = [sweep.run(n) for n in only] if only else list(sweep.runs)
-    options = EvaluationOptions.from_dict(sweep.evaluate)
+    options = sweep.evaluate
     trained, evaluated, skipped = [], [], []
     os.makedirs(sweep.output, exist_ok=True)
     for index, item in enumerate(selected, 1):
@@ -380,7 +422,7 @@ def run_sweep(
         result.files.update(write_figures(sweep))
     summary = {"name": sweep.name, "source": sweep.source, "description": sweep.description,
                "runs": [{"name": r.name, "overrides": list(r.overrides), "dir": r.config.run.dir} for r in sweep.runs],
-               "evaluate": options.to_dict(), "table": sweep.table, "figures": sweep.figures}
+               "evaluate": options.to_dict(), "table": sweep.table.to_dict(), "figures": sweep.figures.to_dict()}
     path = os.path.join(sweep.output, "sweep.json")
     atomic_write_text(path, json.dumps(summary, indent=2) + "\n")
     result.files["sweep"] = path
@@ -407,12 +449,12 @@ def collect_rows(sweep: Sweep) -> list[dict]:
         row.update({k: v for k, v in stored.get("history", {}).items()})
         row.update(stored.get("metrics", {}))
         rows.append(row)
-    sort_by = sweep.table.get("sort_by")
+    sort_by = sweep.table.sort_by
     if sort_by:
         missing = [r["run"] for r in rows if not isinstance(r.get(sort_by), (int, float))]
         if missing:
             raise ValueError(f"table.sort_by={sort_by!r}: runs {', '.join(missing)} have no such metric")
-        rows.sort(key=lambda r: r[sort_by], reverse=bool(sweep.table.get("descending", False)))
+        rows.sort(key=lambda r: r[sort_by], reverse=sweep.table.descending)
     return rows
 
 
@@ -432,7 +474,7 @@ def write_table(sweep: Sweep, rows: Sequence[Mapping]) -> dict[str, str]:
         missing = [r["run"] for r in rows if name not in r]
         if missing:
             raise ValueError(f"table.metrics: {name!r} is not in metrics.json or the history of {', '.join(missing)}")
-    labels = dict(sweep.table.get("labels", {}))
+    labels = dict(sweep.table.labels)
     text = [f"# {sweep.name}", ""]
     if sweep.description:
         text += [sweep.description, ""]
@@ -440,7 +482,7 @@ def write_table(sweep: Sweep, rows: Sequence[Mapping]) -> dict[str, str]:
     pending = [r.name for r in sweep.runs if r.name not in {row["run"] for row in rows}]
     if pending:
         text += [f"Not finished yet: {', '.join(pending)}.", ""]
-    text += [f"Metrics on the `{sweep.evaluate.get('split', 'validation')}` split. {PSNR_NOTE}", ""]
+    text += [f"Metrics on the `{sweep.evaluate.split or 'validation'}` split. {PSNR_NOTE}", ""]
     text += _protocol_lines(sweep)
     md = os.path.join(sweep.output, "table.md")
     csv_path = os.path.join(sweep.output, "table.csv")
@@ -481,14 +523,14 @@ def write_figures(sweep: Sweep) -> dict[str, str]:
         keras.backend.clear_session()
         loaded = load_run(item.config.run.dir)
         pad = 2
-        if spec["samples"]:
-            sampler = sampler_for_run(loaded, sweep.evaluate.get("sampler"))
-            images = generate(loaded.model, sampler, int(spec["count"]), seed=int(spec["seed"]), temperature=float(spec["temperature"]))
+        if spec.samples:
+            sampler = sampler_for_run(loaded, sweep.evaluate.sampler)
+            images = generate(loaded.model, sampler, spec.count, seed=spec.seed, temperature=spec.temperature)
             samples[item.name] = tile(to_uint8(images, loaded.value_range), 1, len(images), pad=pad)
-        if spec["interpolation"]:
-            ends = loaded.images(spec["split"], 2)
+        if spec.interpolation:
+            ends = loaded.images(spec.split, 2)
             if len(ends) == 2:
-                strip = interpolation_strip(loaded.model, ends[:1], ends[1:], steps=int(spec["steps"]), method=spec["method"])
+                strip = interpolation_strip(loaded.model, ends[:1], ends[1:], steps=spec.steps, method=spec.method)
                 strips[item.name] = tile(to_uint8(strip, loaded.value_range), 1, len(strip), pad=pad)
         if os.path.exists(loaded.run_dir.history_json):
             with open(loaded.run_dir.history_json, encoding="utf-8") as handle:
@@ -497,8 +539,8 @@ def write_figures(sweep: Sweep) -> dict[str, str]:
         files["samples"] = _stacked_figure(samples, os.path.join(sweep.output, "samples.png"), f"{sweep.name}: generated faces")
     if strips:
         files["interpolation"] = _stacked_figure(strips, os.path.join(sweep.output, "interpolation.png"),
-                                                 f"{sweep.name}: {spec['method']} interpolation")
-    if spec["loss_curves"] and histories:
+                                                 f"{sweep.name}: {spec.method} interpolation")
+    if spec.loss_curves and histories:
         files["loss_curves"] = _loss_figure(histories, os.path.join(sweep.output, "loss_curves.png"), sweep.name)
     return files
 
@@ -556,4 +598,4 @@ def _loss_figure(histories: Mapping[str, Mapping[str, list]], path: str, title: 
     return _save_figure(fig, path)
 
 
-__all__ = ["Sweep", "SweepResult", "SweepRun", "check_presets", "collect_rows", "load_sweep", "run_sweep", "write_figures", "write_table"]
+__all__ = ["FigureOptions", "RunSpec", "Sweep", "SweepFile", "SweepResult", "SweepRun", "TableOptions", "check_presets", "collect_rows", "load_sweep", "run_sweep", "write_figures", "write_table"]

@@ -4,14 +4,13 @@ and RUN/metrics.md with the protocol that produced them."""
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import os
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from tfface.config import EvaluationOptions
 from tfface.metrics.attributes import attribute_accuracy, attribute_predictor
 from tfface.metrics.fid import fid_network, generation_scores
 from tfface.metrics.image import mse, psnr, psnr_from_mse, ssim
@@ -27,71 +26,6 @@ PSNR_NOTE = (
     "psnr_data_range = 10*log10(1/mean MSE). For [-1, 1] data that is 6.02 dB below the same formula on [0, 1]; "
     "the mean of per-image PSNRs is higher still than the PSNR of the mean MSE (Jensen)."
 )
-
-
-@dataclass(frozen=True)
-class EvaluationOptions:
-    """What `evaluate_run` measures and how.
-
-    Args:
-        split: str or None. Data split of the reconstruction metrics and
-            the real images of FID/KID; None takes the run's
-            `run.evaluate_split` (report 000's classifiers: "test").
-            Defaults to None.
-        count: int or None. Images of the split evaluated (None: all).
-        batch_size: int. Defaults to 64.
-        fid: bool. Compute FID and KID. Defaults to False.
-        generated: int. Generated images for FID/KID; real images are
-            min(generated, split size). Defaults to 1000.
-        fid_network: str. "tfgan-inception" (TF-GAN's 2015 Inception graph:
-            FIDs comparable with papers), "keras-inception-v3" (Keras'
-            ImageNet InceptionV3: comparable between runs only) or "auto"
-            (the first where it can be had, with a warning on falling back).
-            Defaults to "auto".
-        inception_module: str or None. tfgan-inception: a local directory of
-            the module or a TF-Hub handle; None reads
-            $TFFACE_INCEPTION_MODULE, else downloads the handle. Defaults to None.
-        inception_weights: str or None. keras-inception-v3: "imagenet", a
-            local weights file, or "none" (random; smoke tests only).
-            Defaults to "imagenet".
-        inception_size: int. keras-inception-v3 input size (299 standard,
-            >= 75); tfgan-inception always uses 299. Defaults to 299.
-        kid_subsets: int. Defaults to 100.
-        kid_subset_size: int. Defaults to 1000.
-        sampler: str or None. Sampler of the generated images: None uses
-            RUN/sampler.json or fits the model's default (`prior` for VAEs,
-            `gaussian` for autoencoders). Defaults to None.
-        temperature: float. Sampling temperature. Defaults to 1.0.
-        seed: int. Seed of generation and KID subsets. Defaults to 0.
-    """
-
-    split: str | None = None
-    count: int | None = None
-    batch_size: int = 64
-    fid: bool = False
-    generated: int = 1000
-    fid_network: str = "auto"
-    inception_module: str | None = None
-    inception_weights: str | None = "imagenet"
-    inception_size: int = 299
-    kid_subsets: int = 100
-    kid_subset_size: int = 1000
-    sampler: str | None = None
-    temperature: float = 1.0
-    seed: int = 0
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any], where: str = "evaluate") -> "EvaluationOptions":
-        names = [f.name for f in dataclasses.fields(cls)]
-        for key in values:
-            if key not in names:
-                close = difflib.get_close_matches(key, names, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ValueError(f"unknown {where} option {key!r}{hint}; known: {', '.join(names)}")
-        return cls(**values)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 def reconstruction_metrics(model, dataset, names=(), count: int | None = None) -> tuple[dict, dict | None, int]:

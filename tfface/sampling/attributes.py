@@ -12,7 +12,6 @@ Figure 7) and attribute directions in latent space for editing real faces.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import numpy as np
 from tfface.data.celeba_attributes import CELEBA_ATTRIBUTES
 from tfface.imaging import save_grid
 from tfface.io import atomic_write_text
+from tfface.registry import did_you_mean
 from tfface.sampling.latents import decode, encode_dataset, to_numpy
 
 
@@ -30,8 +30,7 @@ def _index(name: str, names: Sequence[str]) -> int:
     try:
         return list(names).index(name)
     except ValueError:
-        close = difflib.get_close_matches(name, list(names), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(name, names, sentence=True)
         raise ValueError(f"unknown attribute {name!r}.{hint} Known: {', '.join(names)}") from None
 
 
