@@ -28,7 +28,7 @@ ACTIONS: Registry = Registry("sample action")
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", help="run folder written by `tfface train`")
     parser.add_argument("action", nargs="?", default="grid", help="grid (default), fit, interpolate, traverse, attributes, edit")
-    parser.add_argument("--sampler", default=None, help="prior, diagonal, gaussian or gmm (default: RUN/sampler.json, else prior for VAEs, gaussian for AEs)")
+    parser.add_argument("--sampler", default=None, help="prior, diagonal, gaussian, gmm or two_stage (default: RUN/sampler.json, else prior for VAEs, gaussian for AEs)")
     parser.add_argument("--components", type=int, default=None, help="gmm: number of components")
     parser.add_argument("--covariance", default=None, choices=("full", "diag"), help="gmm: covariance type")
     parser.add_argument("--refit", action="store_true", help="fit the sampler again even if RUN/sampler.json exists")

@@ -6,7 +6,7 @@ recipes fit the two-stage VAE sampler at the end of training
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from tfface.layers import residual_trunks
 from tfface.models import VAE
@@ -16,12 +16,13 @@ _FACE_RECIPE = {"learning_rate": 1e-3, "batch_size": 64, "epochs": 30, "loss": "
                 "fit_sampler": "two_stage"}  # fmt: skip
 
 
-def _face_vae(name, image_size, widths, latent_dim, blocks_per_level, norm, attention, decoder_sigma, beta, seed):
+def _face_vae(name, image_size, widths, latent_dim, blocks_per_level, norm, attention, decoder_sigma, beta, seed,
+              loss_terms):  # fmt: skip
     height, width = divisible_size(image_size, 2 ** len(widths), name)
     encoder, decoder = residual_trunks(
         (height, width), widths, latent_dim, blocks_per_level=blocks_per_level, norm=norm, attention=attention
     )
-    return VAE(encoder, decoder, beta=beta, decoder_sigma=decoder_sigma, seed=seed, name=name)
+    return VAE(encoder, decoder, beta=beta, decoder_sigma=decoder_sigma, seed=seed, name=name, **loss_terms)
 
 
 @register_preset("face_64", image_size=(64, 64), recipe=_FACE_RECIPE)
@@ -35,6 +36,7 @@ def face_64(
     decoder_sigma: str = "optimal",
     beta: float = 1.0,
     seed: int | None = None,
+    **loss_terms: Any,
 ) -> VAE:
     """Recommended 64² face VAE: residual trunk (BN, SiLU), σ-VAE decoder, latent 128.
 
@@ -52,9 +54,11 @@ def face_64(
         beta: float. KL weight; 1 is the σ-VAE's calibrated balance.
             Defaults to 1.0.
         seed: int or None. Defaults to None.
+        **loss_terms: further `LatentAutoencoder` loss options (e.g. the
+            perceptual and adversarial terms of the GPU recipe).
     """
     return _face_vae("face_64", image_size, widths, latent_dim, blocks_per_level, norm, attention,
-                     decoder_sigma, beta, seed)  # fmt: skip
+                     decoder_sigma, beta, seed, loss_terms)  # fmt: skip
 
 
 @register_preset("face_128", image_size=(128, 128), recipe=_FACE_RECIPE)
@@ -68,6 +72,7 @@ def face_128(
     decoder_sigma: str = "optimal",
     beta: float = 1.0,
     seed: int | None = None,
+    **loss_terms: Any,
 ) -> VAE:
     """Recommended 128² face VAE: face_64's design with a fifth level and latent 256.
 
@@ -75,8 +80,8 @@ def face_128(
         image_size: (int, int). Divisible by 2**len(widths). Defaults to (128, 128).
         latent_dim: int. Defaults to 256.
         widths: list of int. Defaults to (32, 64, 128, 256, 256).
-        blocks_per_level, norm, attention, decoder_sigma, beta, seed: as
-            for `face_64`.
+        blocks_per_level, norm, attention, decoder_sigma, beta, seed,
+            **loss_terms: as for `face_64`.
     """
     return _face_vae("face_128", image_size, widths, latent_dim, blocks_per_level, norm, attention,
-                     decoder_sigma, beta, seed)  # fmt: skip
+                     decoder_sigma, beta, seed, loss_terms)  # fmt: skip
