@@ -413,6 +413,8 @@ def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict, *, s
     logs = {k: [float(v) for v in values] for k, values in history.items()}
     atomic_write_text(run.history_json, json.dumps(logs, indent=2) + "\n")
     files = {"config": run.config, "history": run.history_csv, "grids": run.grids, "loss_curves": run.loss_curves}
+    if sampler is not None:
+        files["sampler"] = run.sampler
     if config.run.save_model:
         with atomic_path(run.model) as tmp:
             model.save(tmp)
@@ -421,8 +423,6 @@ def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict, *, s
         keras_file = run.model if config.run.save_model else None
         files["export"] = export_savedmodel(model, run.export_version(1), config=config, keras_file=keras_file,
                                             sampler="auto" if sampler is None else sampler)  # fmt: skip
-        if sampler is not None:
-            files["sampler"] = run.sampler
     elif config.run.export and config.run.verbose:
         print(f"export: skipped, {type(model).__name__} has no generate/reconstruct signatures (model.keras is saved)")
     return RunResult(run, model, logs, files)
