@@ -4,7 +4,7 @@ Train with `model.fit`, watch 25-image grids every epoch, sample, evaluate
 and export SavedModels for serving. See README.md.
 """
 
-__version__ = "0.1.0"
+from tfface.version import __version__
 
 from tfface.config import (  # noqa: E402
     DataConfig,

@@ -37,6 +37,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from tfface.io import atomic_write_text
+
 __all__ = [
     "ConfigError",
     "DataConfig",
@@ -245,6 +247,9 @@ class RunConfig:
             over. Defaults to True.
         checkpoint_every: int. Save a resumable checkpoint every this many
             epochs and after the last one (0 = never). Defaults to 1.
+        tensorboard: bool. Write TensorBoard logs under RUN/tensorboard/: the
+            loss terms, learning rate and the sample and reconstruction grids
+            per epoch; a resumed run appends. Defaults to True.
         fit_sampler: str or None. At the end of training, fit this latent
             sampler ("gmm", "two_stage", ... see `tfface.sampling.SAMPLERS`)
             on the posterior means of up to 10,000 training images, save it
@@ -264,6 +269,7 @@ class RunConfig:
     verbose: int = field(default=1, metadata={"choices": (0, 1, 2)})
     resume: bool = True
     checkpoint_every: int = field(default=1, metadata=_at_least(0))
+    tensorboard: bool = True
     fit_sampler: str | None = None
     sampler_args: dict = field(default_factory=dict)
 
@@ -461,8 +467,6 @@ def load_config(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Exper
 
 def save_config(config: ExperimentConfig, path: str | os.PathLike) -> None:
     """Writes the resolved config as JSON (readable by `load_config`)."""
-    from tfface.io import atomic_write_text
-
     atomic_write_text(path, json.dumps(config_to_dict(config), indent=2, sort_keys=False) + "\n")
 
 

@@ -6,7 +6,8 @@ import pytest
 from tests.helpers import tiny_config
 from tfface.config import save_config
 from tfface.metrics import attribute_accuracy, evaluate_run
-from tfface.training import RunDir, load_run, train
+from tfface.experiments import train
+from tfface.run import RunDir, load_run
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def test_attribute_accuracy_per_label_and_mean():
 
 def test_evaluate_run_writes_metrics_with_protocol(tiny_run):
     results = evaluate_run(
-        tiny_run, fid=True, inception_weights="none", inception_size=75, generated=12, kid_subsets=4, kid_subset_size=8
+        tiny_run, fid=True, fid_network="keras-inception-v3", inception_weights="none", inception_size=75, generated=12, kid_subsets=4, kid_subset_size=8
     )
     stored = json.loads((tiny_run / "metrics.json").read_text())
     assert stored["metrics"] == pytest.approx(results["metrics"])
@@ -46,6 +47,23 @@ def test_evaluate_run_writes_metrics_with_protocol(tiny_run):
     md = (tiny_run / "metrics.md").read_text()
     assert "| psnr |" in md and "- fid_inception_input_size: 75" in md and "6.02 dB" in md
     assert "Synthetic faces" in md
+    assert protocol["fid_network"] == "keras-inception-v3" and "(not papers)" in md
+
+
+def test_evaluate_cli_fid_on_a_local_tfgan_inception_records_the_network(tiny_run, tmp_path, capsys):
+    from tests.metrics.standin_inception import save_standin_inception
+    from tfface.cli.main import main
+
+    module = save_standin_inception(tmp_path / "inception_1")
+    assert main(["evaluate", str(tiny_run), "--fid", "--inception-module", module, "--generated", "12",
+                 "--kid-subsets", "4", "--kid-subset-size", "8"]) == 0  # fmt: skip
+    stored = json.loads((tiny_run / "metrics.json").read_text())
+    protocol = stored["protocol"]
+    assert protocol["fid_network"] == "tfgan-inception" and protocol["fid_module"] == "inception_1"
+    assert protocol["fid_inception_input_size"] == 299 and "uint8" in protocol["fid_preprocessing"]
+    assert "fid_fallback" not in protocol and np.isfinite(stored["metrics"]["fid"])
+    assert stored["options"]["fid_network"] == "auto" and stored["options"]["inception_module"] == module
+    assert any("comparable with TTUR, pytorch-fid" in note for note in stored["notes"])
 
 
 def test_evaluate_run_reports_attribute_accuracy_for_classifier_encoders(tmp_path):

@@ -6,6 +6,8 @@ import os
 
 import keras
 
+from tfface.io import atomic_path
+
 
 class LossCurves(keras.callbacks.Callback):
     """Plots every logged loss (train and `val_`) per epoch to a PNG,
@@ -32,8 +34,6 @@ class LossCurves(keras.callbacks.Callback):
 
         matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
-
-        from tfface.io import atomic_path
 
         terms = sorted(k for k in self.history if not k.startswith("val_") and "loss" in k)
         if not terms:

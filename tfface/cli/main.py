@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import logging
 import os
 import pkgutil
 import sys
 from typing import Sequence
 
-import tfface
 from tfface.cli import COMMANDS
+from tfface.version import __version__
 
 
 def _load_commands() -> None:
@@ -27,11 +29,28 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tfface",
         description="Train, sample, evaluate and export face autoencoders and VAEs.",
     )
-    parser.add_argument("--version", action="version", version=f"tfface {tfface.__version__}")
+    parser.add_argument("--version", action="version", version=f"tfface {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, cmd in COMMANDS.items():
         cmd.add_arguments(sub.add_parser(name, help=cmd.help, description=cmd.help))
     return parser
+
+
+@contextlib.contextmanager
+def library_messages(level: int = logging.INFO):
+    """Shows the library's log messages (the `tfface` logger: progress,
+    skipped files, resumes) on stdout as plain lines while a command runs."""
+    logger = logging.getLogger("tfface")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,7 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tfface.io import WriteError
 
     try:
-        code = COMMANDS.get(args.command).run(args)
+        with library_messages():
+            code = COMMANDS.get(args.command).run(args)
     except (ConfigError, KeyError, FileNotFoundError, ValueError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"tfface {args.command}: error: {message}", file=sys.stderr)

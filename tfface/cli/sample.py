@@ -128,7 +128,7 @@ def edit_action(args, run) -> str:
 
 @command("sample", "Generate and explore with a trained run: sample grids, interpolations, traversals, attribute faces and edits.", _add_arguments)
 def run(args: argparse.Namespace) -> int:
-    from tfface.training import load_run
+    from tfface.run import load_run
 
     action = ACTIONS.get(args.action)
     loaded = load_run(args.run)

@@ -28,9 +28,9 @@ import numpy as np
 import tensorflow as tf
 
 from tfface.config import DataConfig
+from tfface.data.celeba_attributes import CELEBA_ATTRIBUTES
 from tfface.data.folder import require_folder
 from tfface.data.sources import SOURCES, SourceSplit, check_split, image_files_split
-from tfface.data.synthetic import CELEBA_ATTRIBUTES
 
 __all__ = [
     "CELEBA_ATTRIBUTES",
@@ -220,6 +220,7 @@ def celeba_local_source(config: DataConfig, split: str, image_size) -> SourceSpl
     for name in sorted(os.listdir(layout.images)):
         present.setdefault(os.path.splitext(name)[0], name)
     wanted = sorted(name for name, part in partition.items() if part == PARTITIONS[split])
+    listed = f"{os.path.basename(layout.partition)} lists {len(wanted)} image(s) in partition {PARTITIONS[split]}"
     paths, rows, skipped = [], [], []
     for name in wanted:
         file = name if name in present.values() else present.get(os.path.splitext(name)[0])
@@ -240,7 +241,8 @@ def celeba_local_source(config: DataConfig, split: str, image_size) -> SourceSpl
         labels["landmarks"] = np.stack([landmarks[n] for n in rows]).astype(np.float32)
     return image_files_split(
         paths, config, image_size, data_root=layout.root, labels=labels,
-        attribute_names=CELEBA_ATTRIBUTES, skipped=skipped, what=f"the CelebA {split} split in {layout.images}",
+        attribute_names=CELEBA_ATTRIBUTES, skipped=skipped, key=f"{layout.partition} (data.path)",
+        what=f"the CelebA {split} split in {layout.images} ({listed})",
     )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ import math
 from typing import Any, Mapping, Sequence
 
 from tfface.io import atomic_write_text
+from tfface.run import RunDir
 
 
 def format_value(value: Any, digits: int = 4) -> str:
@@ -73,8 +74,6 @@ def metrics_markdown(results: Mapping[str, Any]) -> str:
 
 def write_metrics(run_dir, results: Mapping[str, Any]) -> tuple[str, str]:
     """Writes RUN/metrics.json and RUN/metrics.md atomically; returns both paths."""
-    from tfface.training.run_dir import RunDir
-
     run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
     atomic_write_text(run.metrics_json, json.dumps(results, indent=2) + "\n")
     atomic_write_text(run.metrics_md, metrics_markdown(results))

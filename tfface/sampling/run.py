@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from tfface.sampling.latents import fit_sampler
+from tfface.imaging import save_grid
+from tfface.sampling.attributes import generate_from_attributes, latent_attribute_names, parse_attribute_spec
+from tfface.sampling.interpolation import interpolation_strip
+from tfface.sampling.latents import fit_sampler, generate
 from tfface.sampling.samplers import LatentSampler, load_sampler, save_sampler
 
 
@@ -35,7 +38,7 @@ def sampler_for_run(
     for is refitted.
 
     Args:
-        run: a `LoadedRun` (see `tfface.training.load_run`).
+        run: a `LoadedRun` (see `tfface.run.load_run`).
         kind: str or None. A registered sampler name.
         refit: bool. Fit even if a sampler is saved. Defaults to False.
         limit: int or None. Training images encoded. Defaults to 10000.
@@ -77,9 +80,6 @@ def sample_grid(
         sampler: `LatentSampler` or None. Defaults to `sampler_for_run(run)`.
         path: str or None. Output PNG.
     """
-    from tfface.imaging import save_grid
-    from tfface.sampling.latents import generate
-
     sampler = sampler or sampler_for_run(run)
     images = generate(run.model, sampler, count, seed=seed, temperature=temperature)
     path = path or os.path.join(run.run_dir.samples, f"samples_{sampler.kind}_t{temperature:g}_s{seed}.png")
@@ -103,8 +103,6 @@ def interpolation_grid(
     at both ends), or between pairs of sampled codes with `from_samples`, to
     `path` (default `RUN/samples/interpolation_<method>[_samples].png`).
     """
-    from tfface.sampling.interpolation import interpolation_strip
-
     if from_samples:
         codes = (sampler or sampler_for_run(run)).sample(2 * rows, seed=seed, temperature=temperature)
         start, end = codes[:rows], codes[rows:]
@@ -122,8 +120,6 @@ def attribute_faces(run, specs, *, path: str | os.PathLike | None = None) -> str
     """Faces decoded from attribute lists by a classifier-encoder run (report
     000, Figure 7), one per spec: a list of names, "none" (nothing on) or
     "all"; saved to `path` (default `RUN/samples/attribute_faces.png`)."""
-    from tfface.sampling.attributes import generate_from_attributes, latent_attribute_names, parse_attribute_spec
-
     names = latent_attribute_names(run.source("train").attribute_names, run.model.latent_dim)
     lists = []
     for spec in specs:

@@ -11,9 +11,9 @@ import tensorflow as tf
 
 from tests.helpers import tiny_config
 from tfface.config import ConfigError
+from tfface.experiments import train
 from tfface.export import export_run
 from tfface.sampling import load_sampler
-from tfface.training import train
 
 
 def test_run_fits_saves_and_serves_its_sampler(tmp_path):

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any
 
+import keras
+import numpy as np
+
+import tfface.layers  # noqa: F401  (registers the serializable trunks)
+import tfface.models  # noqa: F401
 from tfface.config import ExperimentConfig, load_config
-from tfface.training.run_dir import RunDir
+from tfface.data import load_split, make_dataset
+from tfface.presets import load_all
+from tfface.run.layout import ASSETS_EXTRA, RunDir, versions
 
 
 @dataclass
@@ -38,16 +46,10 @@ class LoadedRun:
 
     def source(self, split: str):
         """The split's `SourceSplit` at the model's image size."""
-        from tfface.data import load_split
-
         return load_split(self.config.data, split, self.image_size)
 
     def dataset(self, split: str, batch_size: int = 64, with_attributes: bool = False, source=None):
         """The split, prepared as for evaluation (no shuffling, no augmentation)."""
-        import dataclasses
-
-        from tfface.data import make_dataset
-
         data = dataclasses.replace(self.config.data, cache=False)
         return make_dataset(
             data,
@@ -62,8 +64,6 @@ class LoadedRun:
 
     def images(self, split: str, count: int):
         """The first `count` images of a split as a float32 array."""
-        import numpy as np
-
         batches, seen = [], 0
         for batch in self.dataset(split, batch_size=min(count, 256)).as_numpy_iterator():
             batches.append(batch[: count - seen])
@@ -80,9 +80,6 @@ def resolve_run_folder(path: str | os.PathLike) -> str:
     run folder), or the `assets.extra/` of an export version folder
     (`OUT/<version>`), or of the newest version under a model base path
     (`OUT`)."""
-    from tfface.export.run import versions
-    from tfface.export.savedmodel import ASSETS_EXTRA
-
     path = os.fspath(path)
     if os.path.exists(os.path.join(path, "config.json")):
         return path
@@ -101,12 +98,6 @@ def load_run(path: str | os.PathLike) -> LoadedRun:
 
     Raises FileNotFoundError naming the missing file.
     """
-    import keras
-
-    import tfface.layers  # noqa: F401  (registers the serializable trunks)
-    import tfface.models  # noqa: F401
-    from tfface.presets import load_all
-
     run = RunDir(resolve_run_folder(path))
     if not os.path.isdir(run.root):
         raise FileNotFoundError(f"run folder not found: {run.root}")
