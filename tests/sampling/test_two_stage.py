@@ -48,6 +48,14 @@ def test_samples_follow_the_fitted_curved_density(fitted):
     assert fitted.sample(4000, seed=1, temperature=0.3)[:, 0].std() < 0.6 * z[:, 0].std()
 
 
+def test_independent_gaussian_codes_are_not_collapsed_to_their_mean():
+    # Such codes let the second stage ignore u; the decoder noise keeps the spread.
+    codes = np.random.default_rng(3).normal([1.0, -2.0, 0.0], [1.0, 3.0, 0.5], (1000, 3))
+    z = TwoStageVAESampler(hidden_units=(16,), epochs=10).fit(codes).sample(4000, seed=2)
+    np.testing.assert_allclose(z.std(axis=0), codes.std(axis=0), rtol=0.25)
+    np.testing.assert_allclose(z.mean(axis=0), codes.mean(axis=0), atol=0.3)
+
+
 def test_save_load_gives_the_same_codes(fitted, tmp_path):
     path = save_sampler(fitted, tmp_path / "sampler.json")
     loaded = load_sampler(path)
@@ -63,8 +71,11 @@ def test_graph_sampling_equals_the_keras_decoder():
     dense = [layer for layer in vae.decoder.layers if layer.__class__.__name__ == "Dense"]
     for layer, kernel, bias in zip(dense, sampler.kernels, sampler.biases):
         layer.set_weights([kernel, bias])
-    u = tf.random.stateless_normal([5, 2], seed=tf.constant([7, 0], tf.int64))
-    expected = sampler.mean + sampler.std * np.asarray(vae.decode(u)).reshape(5, 2)
+    seed = tf.constant([7, 0], tf.int64)
+    u = tf.random.stateless_normal([5, 2], seed=tf.random.experimental.stateless_fold_in(seed, 1))
+    eps = tf.random.stateless_normal([5, 2], seed=tf.random.experimental.stateless_fold_in(seed, 2))
+    decoded = np.asarray(vae.decode(u)).reshape(5, 2) + sampler.noise_std * eps.numpy()
+    expected = sampler.mean + sampler.std * decoded
     np.testing.assert_allclose(sampler.sample(5, seed=7), expected, atol=1e-4)
 
 

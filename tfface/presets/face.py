@@ -29,7 +29,7 @@ def _face_vae(name, image_size, widths, latent_dim, blocks_per_level, norm, atte
 def face_64(
     image_size: Sequence[int] = (64, 64),
     latent_dim: int = 128,
-    widths: Sequence[int] = (32, 64, 128, 256),
+    widths: Sequence[int] = (16, 32, 64, 128),
     blocks_per_level: int = 1,
     norm: str | None = "batch",
     attention: bool = False,
@@ -44,7 +44,8 @@ def face_64(
         image_size: (int, int). Divisible by 2**len(widths). Defaults to (64, 64).
         latent_dim: int. Defaults to 128.
         widths: list of int. Level widths (each halves the resolution).
-            Defaults to (32, 64, 128, 256).
+            Defaults to (16, 32, 64, 128): on 2 CPU cores it beat (32, 64,
+            128, 256) at equal CPU time (4x the steps; held-out σ lower).
         blocks_per_level: int. Residual blocks per level. Defaults to 1.
         norm: str or None. "batch", "group:N", ... Defaults to "batch".
         attention: bool. Self-attention at the lowest resolution.
@@ -65,7 +66,7 @@ def face_64(
 def face_128(
     image_size: Sequence[int] = (128, 128),
     latent_dim: int = 256,
-    widths: Sequence[int] = (32, 64, 128, 256, 256),
+    widths: Sequence[int] = (16, 32, 64, 128, 256),
     blocks_per_level: int = 1,
     norm: str | None = "batch",
     attention: bool = False,
@@ -79,7 +80,7 @@ def face_128(
     Args:
         image_size: (int, int). Divisible by 2**len(widths). Defaults to (128, 128).
         latent_dim: int. Defaults to 256.
-        widths: list of int. Defaults to (32, 64, 128, 256, 256).
+        widths: list of int. Defaults to (16, 32, 64, 128, 256).
         blocks_per_level, norm, attention, decoder_sigma, beta, seed,
             **loss_terms: as for `face_64`.
     """

@@ -1,6 +1,6 @@
 """The two-stage VAE sampler (Dai & Wipf 2019): a second, small VAE fitted
-on the first stage's latent codes; sampling draws u ~ N(0, I) and decodes it
-into a first-stage code.
+on the first stage's latent codes; sampling draws u ~ N(0, I), decodes it
+and adds the second-stage decoder's Gaussian noise, giving a first-stage code.
 
 The second stage is tfface's own `VAE` (the same `train_step`) over dense
 trunks on codes shaped (1, 1, d), with a calibrated Gaussian decoder
@@ -25,8 +25,16 @@ from tfface.sampling.samplers import SAMPLERS, LatentSampler, _const
 
 @SAMPLERS.register("two_stage")
 class TwoStageVAESampler(LatentSampler):
-    """A small dense VAE fitted on the (standardised) codes; samples are its
-    decoder's means for u ~ N(0, t²I).
+    """A small dense VAE fitted on the (standardised) codes; a sample is
+    g(u) + σ ⊙ ε for u ~ N(0, t²I), ε ~ N(0, t²I), with g the second stage's
+    decoder and σ its per-dimension residual scale on the training codes.
+
+    The noise term matters: codes that are close to independent Gaussians
+    are modelled equally well by a second stage that ignores u (g constant,
+    σ = the codes' spread), and decoding g(u) alone would then give the
+    mean code every time. With the noise, that solution samples the right
+    diagonal Gaussian, and a second stage that uses u (σ → 0, the paper's
+    γ → 0) samples its curved density.
 
     Fitting trains for `epochs` with Adam and seeds Keras' global random
     state with `seed` (weights initialisation and shuffling), so a fit is a
@@ -40,7 +48,11 @@ class TwoStageVAESampler(LatentSampler):
             and the decoder. Defaults to (512, 512).
         activation: str. Hidden activation. Defaults to "relu".
         decoder_sigma: str. The second stage's Gaussian decoder (see
-            `tfface.layers.GaussianLikelihood`). Defaults to "optimal".
+            `tfface.layers.GaussianLikelihood`). The default, one analytic σ
+            per code dimension, lets dimensions the first stage does not use
+            (noise around 0) be explained by their own σ ≈ 1 instead of
+            inflating one shared σ until the second stage ignores u and every
+            sample is the mean code. Defaults to "optimal_channel".
         epochs: int. Defaults to 100.
         batch_size: int. Defaults to 128.
         learning_rate: float. Defaults to 1e-3.
@@ -65,7 +77,7 @@ class TwoStageVAESampler(LatentSampler):
         inner_dim: int | None = None,
         hidden_units: Sequence[int] = (512, 512),
         activation: str = "relu",
-        decoder_sigma: str = "optimal",
+        decoder_sigma: str = "optimal_channel",
         epochs: int = 100,
         batch_size: int = 128,
         learning_rate: float = 1e-3,
@@ -112,6 +124,8 @@ class TwoStageVAESampler(LatentSampler):
         finally:
             keras.config.set_dtype_policy(policy)
         self.final_loss = float(history.history["loss"][-1])
+        reconstructed = keras.ops.convert_to_numpy(model(codes, training=False))
+        self.noise_std = np.sqrt(np.mean((reconstructed - codes) ** 2, axis=(0, 1, 2))).astype(np.float64)
         dense = [layer for layer in model.decoder.layers if isinstance(layer, keras.layers.Dense)]
         self.kernels = [np.asarray(layer.kernel.numpy(), np.float64) for layer in dense]
         self.biases = [np.asarray(layer.bias.numpy(), np.float64) for layer in dense]
@@ -120,12 +134,15 @@ class TwoStageVAESampler(LatentSampler):
 
     def _tf_sample(self, count, seed, temperature):
         inner = self.kernels[0].shape[0]
-        x = temperature * tf.random.stateless_normal(tf.stack([count, inner]), seed=seed, dtype=tf.float32)
+        u_seed = tf.random.experimental.stateless_fold_in(seed, 1)
+        noise_seed = tf.random.experimental.stateless_fold_in(seed, 2)
+        x = temperature * tf.random.stateless_normal(tf.stack([count, inner]), seed=u_seed, dtype=tf.float32)
         activation = keras.activations.get(self.activation)
         for i, (kernel, bias) in enumerate(zip(self.kernels, self.biases)):
             x = tf.matmul(x, _const(kernel)) + _const(bias)
             if i < len(self.kernels) - 1:
                 x = activation(x)
+        x = x + temperature * _const(self.noise_std) * self._normal(count, noise_seed)
         return _const(self.mean) + _const(self.std) * x
 
     # -------------------------------------------------------- serialization
@@ -143,14 +160,14 @@ class TwoStageVAESampler(LatentSampler):
         }
 
     def _state(self) -> dict[str, Any]:
-        state = {"mean": self.mean, "std": self.std}
+        state = {"mean": self.mean, "std": self.std, "noise_std": self.noise_std}
         for i, (kernel, bias) in enumerate(zip(self.kernels, self.biases)):
             state[f"kernel_{i}"] = kernel.astype(np.float32)
             state[f"bias_{i}"] = bias.astype(np.float32)
         return state
 
     def _set_state(self, state):
-        self.mean, self.std = state["mean"], state["std"]
+        self.mean, self.std, self.noise_std = state["mean"], state["std"], state["noise_std"]
         layers = sum(1 for key in state if key.startswith("kernel_"))
         self.kernels = [state[f"kernel_{i}"] for i in range(layers)]
         self.biases = [state[f"bias_{i}"] for i in range(layers)]
