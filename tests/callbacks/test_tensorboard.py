@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from tests.helpers import AtBatch, load_json, tiny_config
-from tfface.training import train
+from tfface.experiments import train
 
 
 class Interrupted(Exception):

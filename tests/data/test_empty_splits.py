@@ -13,7 +13,8 @@ from tests.data.test_synthetic import CELEBA_ORDER
 from tests.helpers import tiny_config
 from tfface.cli.main import main
 from tfface.config import DataConfig
-from tfface.training.runner import EmptyValidationWarning, train
+from tfface.experiments import train
+from tfface.training.runner import EmptyValidationWarning
 
 
 def celeba_training_only(root):

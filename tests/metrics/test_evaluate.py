@@ -119,3 +119,34 @@ def test_evaluate_run_on_minus_one_to_one_data_reports_both_psnr_conventions(tmp
     assert metrics["mse_data_range"] == pytest.approx(4 * metrics["mse"], rel=1e-5)
     assert metrics["psnr_data_range"] == pytest.approx(10 * np.log10(1 / metrics["mse_data_range"]), rel=1e-5)
     assert 10 * np.log10(1 / metrics["mse"]) - metrics["psnr_data_range"] == pytest.approx(6.0206, abs=1e-3)
+
+
+def test_a_perfect_reconstruction_writes_standard_json_and_reads_back(tiny_run):
+    from tfface.metrics.report import read_metrics
+    from tfface.run import LoadedRun
+
+    class Identity:  # the trained model, but reconstructing every image exactly
+        def __init__(self, model):
+            self.model = model
+
+        def __getattr__(self, name):
+            return getattr(self.model, name)
+
+        def __call__(self, images, training=False):
+            return images
+
+    loaded = load_run(tiny_run)
+    results = evaluate_run(LoadedRun(loaded.run_dir, loaded.config, Identity(loaded.model)), count=8)
+    assert results["metrics"]["psnr"] == float("inf") and results["metrics"]["mse"] == 0.0
+
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+
+    text = (tiny_run / "metrics.json").read_text()
+    stored = json.loads(text, parse_constant=refuse)  # no Infinity/NaN tokens
+    assert stored["metrics"]["psnr"] is None and stored["metrics"]["psnr_data_range"] is None
+    assert stored["non_finite"] == {"metrics.psnr": "inf", "metrics.psnr_data_range": "inf"}
+    assert any("metrics.psnr = inf" in note for note in stored["notes"])
+    back = read_metrics(str(tiny_run / "metrics.json"))
+    assert back["metrics"]["psnr"] == float("inf") and back["metrics"]["mse"] == 0.0
+    assert "| psnr | inf |" in (tiny_run / "metrics.md").read_text()

@@ -11,6 +11,7 @@ import os
 
 import keras
 import tensorflow as tf
+from tensorflow.core.util import event_pb2
 
 from tfface.io import atomic_path
 
@@ -60,8 +61,6 @@ def trim_event_files(log_dir: str, start_epoch: int) -> int:
     under `log_dir` (0: all of them, a fresh start), rewriting files
     atomically; files left without summaries are deleted. A record cut off
     by a killed process ends its file. Returns the number of events dropped."""
-    from tensorflow.core.util import event_pb2
-
     dropped = 0
     if not os.path.isdir(log_dir):
         return 0

@@ -10,7 +10,7 @@ from tfface.cli import command
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", help="run folder written by `tfface train`")
-    parser.add_argument("--split", default="validation")
+    parser.add_argument("--split", default=None, help="data split (default: the run's run.evaluate_split, 'validation' unless its config says otherwise)")
     parser.add_argument("--count", type=int, default=None, help="images of the split evaluated (default: all)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--fid", action="store_true", help="also compute FID and KID on Inception features")
@@ -59,10 +59,10 @@ def options_from_args(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from tfface.metrics import evaluate_run
     from tfface.metrics.report import markdown_table
-    from tfface.run import RunDir
+    from tfface.run import load_run
 
-    results = evaluate_run(args.run, options_from_args(args))
+    loaded = load_run(args.run)
+    results = evaluate_run(loaded, options_from_args(args))
     print(markdown_table([{"metric": k, "value": v} for k, v in results["metrics"].items()], ["metric", "value"]))
-    run_dir = RunDir(args.run)
-    print(f"\nwritten: {run_dir.metrics_json}\n         {run_dir.metrics_md}")
+    print(f"\nwritten: {loaded.outputs.metrics_json}\n         {loaded.outputs.metrics_md}")
     return 0

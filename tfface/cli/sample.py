@@ -1,6 +1,7 @@
 """`tfface sample RUN [ACTION]`: generate and explore with a trained run.
 
-Actions (default `grid`), each writing a PNG under RUN/samples/ (or --out):
+Actions (default `grid`), each writing a PNG under RUN/samples/ (or --out;
+for a published export `OUT/<version>`, under `OUT/<version>-outputs/`):
 
 - `grid`: `--count` faces from the run's sampler (`--sampler`, fitted on the
   training codes and saved to RUN/sampler.json), `--temperature`, `--seed`.
@@ -28,7 +29,7 @@ ACTIONS: Registry = Registry("sample action")
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", help="run folder written by `tfface train`")
     parser.add_argument("action", nargs="?", default="grid", help="grid (default), fit, interpolate, traverse, attributes, edit")
-    parser.add_argument("--sampler", default=None, help="prior, diagonal, gaussian, gmm or two_stage (default: RUN/sampler.json, else prior for VAEs, gaussian for AEs)")
+    parser.add_argument("--sampler", default=None, help="prior, diagonal, gaussian, gmm or two_stage (default: RUN/sampler.json, else the preset's (report 000: diagonal), prior for VAEs, gaussian for AEs)")
     parser.add_argument("--components", type=int, default=None, help="gmm: number of components")
     parser.add_argument("--covariance", default=None, choices=("full", "diag"), help="gmm: covariance type")
     parser.add_argument("--refit", action="store_true", help="fit the sampler again even if RUN/sampler.json exists")
@@ -51,7 +52,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _out(args, run, default: str) -> str:
-    return args.out or os.path.join(run.run_dir.samples, default)
+    return args.out or os.path.join(run.outputs.samples, default)
 
 
 def _sampler(args, run):
@@ -65,7 +66,7 @@ def _sampler(args, run):
 def fit_action(args, run) -> str:
     sampler = _sampler(args, run)
     print(f"sampler: {sampler!r}")
-    return run.run_dir.sampler
+    return run.outputs.sampler
 
 
 @ACTIONS.register("grid")
@@ -90,10 +91,10 @@ def interpolate_action(args, run) -> str:
 def traverse_action(args, run) -> str:
     import numpy as np
 
-    from tfface.sampling import default_sampler_kind, encode_dataset, traversal_grid
+    from tfface.sampling import encode_dataset, run_sampler_kind, traversal_grid
 
     codes, _ = encode_dataset(run.model, run.dataset(args.split, batch_size=256), limit=1000)
-    scale = 1.0 if default_sampler_kind(run.model) == "prior" else codes.std(axis=0)
+    scale = 1.0 if run_sampler_kind(run) == "prior" else codes.std(axis=0)
     path = _out(args, run, "traversal.png")
     traversal_grid(run.model, codes[0], args.dims, span=args.span, steps=args.steps, scale=np.asarray(scale), path=path)
     return path
@@ -118,7 +119,7 @@ def edit_action(args, run) -> str:
     directions = attribute_directions(
         run.model, run.dataset("train", batch_size=256, with_attributes=True, source=source), source.attribute_names, limit=args.fit_count
     )
-    directions.save(os.path.join(run.run_dir.samples, "attribute_directions.json"))
+    directions.save(os.path.join(run.outputs.samples, "attribute_directions.json"))
     images = run.images(args.split, args.count or 8)
     edits = [*(args.edits or ([] if args.remove else ["Smiling", "Eyeglasses"])), *(f"-{name}" for name in args.remove)]
     path = _out(args, run, "edits_" + "_".join(e.replace("-", "minus_") for e in edits) + ".png")
@@ -132,6 +133,6 @@ def run(args: argparse.Namespace) -> int:
 
     action = ACTIONS.get(args.action)
     loaded = load_run(args.run)
-    os.makedirs(loaded.run_dir.samples, exist_ok=True)
+    os.makedirs(loaded.outputs.samples, exist_ok=True)
     print(f"{args.action}: {action(args, loaded)}")
     return 0

@@ -3,10 +3,9 @@ function behind `tfface train`, the sweeps and the notebooks."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any, Sequence
-
-import dataclasses
 
 import keras
 
@@ -16,6 +15,7 @@ from tfface.export import export_savedmodel
 from tfface.run import RunDir
 from tfface.sampling import fit_sampler, load_sampler, make_sampler, save_sampler
 from tfface.training import RunResult, generates_images, train_run
+from tfface.training.runner import export_sampler
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +55,9 @@ def export_trained_model(config: ExperimentConfig, run: RunDir, model: Any) -> d
     """With `run.export`, writes the SavedModel export `RUN/export/1` of a
     freshly trained model (skipped, with a note, for models that do not
     generate images); its `sample` signature serves the sampler fitted by
-    `fit_configured_sampler` when `run.fit_sampler` is set. Returns
-    {"export": path} or {}."""
+    `fit_configured_sampler` when `run.fit_sampler` is set, else the
+    model's default sampler (`export_sampler`: the prior, or report 000's
+    "diagonal" fitted on training codes). Returns {"export": path} or {}."""
     if not config.run.export:
         return {}
     if not generates_images(model):
@@ -64,7 +65,7 @@ def export_trained_model(config: ExperimentConfig, run: RunDir, model: Any) -> d
             logger.info(f"export: skipped, {type(model).__name__} has no generate/reconstruct signatures (model.keras is saved)")
         return {}
     keras_file = run.model if config.run.save_model else None
-    sampler = load_sampler(run.sampler) if config.run.fit_sampler is not None else "auto"
+    sampler = load_sampler(run.sampler) if config.run.fit_sampler is not None else export_sampler(config, model)
     return {"export": export_savedmodel(model, run.export_version(1), sampler=sampler, config=config, keras_file=keras_file)}
 
 

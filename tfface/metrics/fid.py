@@ -34,6 +34,7 @@ smoke runs only: such numbers compare runs of one protocol, nothing else).
 
 from __future__ import annotations
 
+import inspect
 import os
 import warnings
 from dataclasses import dataclass
@@ -276,8 +277,6 @@ class TFGANInceptionFeatures:
     input_size = 299
 
     def __init__(self, module: str | None = None, batch_size: int = 64):
-        import tensorflow as tf
-
         self.module = os.fspath(module) if module else os.environ.get(INCEPTION_MODULE_ENV) or TFGAN_INCEPTION_HANDLE
         self.batch_size = int(batch_size)
         if not _is_handle(self.module):
@@ -327,10 +326,6 @@ class TFGANInceptionFeatures:
 
     def __call__(self, images, value_range: str = "0_1") -> np.ndarray:
         """Features (n, 2048) float64 of float images in `value_range`."""
-        import tensorflow as tf
-
-        from tfface.metrics.image import to_unit
-
         images = np.asarray(images)
         out = []
         for start in range(0, len(images), self.batch_size):
@@ -366,8 +361,6 @@ def fid_network(name: str = "auto", **options):
 
 def _build(network, options: dict):
     """`network(**options)` with the options it takes (each network has its own)."""
-    import inspect
-
     accepted = inspect.signature(network).parameters
     return network(**{k: v for k, v in options.items() if k in accepted})
 

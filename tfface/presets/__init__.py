@@ -2,7 +2,9 @@
 
 A preset module per report registers its builders with `@register_preset`;
 every module in this package is imported on first use, so adding a module
-adds its presets. `tfface presets` lists them.
+adds its presets. `tfface presets` lists them. docs/reports.md sets every
+report's stated numbers beside the preset or config that holds them; each
+registered preset has a row there.
 
 Example:
 
@@ -22,6 +24,7 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from tfface.config import ConfigError, ModelConfig
 from tfface.registry import Registry
 
 
@@ -38,6 +41,10 @@ class Preset:
         value_range: "0_1" or "-1_1": the data range the model expects.
         recipe: the report's training recipe (learning rate, batch, epochs,
             loss, optimizer betas...), used by `pipelines/` configs.
+        sampler: the latent sampler its runs generate with by default (sample
+            grids, `tfface sample`, the export's `sample` signature), or ""
+            for the model family's default (`prior` for VAEs, `gaussian`
+            for autoencoders).
         summary: one line, from the builder's docstring.
     """
 
@@ -47,6 +54,7 @@ class Preset:
     report: str = ""
     value_range: str = "0_1"
     recipe: dict = field(default_factory=dict)
+    sampler: str = ""
 
     @property
     def summary(self) -> str:
@@ -69,6 +77,7 @@ def register_preset(
     report: str = "",
     value_range: str = "0_1",
     recipe: dict | None = None,
+    sampler: str = "",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Registers a builder function as a named preset."""
 
@@ -82,6 +91,7 @@ def register_preset(
                 report=report,
                 value_range=value_range,
                 recipe=dict(recipe or {}),
+                sampler=sampler,
             ),
         )
         return builder
@@ -112,6 +122,42 @@ def divisible_size(image_size, factor: int, name: str) -> tuple[int, int]:
     return height, width
 
 
+def preset_arguments(name: str) -> tuple[str, ...] | None:
+    """The keyword arguments the named preset's builder takes, or None when
+    it takes any (`**kwargs`)."""
+    parameters = inspect.signature(get_preset(name).builder).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return tuple(p.name for p in parameters if p.kind is not inspect.Parameter.VAR_POSITIONAL)
+
+
+def check_model_config(model: ModelConfig) -> None:
+    """Raises `ConfigError` naming the key when the `[model]` section sets
+    an argument its preset does not take (a `model.<key>` field or a key of
+    `model.args`), or names an unknown preset; run before any data is read.
+
+    Example:
+
+    >>> check_model_config(ModelConfig(preset="ae_demo", beta=1.0))
+    Traceback (most recent call last):
+    ...
+    tfface.config.ConfigError: model.beta: preset 'ae_demo' takes no argument 'beta'; its arguments: image_size, latent_dim, widths, reconstruction_loss, input_noise_stddev, seed
+    """
+    try:
+        accepted = preset_arguments(model.preset)
+    except KeyError as error:
+        raise ConfigError(f"model.preset: {error.args[0]}") from None
+    if accepted is None:
+        return
+    fields = set(ModelConfig.__dataclass_fields__)
+    for key in model.preset_kwargs():
+        if key not in accepted:
+            name = f"model.{key}" if key in fields else f"model.args.{key}"
+            raise ConfigError(
+                f"{name}: preset {model.preset!r} takes no argument {key!r}; its arguments: {', '.join(accepted)}"
+            )
+
+
 def build_preset(name: str, **kwargs: Any):
     """Builds the named preset's model; kwargs override its arguments."""
     preset = get_preset(name)
@@ -122,4 +168,14 @@ def build_preset(name: str, **kwargs: Any):
         raise TypeError(f"preset {name!r}: {error}. Its arguments: {params}") from None
 
 
-__all__ = ["PRESETS", "Preset", "build_preset", "divisible_size", "get_preset", "load_all", "register_preset"]
+__all__ = [
+    "PRESETS",
+    "Preset",
+    "build_preset",
+    "check_model_config",
+    "divisible_size",
+    "get_preset",
+    "load_all",
+    "preset_arguments",
+    "register_preset",
+]
