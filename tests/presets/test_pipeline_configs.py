@@ -148,12 +148,12 @@ def test_tiny_two_stage_run_of_report_000(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["face_64", "face_64_celeba_gpu"])
-def test_tiny_run_of_a_face_recipe_fits_its_two_stage_sampler(name, tmp_path):
-    extra = ["data.image_size=32", "train.mixed_precision='float32'", "run.sampler_args={epochs=1, hidden_units=[8]}"]
+def test_tiny_run_of_a_face_recipe_fits_its_sampler(name, tmp_path):
+    extra = ["data.image_size=32", "train.mixed_precision='float32'", "run.sampler_args={components=2}"]
     config = load_config(os.path.join(REPO, "pipelines", f"{name}.toml"), tiny_overrides(tmp_path / "run", *extra))
     if name == "face_64_celeba_gpu":  # its loss terms need the perceptual/adversarial options and VGG weights
         config = config.replace(model=type(config.model)(preset="face_64", args={
             k: v for k, v in config.model.args.items() if not k.startswith(("perceptual", "adversarial"))}))  # fmt: skip
     result = train(config)
     assert math.isfinite(result.final("loss")) and "log_sigma" in result.history
-    assert load_json(result.files["sampler"])["kind"] == "two_stage"
+    assert load_json(result.files["sampler"])["kind"] == config.run.fit_sampler == "gmm"
