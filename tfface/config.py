@@ -56,6 +56,10 @@ __all__ = [
 ]
 
 
+# Model keys of the optional loss terms: only presets that take them accept them.
+LOSS_TERM_KEYS = ("perceptual_weight", "perceptual_weights", "adversarial_weight", "adversarial_start")
+
+
 class ConfigError(ValueError):
     """A configuration value or key is invalid; the message names it."""
 
@@ -150,13 +154,25 @@ class ModelConfig:
         latent_dim: int or None. Overrides the preset's latent size.
         beta: float or None. Overrides the KL weight of VAE presets.
         reconstruction_loss: str or None. "mse" or "bce".
-        args: dict. Any other preset keyword arguments.
+        perceptual_weight: float or None. Weight of the VGG16 perceptual
+            term (0 = off), for presets that take it (`LatentAutoencoder`).
+        perceptual_weights: str or None. Its VGG16 weights: "imagenet", a
+            local `.h5` path, or "random" (tests only).
+        adversarial_weight: float or None. Base weight of the PatchGAN
+            adversarial term (0 = off), for presets that take it.
+        adversarial_start: int or None. Optimizer step it starts at.
+        args: dict. Any other preset keyword arguments (e.g.
+            discriminator_layers, discriminator_width, discriminator_norm).
     """
 
     preset: str = "vae_demo"
     latent_dim: int | None = field(default=None, metadata=_at_least(1))
     beta: float | None = field(default=None, metadata=_at_least(0.0))
     reconstruction_loss: str | None = field(default=None, metadata=_choices("mse", "bce"))
+    perceptual_weight: float | None = field(default=None, metadata=_at_least(0.0))
+    perceptual_weights: str | None = None
+    adversarial_weight: float | None = field(default=None, metadata=_at_least(0.0))
+    adversarial_start: int | None = field(default=None, metadata=_at_least(0))
     args: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -165,7 +181,7 @@ class ModelConfig:
     def preset_kwargs(self) -> dict[str, Any]:
         """The keyword arguments passed to the preset builder."""
         kwargs = dict(self.args)
-        for name in ("latent_dim", "beta", "reconstruction_loss"):
+        for name in ("latent_dim", "beta", "reconstruction_loss", *LOSS_TERM_KEYS):
             value = getattr(self, name)
             if value is not None:
                 kwargs[name] = value

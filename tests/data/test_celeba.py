@@ -203,3 +203,13 @@ def test_the_probe_gives_up_on_a_host_that_does_not_answer(monkeypatch):
     start = time.monotonic()
     assert unreachable_reason("drive.google.com", 443, timeout=0.3) == "no answer within 0.3 s"
     assert time.monotonic() - start < 1.5
+
+
+def test_behind_a_proxy_the_probe_asks_the_proxy(monkeypatch):
+    from tfface.data.celeba import download_route
+
+    for name in ("https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    assert download_route() == ("drive.google.com", 443, "download host")
+    monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
+    assert download_route() == ("proxy.example", 3128, "HTTPS proxy")

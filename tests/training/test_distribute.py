@@ -173,3 +173,35 @@ def test_strategy_errors_name_the_key(monkeypatch):
         make_strategy("tpu")
     with pytest.raises(ConfigError, match="train.distribution"):
         TrainConfig(distribution="horovod")
+
+
+MIRRORED_ADVERSARIAL = """
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import json, sys
+import numpy as np
+from tests.helpers import tiny_config
+from tfface.experiments import train
+
+cfg = tiny_config(sys.argv[1], "train.distribution='mirrored'", "train.epochs=2", "model.adversarial_weight=0.5",
+                  "model.adversarial_start=1", "model.perceptual_weight=1.0", "model.perceptual_weights='random'",
+                  "model.args={discriminator_layers=2, discriminator_width=8}", "run.sample_grid=false")
+result = train(cfg)
+model = result.model
+print("REPORT", json.dumps({"history": result.history, "replicas": model.distribute_strategy.num_replicas_in_sync,
+                            "d_steps": int(model.discriminator_optimizer.iterations.numpy()),
+                            "g_steps": int(model.optimizer.iterations.numpy()), "files": sorted(result.files)}))
+"""
+
+
+@pytest.mark.slow
+def test_mirrored_trains_the_adversarial_and_perceptual_terms(tmp_path):
+    done = run_python(MIRRORED_ADVERSARIAL, str(tmp_path / "run"), env={"PYTHONPATH": REPO}, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = _report(done.stdout)
+    assert report["replicas"] == 2
+    assert report["g_steps"] == 6 and report["d_steps"] == 5  # 3 steps per epoch, D from step 1
+    assert all(np.isfinite(v) for values in report["history"].values() for v in values)
+    assert report["history"]["discriminator_loss"][1] > 0 and report["history"]["adversarial_weight"][1] > 0
+    assert {"model", "export"} <= set(report["files"])

@@ -108,3 +108,18 @@ def test_auto_xla_is_off_on_cpu_and_with_op_determinism():
     assert resolve_jit_compile(TrainConfig(jit_compile="auto"), strategy) is False
     assert resolve_jit_compile(TrainConfig(jit_compile="on"), strategy) is True
     assert resolve_jit_compile(TrainConfig(jit_compile="auto", deterministic=True), strategy) is False
+
+
+def test_adversarial_and_perceptual_terms_under_float16_loss_scaling(tmp_path):
+    steps = 3
+    config = tiny_config(tmp_path / "run", "train.mixed_precision='mixed_float16'", f"train.steps_per_epoch={steps}",
+                         "data.validation_fraction=0.0", "model.adversarial_weight=0.5", "model.perceptual_weight=1.0",
+                         "model.perceptual_weights='random'", "model.args={discriminator_layers=2, discriminator_width=8}",
+                         *QUIET)  # fmt: skip
+    result = train(config)
+    model = result.model
+    assert isinstance(model.discriminator_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert model.discriminator.get_layer("disc2_conv").compute_dtype == "float16"
+    assert all(np.isfinite(v) for values in result.history.values() for v in values)
+    assert int(model.discriminator_optimizer.iterations) + int(model.optimizer.iterations) > 0
+    assert result.history["perceptual_loss"][0] > 0

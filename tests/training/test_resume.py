@@ -71,9 +71,23 @@ def _assert_same_history(a, b):
 @pytest.mark.slow
 @pytest.mark.parametrize("cache", ["true", "false"])
 def test_sigkill_mid_epoch_then_rerun_equals_uninterrupted_run(tmp_path, cache):
+    _assert_kill_and_rerun_equals_uninterrupted_run(tmp_path, f"data.cache={cache}")
+
+
+@pytest.mark.slow
+def test_resume_with_discriminator_and_perceptual_term_equals_uninterrupted_run(tmp_path):
+    # The adversarial term starts at step 2 (in epoch 1): the checkpoint after
+    # epoch 1 holds a discriminator and its optimizer one step in.
+    _assert_kill_and_rerun_equals_uninterrupted_run(
+        tmp_path, "model.adversarial_weight=0.5", "model.adversarial_start=2", "model.perceptual_weight=1.0",
+        "model.perceptual_weights='random'", "model.args={discriminator_layers=2, discriminator_width=8}",
+    )
+
+
+def _assert_kill_and_rerun_equals_uninterrupted_run(tmp_path, *overrides):
     # 36 training images in batches of 12: 3 steps per epoch; killed at epoch 2, step 2.
-    whole_cfg, whole = _write_config(tmp_path, "whole", f"data.cache={cache}")
-    cut_cfg, cut = _write_config(tmp_path, "cut", f"data.cache={cache}")
+    whole_cfg, whole = _write_config(tmp_path, "whole", *overrides)
+    cut_cfg, cut = _write_config(tmp_path, "cut", *overrides)
 
     done = _run(whole_cfg)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -24,6 +24,8 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +76,17 @@ class CelebAUnavailableError(FileNotFoundError):
 DOWNLOAD_HOST = ("drive.google.com", 443)
 #: Seconds the probe waits: a few, instead of tfds' ~3.5 minutes of retries.
 PROBE_TIMEOUT = 5.0
+
+
+def download_route() -> tuple[str, int, str]:
+    """(host, port, what) a download connects to first: the HTTPS proxy
+    when one is configured (`https_proxy`), else `DOWNLOAD_HOST`."""
+    proxy = urllib.request.getproxies().get("https")
+    if proxy and not urllib.request.proxy_bypass(DOWNLOAD_HOST[0]):
+        parsed = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        if parsed.hostname:
+            return parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80), "HTTPS proxy"
+    return DOWNLOAD_HOST[0], DOWNLOAD_HOST[1], "download host"
 
 
 def unreachable_reason(host: str, port: int, timeout: float = PROBE_TIMEOUT) -> str | None:
@@ -309,9 +322,10 @@ def celeba_tfds_source(config: DataConfig, split: str, image_size) -> SourceSpli
     builder = tfds.builder("celeb_a", data_dir=os.path.expanduser(config.path) if config.path else None)
     manual = tfds_manual_dir(builder)
     if not builder.is_prepared() and not all(os.path.exists(os.path.join(manual, n)) for n in TFDS_MANUAL_FILES):
-        reason = unreachable_reason(*DOWNLOAD_HOST)
+        host, port, what = download_route()
+        reason = unreachable_reason(host, port)
         if reason is not None:  # fail now rather than after tfds' minutes of retries
-            error = ConnectionError(f"cannot reach the download host {DOWNLOAD_HOST[0]}:{DOWNLOAD_HOST[1]} ({reason})")
+            error = ConnectionError(f"cannot reach the {what} {host}:{port} ({reason})")
             raise CelebAUnavailableError(unavailable_message(builder, error)) from None
     try:
         builder.download_and_prepare()

@@ -386,7 +386,10 @@ def export_savedmodel(
             raise ValueError(f"sampler latent_dim {sampler.latent_dim} != model latent_dim {model.latent_dim}")
 
     archive = keras.export.ExportArchive()
-    archive.track(model)
+    # Only what the signatures run: a discriminator or other training-only
+    # parts of the model stay out of the SavedModel.
+    archive.track(model.encoder)
+    archive.track(model.decoder)
     for name, function in _endpoints(model, sampler, options).items():
         archive.add_endpoint(name, function)
     with atomic_path(path, is_dir=True) as tmp:

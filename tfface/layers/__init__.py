@@ -1,6 +1,7 @@
 """Shared building blocks: conv blocks and the encoder/decoder trunks."""
 
 from tfface.layers.blocks import conv_block, dense_block, make_activation, make_norm, resolve_block
+from tfface.layers.discriminator import PatchDiscriminator
 from tfface.layers.likelihood import DECODER_SIGMAS, GaussianLikelihood
 from tfface.layers.residual import ResidualDecoder, ResidualEncoder, attention_block, residual_block, residual_trunks
 from tfface.layers.trunks import Decoder, Encoder, symmetric_trunks
@@ -10,6 +11,7 @@ __all__ = [
     "GaussianLikelihood",
     "Decoder",
     "Encoder",
+    "PatchDiscriminator",
     "ResidualDecoder",
     "ResidualEncoder",
     "attention_block",

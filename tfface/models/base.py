@@ -8,11 +8,23 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from tfface.layers.discriminator import PatchDiscriminator
 from tfface.layers.likelihood import GaussianLikelihood
 from tfface.layers.trunks import Decoder, Encoder
 from tfface.losses import reconstruction_loss
+from tfface.losses.perceptual import PerceptualLoss
+from tfface.models.adversarial import (
+    ADVERSARIAL_TERMS,
+    AdversarialSwitch,
+    adversarial_due,
+    adversarial_test_terms,
+    adversarial_train_terms,
+    default_discriminator_optimizer,
+    generator_loss,
+    inactive_terms,
+)
 from tfface.models.posterior import DiagonalGaussian, PointMass
-from tfface.models.steps import apply_gradients, scaled_loss, step_results
+from tfface.models.steps import apply_gradient_list, scaled_loss, step_results
 
 VALUE_BOUNDS = {"0_1": (0.0, 1.0), "-1_1": (-1.0, 1.0)}
 
@@ -36,9 +48,31 @@ class LatentAutoencoder(keras.Model):
     noise (`input_noise_stddev`, the denoising autoencoder), and the loss is
 
         loss = mean_batch(reconstruction) + regularizer(...)
+               [+ perceptual_weight · mean_batch(perceptual distance)]
 
     with the reconstruction summed (or averaged) over pixels, see
-    `tfface.losses`. With `decoder_sigma` the reconstruction term is the
+    `tfface.losses`. Two optional terms sharpen images:
+
+    - perceptual (`perceptual_weight > 0`): the LPIPS-style distance between
+      VGG16 features of images and reconstructions (equal layer weights, see
+      `tfface.losses.perceptual`). It is per image, on LPIPS' scale (~0.1-1):
+      with `reconstruction_reduction="sum"` the reconstruction is H·W·C times
+      the per-pixel mean, so weigh it accordingly. The VGG16 is built when
+      training or evaluation starts (not saved with the model; loading and
+      serving never need its weights).
+    - adversarial (`adversarial_weight > 0`): a `PatchDiscriminator` with its
+      own optimizer (`compile(discriminator_optimizer=...)`, by default
+      Adam(β=0.5, 0.9) at the model's learning rate), hinge losses and
+      VQGAN's adaptive weight, on from optimizer step `adversarial_start`
+      (see `tfface.models.adversarial`). Its weights and optimizer state are
+      saved with the model and in checkpoints; the export serves only the
+      encoder and decoder. The term is reported, not added to `loss`
+      (which stays comparable with and without it), as `adversarial_loss`
+      (−mean D(x̂)), `adversarial_weight` (w·λ as applied),
+      `discriminator_loss`, `discriminator_real` and `discriminator_fake`
+      (mean logits).
+
+    With `decoder_sigma` the reconstruction term is the
     negative log-likelihood of a calibrated Gaussian decoder (σ-VAE,
     `tfface.layers.GaussianLikelihood`), and log σ is reported as a metric.
 
@@ -57,6 +91,30 @@ class LatentAutoencoder(keras.Model):
             `reconstruction_loss`: "learned", "learned_channel", "optimal"
             or "optimal_channel" (see `GaussianLikelihood`). Defaults to None.
         seed: int or None. Seed of the model's own random draws.
+        perceptual_weight: float. Weight of the perceptual term; 0 = off.
+            Defaults to 0.
+        perceptual_weights: str or None. VGG16 weights: "imagenet" (Keras
+            downloads them once), the path of a local
+            `vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`, or "random"
+            (random VGG, for tests only). Defaults to "imagenet".
+        adversarial_weight: float. Base weight w of the adversarial term;
+            0 = off (no discriminator). Defaults to 0.
+        adversarial_start: int. Optimizer step from which the adversarial
+            term is on. Defaults to 0.
+        discriminator_layers: int. Stride-2 convs of the PatchGAN.
+            Defaults to 3.
+        discriminator_width: int. Its first conv's channels. Defaults to 64.
+        discriminator_norm: str or None. Its norm. Defaults to "batch".
+
+    Example:
+
+    >>> from tfface.layers import symmetric_trunks
+    >>> enc, dec = symmetric_trunks((32, 32), [8, 16], 8, head="deterministic")
+    >>> model = LatentAutoencoder(enc, dec, adversarial_weight=0.5, discriminator_width=8)
+    >>> model.compile(optimizer="adam")
+    >>> logs = model.fit(np.random.rand(8, 32, 32, 3).astype("float32"), epochs=1, batch_size=4, verbose=0)
+    >>> sorted(logs.history)[:3]
+    ['adversarial_loss', 'adversarial_weight', 'discriminator_fake']
     """
 
     loss_terms: tuple[str, ...] = ("loss", "reconstruction_loss")
@@ -72,6 +130,13 @@ class LatentAutoencoder(keras.Model):
         freeze_encoder: bool = False,
         decoder_sigma: str | None = None,
         seed: int | None = None,
+        perceptual_weight: float = 0.0,
+        perceptual_weights: str | None = "imagenet",
+        adversarial_weight: float = 0.0,
+        adversarial_start: int = 0,
+        discriminator_layers: int = 3,
+        discriminator_width: int = 64,
+        discriminator_norm: str | None = "batch",
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -100,7 +165,27 @@ class LatentAutoencoder(keras.Model):
             self.loss_terms = (*self.loss_terms, "log_sigma")
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_terms}
+        if perceptual_weight < 0 or adversarial_weight < 0 or adversarial_start < 0:
+            raise ValueError(
+                "perceptual_weight, adversarial_weight and adversarial_start must be >= 0, got "
+                f"{perceptual_weight}, {adversarial_weight}, {adversarial_start}"
+            )
+        self.perceptual_weight = float(perceptual_weight)
+        self.perceptual_weights = perceptual_weights
+        self.perceptual = None  # a PerceptualLoss, built by make_train/test_function
+        self.adversarial_weight = float(adversarial_weight)
+        self.adversarial_start = int(adversarial_start)
+        self.discriminator_layers = int(discriminator_layers)
+        self.discriminator_width = int(discriminator_width)
+        self.discriminator_norm = discriminator_norm
+        self.discriminator = None
+        self.discriminator_optimizer = None
+        self.adversarial_on = False  # whether the traced step has the term (see make_train_function)
+        if self.adversarial_weight:
+            self.discriminator = PatchDiscriminator(
+                self.image_shape, discriminator_layers, discriminator_width, discriminator_norm, name="discriminator"
+            )
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names()}
         self.build(self.encoder.input_shape)
 
     # ------------------------------------------------------------ structure
@@ -127,6 +212,25 @@ class LatentAutoencoder(keras.Model):
     @property
     def metrics(self):
         return list(self.trackers.values())
+
+    def metric_names(self) -> tuple[str, ...]:
+        """Every reported term: `loss_terms` and those of the optional terms."""
+        perceptual = ("perceptual_loss",) if self.perceptual_weight else ()
+        adversarial = ADVERSARIAL_TERMS if self.adversarial_weight else ()
+        return (*self.loss_terms, *perceptual, *adversarial)
+
+    @property
+    def trainable_variables(self):
+        """The autoencoder's trainable variables: the discriminator has its own optimizer."""
+        own = super().trainable_variables
+        if self.discriminator is None:
+            return own
+        critic = {id(v) for v in self.discriminator.trainable_variables}
+        return [v for v in own if id(v) not in critic]
+
+    @property
+    def trainable_weights(self):
+        return self.trainable_variables
 
     # ------------------------------------------------------------- inference
 
@@ -163,6 +267,10 @@ class LatentAutoencoder(keras.Model):
 
     def compute_losses(self, images, training: bool = False) -> dict[str, Any]:
         """Every loss term for a batch of images, as scalars (float32)."""
+        return self.losses_and_outputs(images, training=training)[0]
+
+    def losses_and_outputs(self, images, training: bool = False):
+        """(every loss term as float32 scalars, the reconstructions)."""
         inputs = self.corrupt(images) if training else images
         posterior = self.posterior(inputs, training=training)
         z = posterior.sample(self.seed_generator) if training else posterior.mode()
@@ -171,7 +279,11 @@ class LatentAutoencoder(keras.Model):
         rec = terms["reconstruction_loss"]
         kl = posterior.kl(self.kl_reduction)
         reg = self.regularizer(kl, posterior, z)
-        return {**terms, "loss": rec + reg, "kl_loss": ops.mean(kl)}
+        terms = {**terms, "loss": rec + reg, "kl_loss": ops.mean(kl)}
+        if self.perceptual_weight:
+            terms["perceptual_loss"] = ops.mean(self.perceptual(images, outputs))
+            terms["loss"] = terms["loss"] + self.perceptual_weight * terms["perceptual_loss"]
+        return terms, outputs
 
     def reconstruction_terms(self, images, outputs) -> dict[str, Any]:
         """{"reconstruction_loss": batch mean} (plus "log_sigma" for a
@@ -189,20 +301,89 @@ class LatentAutoencoder(keras.Model):
         return {"reconstruction_loss": ops.mean(per_example)}
 
     def _record(self, terms: dict[str, Any]) -> dict[str, Any]:
-        for name, tracker in self.trackers.items():
-            tracker.update_state(terms[name])
-        return step_results({name: tracker.result() for name, tracker in self.trackers.items()})
+        """Updates the trackers of the terms given and returns their results."""
+        names = [name for name in self.trackers if name in terms]
+        for name in names:
+            self.trackers[name].update_state(terms[name])
+        return step_results({name: self.trackers[name].result() for name in names})
 
     def train_step(self, data):
         images = images_from_batch(data)
-        with tf.GradientTape() as tape:
-            terms = self.compute_losses(images, training=True)
+        variables = self.trainable_weights
+        with tf.GradientTape(persistent=self.adversarial_on) as tape:
+            terms, outputs = self.losses_and_outputs(images, training=True)
             scaled = scaled_loss(self, terms["loss"])
-        apply_gradients(self, tape, scaled)
+            if self.adversarial_on:
+                adversarial_loss = generator_loss(self, outputs)
+        grads = tape.gradient(scaled, variables)
+        if self.adversarial_on:
+            grads, more = adversarial_train_terms(self, tape, grads, variables, images, outputs, adversarial_loss)
+            terms.update(more)
+        elif self.discriminator is not None:
+            terms.update(inactive_terms())
+        apply_gradient_list(self.optimizer, grads, variables)
         return self._record(terms)
 
     def test_step(self, data):
-        return self._record(self.compute_losses(images_from_batch(data), training=False))
+        images = images_from_batch(data)
+        terms, outputs = self.losses_and_outputs(images, training=False)
+        if self.discriminator is not None:
+            terms.update(adversarial_test_terms(self, images, outputs))
+        return self._record(terms)
+
+    # ------------------------------------------- training-only parts
+
+    def compile(self, optimizer="rmsprop", *args, discriminator_optimizer=None, **kwargs):
+        """`keras.Model.compile`, plus the discriminator's own optimizer
+        (adversarial term; default: `default_discriminator_optimizer`)."""
+        super().compile(optimizer, *args, **kwargs)
+        if self.discriminator is not None:
+            self.discriminator_optimizer = (
+                keras.optimizers.get(discriminator_optimizer)
+                if discriminator_optimizer is not None
+                else default_discriminator_optimizer(self.optimizer)
+            )
+            # Built now, so that checkpoints and `.keras` files load into it.
+            self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        if config is not None and self.discriminator_optimizer is not None:
+            config = {**config, "discriminator_optimizer": keras.saving.serialize_keras_object(self.discriminator_optimizer)}
+        return config
+
+    def compile_from_config(self, config):
+        """Recompiles a loaded model (both optimizers; their state is loaded after)."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.optimizer is not None:
+            self.optimizer.build(self.trainable_variables)
+
+    def build_perceptual(self) -> None:
+        """Builds the perceptual term's VGG16 (once), under the model's
+        distribution strategy; raises `PerceptualWeightsError` naming
+        `perceptual_weights` when its weights cannot be had."""
+        if self.perceptual_weight and self.perceptual is None:
+            with self.distribute_strategy.scope():
+                self.perceptual = PerceptualLoss(self.image_shape, self.value_range, self.perceptual_weights)
+
+    def make_train_function(self, force=False):
+        self.build_perceptual()
+        due = adversarial_due(self)
+        if due != self.adversarial_on:  # the start step is reached (or a run resumes past it)
+            self.adversarial_on = due
+            force = True
+        return super().make_train_function(force)
+
+    def fit(self, *args, callbacks=None, **kwargs):
+        """`keras.Model.fit`; with a later adversarial start, also the
+        callback that switches the term on at its step."""
+        if self.discriminator is not None and self.adversarial_start > 0:
+            callbacks = [*(callbacks or []), AdversarialSwitch()]
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
+    def make_test_function(self, force=False):
+        self.build_perceptual()
+        return super().make_test_function(force)
 
     # --------------------------------------------------------- serialization
 
@@ -218,6 +399,13 @@ class LatentAutoencoder(keras.Model):
             "freeze_encoder": self.freeze_encoder,
             "decoder_sigma": self.decoder_sigma,
             "seed": self.seed,
+            "perceptual_weight": self.perceptual_weight,
+            "perceptual_weights": self.perceptual_weights,
+            "adversarial_weight": self.adversarial_weight,
+            "adversarial_start": self.adversarial_start,
+            "discriminator_layers": self.discriminator_layers,
+            "discriminator_width": self.discriminator_width,
+            "discriminator_norm": self.discriminator_norm,
         }
 
     @classmethod

@@ -20,15 +20,26 @@ def scaled_loss(model: keras.Model, loss):
     one float32 device."""
     if model.losses:
         loss = loss + ops.cast(ops.sum(model.losses), "float32")
+    return scale_for(model.optimizer, loss)
+
+
+def scale_for(optimizer, loss):
+    """`loss` divided by the replicas and loss-scaled for `optimizer` (a
+    second network's own optimizer, e.g. a discriminator's)."""
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    return model.optimizer.scale_loss(loss / replicas)
+    return optimizer.scale_loss(loss / replicas)
 
 
 def apply_gradients(model: keras.Model, tape: tf.GradientTape, scaled) -> None:
     """Gradients of `scaled` (from `scaled_loss`) applied to the model's
     trainable weights, every replica agreeing on loss-scale overflow."""
-    grads = agree_on_overflow(model.optimizer, tape.gradient(scaled, model.trainable_weights))
-    model.optimizer.apply(grads, model.trainable_weights)
+    apply_gradient_list(model.optimizer, tape.gradient(scaled, model.trainable_weights), model.trainable_weights)
+
+
+def apply_gradient_list(optimizer, grads, variables) -> None:
+    """Applies gradients already computed (from losses scaled with
+    `scale_for(optimizer, ...)`), every replica agreeing on overflow."""
+    optimizer.apply(agree_on_overflow(optimizer, grads), variables)
 
 
 def agree_on_overflow(optimizer, grads):

@@ -67,6 +67,17 @@ class Preset:
 
 
 PRESETS: Registry[Preset] = Registry("preset")
+#: What a builder's `**loss_terms` takes: `LatentAutoencoder`'s optional
+#: perceptual and adversarial terms.
+LOSS_TERM_ARGUMENTS = (
+    "perceptual_weight",
+    "perceptual_weights",
+    "adversarial_weight",
+    "adversarial_start",
+    "discriminator_layers",
+    "discriminator_width",
+    "discriminator_norm",
+)
 _loaded = False
 
 
@@ -124,11 +135,14 @@ def divisible_size(image_size, factor: int, name: str) -> tuple[int, int]:
 
 def preset_arguments(name: str) -> tuple[str, ...] | None:
     """The keyword arguments the named preset's builder takes, or None when
-    it takes any (`**kwargs`)."""
+    it takes any (`**kwargs`). A builder's `**loss_terms` takes exactly the
+    optional loss terms of `LatentAutoencoder` (`LOSS_TERM_ARGUMENTS`)."""
     parameters = inspect.signature(get_preset(name).builder).parameters.values()
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-        return None
-    return tuple(p.name for p in parameters if p.kind is not inspect.Parameter.VAR_POSITIONAL)
+    named = tuple(p.name for p in parameters if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD))
+    for p in parameters:
+        if p.kind is inspect.Parameter.VAR_KEYWORD:
+            return named + LOSS_TERM_ARGUMENTS if p.name == "loss_terms" else None
+    return named
 
 
 def check_model_config(model: ModelConfig) -> None:
@@ -141,7 +155,7 @@ def check_model_config(model: ModelConfig) -> None:
     >>> check_model_config(ModelConfig(preset="ae_demo", beta=1.0))
     Traceback (most recent call last):
     ...
-    tfface.config.ConfigError: model.beta: preset 'ae_demo' takes no argument 'beta'; its arguments: image_size, latent_dim, widths, reconstruction_loss, input_noise_stddev, seed
+    tfface.config.ConfigError: model.beta: preset 'ae_demo' takes no argument 'beta'; its arguments: image_size, latent_dim, widths, reconstruction_loss, input_noise_stddev, seed, perceptual_weight, perceptual_weights, adversarial_weight, adversarial_start, discriminator_layers, discriminator_width, discriminator_norm
     """
     try:
         accepted = preset_arguments(model.preset)
@@ -152,7 +166,7 @@ def check_model_config(model: ModelConfig) -> None:
     fields = set(ModelConfig.__dataclass_fields__)
     for key in model.preset_kwargs():
         if key not in accepted:
-            name = f"model.{key}" if key in fields else f"model.args.{key}"
+            name = f"model.{key}" if key in fields and key not in model.args else f"model.args.{key}"
             raise ConfigError(
                 f"{name}: preset {model.preset!r} takes no argument {key!r}; its arguments: {', '.join(accepted)}"
             )
@@ -172,6 +186,7 @@ __all__ = [
     "PRESETS",
     "Preset",
     "build_preset",
+    "LOSS_TERM_ARGUMENTS",
     "check_model_config",
     "divisible_size",
     "get_preset",

@@ -7,7 +7,7 @@ rows in docs/reports.md say so.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from tfface.layers import symmetric_trunks
 from tfface.models import VAE, Autoencoder, DenoisingAutoencoder
@@ -26,6 +26,7 @@ def vae_demo(
     kl_warmup_steps: int = 0,
     decoder_sigma: str | None = None,
     seed: int | None = None,
+    **loss_terms: Any,
 ) -> VAE:
     """Small conv VAE for CPU demos: 4 stride-2 conv blocks (BN, LeakyReLU), latent 32, sigmoid output.
 
@@ -40,6 +41,10 @@ def vae_demo(
             e.g. "optimal") instead of the MSE; see `LatentAutoencoder`.
             Defaults to None.
         seed: int or None. Defaults to None.
+        **loss_terms: the optional perceptual and adversarial terms of
+            `LatentAutoencoder` (perceptual_weight, perceptual_weights,
+            adversarial_weight, adversarial_start, discriminator_layers,
+            discriminator_width, discriminator_norm). Off by default.
     """
     encoder, decoder = symmetric_trunks(image_size, widths, latent_dim, head="gaussian")
     return VAE(
@@ -51,6 +56,7 @@ def vae_demo(
         decoder_sigma=decoder_sigma,
         seed=seed,
         name="vae_demo",
+        **loss_terms,
     )
 
 
@@ -62,8 +68,9 @@ def vae_tiny(
     reconstruction_loss: str = "mse",
     kl_warmup_steps: int = 0,
     seed: int | None = None,
+    **loss_terms: Any,
 ) -> VAE:
-    """Tiny conv VAE (2 blocks of 8 and 16 channels) for tests and smoke runs."""
+    """Tiny conv VAE (2 blocks of 8 and 16 channels) for tests and smoke runs; loss_terms as vae_demo."""
     return vae_demo(
         image_size=image_size,
         latent_dim=latent_dim,
@@ -72,6 +79,7 @@ def vae_tiny(
         reconstruction_loss=reconstruction_loss,
         kl_warmup_steps=kl_warmup_steps,
         seed=seed,
+        **loss_terms,
     )
 
 
@@ -83,9 +91,10 @@ def ae_demo(
     reconstruction_loss: str = "mse",
     input_noise_stddev: float = 0.0,
     seed: int | None = None,
+    **loss_terms: Any,
 ) -> Autoencoder:
-    """Small conv autoencoder, the deterministic twin of vae_demo; noise > 0 makes it denoising."""
+    """Small conv autoencoder, the deterministic twin of vae_demo; noise > 0 makes it denoising; loss_terms as vae_demo."""
     encoder, decoder = symmetric_trunks(image_size, widths, latent_dim, head="deterministic")
     cls = DenoisingAutoencoder if input_noise_stddev > 0 else Autoencoder
     kwargs = {"input_noise_stddev": input_noise_stddev} if input_noise_stddev > 0 else {}
-    return cls(encoder, decoder, reconstruction_loss=reconstruction_loss, seed=seed, name="ae_demo", **kwargs)
+    return cls(encoder, decoder, reconstruction_loss=reconstruction_loss, seed=seed, name="ae_demo", **kwargs, **loss_terms)

@@ -1,0 +1,85 @@
+"""The PatchGAN discriminator of the adversarial term, built from `conv_block`."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import keras
+
+from tfface.layers.blocks import conv_block, resolve_block
+
+
+@keras.saving.register_keras_serializable(package="tfface")
+class PatchDiscriminator(keras.Model):
+    """PatchGAN: a fully convolutional critic that scores overlapping image
+    patches, so its output is a map of logits, one per receptive field.
+
+    The layout of pix2pix's and taming-transformers' `NLayerDiscriminator`:
+    4×4 convs with padding 1 and LeakyReLU 0.2; a first stride-2 conv of
+    `width` channels without norm, `num_layers - 1` further stride-2 convs
+    doubling the width (capped at 8×) with `norm`, one stride-1 conv with
+    `norm`, and a stride-1 conv to one channel (float32 logits, no
+    activation). A 64×64 input with 3 layers gives a 6×6 logit map.
+
+    Args:
+        input_shape: (int, int, int). Image (height, width, channels).
+        num_layers: int. Stride-2 convs (each halves the resolution).
+            Defaults to 3.
+        width: int. Channels of the first conv. Defaults to 64.
+        norm: str or None. Norm after every conv but the first and last
+            (see `tfface.layers.blocks`: "batch", "instance", "group:N",
+            "layer" or None). Defaults to "batch", as pix2pix and VQGAN.
+
+    Example:
+
+    >>> critic = PatchDiscriminator(input_shape=(32, 32, 3), num_layers=2, width=8)
+    >>> tuple(critic(np.zeros((2, 32, 32, 3))).shape)
+    (2, 6, 6, 1)
+
+    Reference:
+        Isola et al., "Image-to-Image Translation with Conditional
+        Adversarial Networks" (pix2pix), CVPR 2017; Esser et al., "Taming
+        Transformers for High-Resolution Image Synthesis", CVPR 2021.
+    """
+
+    def __init__(
+        self,
+        input_shape: Sequence[int] = (64, 64, 3),
+        num_layers: int = 3,
+        width: int = 64,
+        norm: str | None = "batch",
+        **kwargs: Any,
+    ):
+        if int(num_layers) < 1:
+            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        if int(width) < 1:
+            raise ValueError(f"width must be >= 1, got {width}")
+        defaults = {"kernel_size": 4, "padding": 1, "activation": "leaky_relu", "norm": norm}
+        specs: list[dict[str, Any]] = [{"filters": width, "strides": 2, "norm": None}]
+        specs += [{"filters": width * min(2**n, 8), "strides": 2} for n in range(1, num_layers)]
+        specs += [{"filters": width * min(2**num_layers, 8), "strides": 1}]
+        images = keras.Input(shape=tuple(input_shape), name="images")
+        x = images
+        for i, spec in enumerate(specs):
+            x = conv_block(x, resolve_block(spec, defaults), name=f"disc{i + 1}")
+        head = resolve_block({"filters": 1, "strides": 1, "norm": None, "activation": None}, defaults)
+        logits = keras.layers.Activation("linear", dtype="float32", name="logits")(conv_block(x, head, name="disc_out"))
+        super().__init__(inputs=images, outputs=logits, **kwargs)
+        self.image_shape = tuple(int(d) for d in input_shape)
+        self.num_layers = int(num_layers)
+        self.width = int(width)
+        self.norm = norm
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "input_shape": list(self.image_shape),
+            "num_layers": self.num_layers,
+            "width": self.width,
+            "norm": self.norm,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "PatchDiscriminator":
+        return cls(**config)
