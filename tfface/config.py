@@ -401,6 +401,14 @@ class RunConfig(_Section):
         tensorboard: bool. Write TensorBoard logs under RUN/tensorboard/: the
             loss terms, learning rate and the sample and reconstruction grids
             per epoch; a resumed run appends. Defaults to True.
+        fit_sampler: str or None. At the end of training, fit this latent
+            sampler ("gmm", "two_stage", ... see `tfface.sampling.SAMPLERS`)
+            on the posterior means of up to 10,000 training images, save it
+            as `RUN/sampler.json` and serve it from the export's `sample`
+            signature. None keeps the default (the prior for VAEs).
+            Defaults to None.
+        sampler_args: dict. The sampler's constructor arguments, e.g.
+            `{components = 20}`. Defaults to {}.
     """
 
     section = "run"
@@ -417,6 +425,8 @@ class RunConfig(_Section):
     checkpoint_every: int = field(default=1, metadata=_at_least(0))
     evaluate_split: str = field(default="validation", metadata=_choices("validation", "test", "train"))
     tensorboard: bool = True
+    fit_sampler: str | None = None
+    sampler_args: dict = field(default_factory=dict)
 
 
 
@@ -514,7 +524,8 @@ class SampleOptions(Options):
     """What `tfface sample RUN ACTION` draws (one field per flag).
 
     Args:
-        sampler: str or None. "prior", "diagonal", "gaussian" or "gmm"; None
+        sampler: str or None. "prior", "diagonal", "gaussian", "gmm" or
+            "two_stage"; None
             uses RUN/sampler.json, else the model's default. Defaults to None.
         components: int or None. gmm: number of components.
         covariance: str or None. gmm: "full" or "diag".

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import REPO, load_json
 from tfface.config import load_config
 from tfface.data import SYNTHETIC_ATTRIBUTES
 from tfface.presets import get_preset
@@ -145,3 +145,15 @@ def test_tiny_two_stage_run_of_report_000(tmp_path):
     exported = export_sampler(config, autoencoder.model)
     assert exported.kind == "diagonal" and exported.latent_dim == 40
     assert sampler_for_run(load_run(str(tmp_path / "ae")), save=False).kind == "diagonal"
+
+
+@pytest.mark.parametrize("name", ["face_64", "face_64_celeba_gpu"])
+def test_tiny_run_of_a_face_recipe_fits_its_sampler(name, tmp_path):
+    extra = ["data.image_size=32", "train.mixed_precision='float32'", "run.sampler_args={components=2}"]
+    config = load_config(os.path.join(REPO, "pipelines", f"{name}.toml"), tiny_overrides(tmp_path / "run", *extra))
+    if name == "face_64_celeba_gpu":  # its loss terms need the perceptual/adversarial options and VGG weights
+        config = config.replace(model=type(config.model)(preset="face_64", args={
+            k: v for k, v in config.model.args.items() if not k.startswith(("perceptual", "adversarial"))}))  # fmt: skip
+    result = train(config)
+    assert math.isfinite(result.final("loss")) and "log_sigma" in result.history
+    assert load_json(result.files["sampler"])["kind"] == config.run.fit_sampler == "gmm"

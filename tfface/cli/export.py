@@ -17,7 +17,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="image inputs and outputs as uint8 pixels in [0, 255] (decode stays float32 in [0, 1])")  # fmt: skip
     parser.add_argument("--sampler", default="auto",
                         help="sampler behind `sample`: auto (RUN/sampler.json, else prior for VAEs, gaussian for AEs), "
-                             "a kind (prior, diagonal, gaussian, gmm) or none")  # fmt: skip
+                             "a kind (prior, diagonal, gaussian, gmm, two_stage) or none")  # fmt: skip
     parser.add_argument("--fit-count", type=int, default=10000, help="training images encoded to fit a sampler")
     parser.add_argument("--max-count", type=int, default=256, help="largest `count` a sample request may ask for")
     parser.add_argument("--max-temperature", type=float, default=10.0, help="largest `sample` temperature")

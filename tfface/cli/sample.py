@@ -29,7 +29,7 @@ ACTIONS: Registry = Registry("sample action")
 
 #: Help of the flags; the flags themselves come from `SampleOptions`' fields.
 HELP = {
-    "sampler": "prior, diagonal, gaussian or gmm (default: RUN/sampler.json, else the preset's "
+    "sampler": "prior, diagonal, gaussian, gmm or two_stage (default: RUN/sampler.json, else the preset's "
     "(report 000: diagonal), prior for VAEs, gaussian for AEs)",
     "components": "gmm: number of components",
     "covariance": "gmm: covariance type",

@@ -3,26 +3,61 @@ function behind `tfface train`, the sweeps and the notebooks."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any, Sequence
 
 import keras
 
-from tfface.config import ExperimentConfig
+from tfface.config import ConfigError, ExperimentConfig
+from tfface.data import make_dataset
 from tfface.export import export_savedmodel
 from tfface.run import RunDir
+from tfface.sampling import fit_sampler, load_sampler, make_sampler, save_sampler
 from tfface.training import RunResult, generates_images, train_run
 from tfface.training.runner import export_sampler
 
 logger = logging.getLogger(__name__)
 
 
+#: Training images encoded to fit `run.fit_sampler` (as `tfface export --fit-count`).
+SAMPLER_FIT_COUNT = 10000
+
+
+def check_sampler_config(config: ExperimentConfig) -> None:
+    """Fails before training when `run.fit_sampler` / `run.sampler_args`
+    name no registered sampler or none of its arguments."""
+    if config.run.fit_sampler is None:
+        return
+    try:
+        make_sampler(config.run.fit_sampler, **config.run.sampler_args)
+    except (KeyError, TypeError, ValueError) as error:
+        message = error.args[0] if error.args else error
+        raise ConfigError(f"run.fit_sampler / run.sampler_args: {message}") from None
+
+
+def fit_configured_sampler(config: ExperimentConfig, run: RunDir, model: Any) -> dict[str, str]:
+    """With `run.fit_sampler`, fits that sampler on the posterior means of up
+    to `SAMPLER_FIT_COUNT` training images (prepared without augmentation)
+    and saves it as `RUN/sampler.json`. Returns {"sampler": path} or {}."""
+    if config.run.fit_sampler is None or not generates_images(model):
+        return {}
+    images = make_dataset(dataclasses.replace(config.data, cache=False, flip=False), "train", batch_size=256,
+                          image_size=model.image_shape[:2], value_range=model.value_range, training=False)  # fmt: skip
+    sampler = fit_sampler(model, images, config.run.fit_sampler, limit=SAMPLER_FIT_COUNT, **config.run.sampler_args)
+    save_sampler(sampler, run.sampler)
+    if config.run.verbose:
+        logger.info(f"sampler: fitted {sampler!r} on the training codes, saved to {run.sampler}")
+    return {"sampler": run.sampler}
+
+
 def export_trained_model(config: ExperimentConfig, run: RunDir, model: Any) -> dict[str, str]:
     """With `run.export`, writes the SavedModel export `RUN/export/1` of a
     freshly trained model (skipped, with a note, for models that do not
-    generate images); its `sample` signature draws from the model's default
-    sampler (`export_sampler`: the prior, or report 000's "diagonal" fitted
-    on training codes). Returns {"export": path} or {}."""
+    generate images); its `sample` signature serves the sampler fitted by
+    `fit_configured_sampler` when `run.fit_sampler` is set, else the
+    model's default sampler (`export_sampler`: the prior, or report 000's
+    "diagonal" fitted on training codes). Returns {"export": path} or {}."""
     if not config.run.export:
         return {}
     if not generates_images(model):
@@ -30,14 +65,15 @@ def export_trained_model(config: ExperimentConfig, run: RunDir, model: Any) -> d
             logger.info(f"export: skipped, {type(model).__name__} has no generate/reconstruct signatures (model.keras is saved)")
         return {}
     keras_file = run.model if config.run.save_model else None
-    sampler = export_sampler(config, model)
+    sampler = load_sampler(run.sampler) if config.run.fit_sampler is not None else export_sampler(config, model)
     return {"export": export_savedmodel(model, run.export_version(1), sampler=sampler, config=config, keras_file=keras_file)}
 
 
 def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks.Callback] = ()) -> RunResult:
     """Trains the configured preset (`tfface.training.train_run`) and writes
-    the run folder (see `RunDir`): config, history, grids, `.keras` model and
-    the SavedModel export.
+    the run folder (see `RunDir`): config, history, grids, `.keras` model,
+    the sampler of `run.fit_sampler` (`RUN/sampler.json`) and the SavedModel
+    export, whose `sample` signature serves it.
 
     Rerunning resumes an interrupted run from its last checkpoint and only
     reopens a finished one (`run.resume`).
@@ -54,4 +90,6 @@ def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks
     >>> os.path.isdir(result.files["export"])
     True
     """
-    return train_run(config, extra_callbacks=extra_callbacks, finishers=(export_trained_model,))
+    check_sampler_config(config)
+    finishers = (fit_configured_sampler, export_trained_model)
+    return train_run(config, extra_callbacks=extra_callbacks, finishers=finishers)

@@ -24,6 +24,7 @@ def vae_demo(
     beta: float = 1.0,
     reconstruction_loss: str = "mse",
     kl_warmup_steps: int = 0,
+    decoder_sigma: str | None = None,
     seed: int | None = None,
     **loss_terms: Any,
 ) -> VAE:
@@ -36,6 +37,9 @@ def vae_demo(
         beta: float. KL weight. Defaults to 1.0.
         reconstruction_loss: str. "mse" or "bce". Defaults to "mse".
         kl_warmup_steps: int. Defaults to 0.
+        decoder_sigma: str or None. A calibrated Gaussian decoder (σ-VAE,
+            e.g. "optimal") instead of the MSE; see `LatentAutoencoder`.
+            Defaults to None.
         seed: int or None. Defaults to None.
         **loss_terms: the optional perceptual and adversarial terms of
             `LatentAutoencoder` (perceptual_weight, perceptual_weights,
@@ -49,6 +53,7 @@ def vae_demo(
         beta=beta,
         reconstruction_loss=reconstruction_loss,
         kl_warmup_steps=kl_warmup_steps,
+        decoder_sigma=decoder_sigma,
         seed=seed,
         name="vae_demo",
         **loss_terms,

@@ -1,5 +1,5 @@
 """Generation and exploration outside the model classes: latent samplers
-(prior, ex-post Gaussians, Gaussian mixture), interpolation, traversal and
+(prior, ex-post Gaussians, Gaussian mixture, two-stage VAE), interpolation, traversal and
 attribute directions."""
 
 from tfface.sampling.attributes import (
@@ -32,6 +32,7 @@ from tfface.sampling.run import (
     sample_grid,
     sampler_for_run,
 )
+from tfface.sampling.two_stage import TwoStageVAESampler
 
 __all__ = [
     "INTERPOLATIONS",
@@ -57,6 +58,7 @@ __all__ = [
     "GaussianSampler",
     "LatentSampler",
     "PriorSampler",
+    "TwoStageVAESampler",
     "decode",
     "encode_dataset",
     "fit_sampler",
