@@ -1,5 +1,6 @@
-"""`tfface evaluate RUN`: reconstruction metrics, attribute accuracy and
-(with --fid) FID/KID; writes RUN/metrics.json and RUN/metrics.md."""
+"""`tfface evaluate RUN`: reconstruction metrics, attribute accuracy,
+(with --fid) FID/KID and (with --swd) the sliced Wasserstein distance;
+writes RUN/metrics.json and RUN/metrics.md."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--count", type=int, default=None, help="images of the split evaluated (default: all)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--fid", action="store_true", help="also compute FID and KID on InceptionV3 features")
-    parser.add_argument("--generated", type=int, default=1000, help="generated (and real) images for FID/KID")
+    parser.add_argument("--swd", action="store_true",
+                        help="also compute ProGAN's sliced Wasserstein distance (x1e3 per pyramid level; no downloads)")
+    parser.add_argument("--generated", type=int, default=1000, help="generated (and real) images for FID/KID and SWD")
     parser.add_argument("--inception-weights", default="imagenet",
                         help="'imagenet' (downloads), a local no-top weights .h5 file, or 'none' (random; smoke tests)")
     parser.add_argument("--inception-size", type=int, default=299, help="InceptionV3 input size (299 standard, >= 75)")
@@ -33,6 +36,7 @@ def options_from_args(args: argparse.Namespace):
         count=args.count,
         batch_size=args.batch_size,
         fid=args.fid,
+        swd=args.swd,
         generated=args.generated,
         inception_weights=args.inception_weights,
         inception_size=args.inception_size,
@@ -44,7 +48,7 @@ def options_from_args(args: argparse.Namespace):
     )
 
 
-@command("evaluate", "Evaluate a run: MSE/PSNR/SSIM, attribute accuracy, FID/KID; writes RUN/metrics.json and metrics.md.", _add_arguments)
+@command("evaluate", "Evaluate a run: MSE/PSNR/SSIM, attribute accuracy, FID/KID, SWD; writes RUN/metrics.json and metrics.md.", _add_arguments)
 def run(args: argparse.Namespace) -> int:
     from tfface.metrics import evaluate_run
     from tfface.metrics.report import markdown_table

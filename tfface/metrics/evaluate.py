@@ -14,12 +14,18 @@ import numpy as np
 from tfface.metrics.attributes import attribute_accuracy, attribute_predictor
 from tfface.metrics.image import mse, psnr, psnr_from_mse, ssim
 from tfface.metrics.report import write_metrics
+from tfface.metrics.swd import SWDOptions, sliced_wasserstein_distance
 
 PSNR_NOTE = (
     "psnr/mse/ssim are measured on [0, 1]; psnr is the mean of per-image PSNRs (tf.image.psnr). "
     "mse_data_range/psnr_data_range follow report 004: MSE on the data's own value range and "
     "psnr_data_range = 10*log10(1/mean MSE). For [-1, 1] data that is 6.02 dB below the same formula on [0, 1]; "
     "the mean of per-image PSNRs is higher still than the PSNR of the mean MSE (Jensen)."
+)
+SWD_NOTE = (
+    "swd_<res> is ProGAN's sliced Wasserstein distance x 1e3 (Karras et al. 2018) at each Laplacian pyramid "
+    "level down to 16x16, swd_avg their mean; lower is better. Comparable only at the same image size, the same "
+    "numbers of real and generated images and the same swd_* protocol entries."
 )
 
 
@@ -33,8 +39,11 @@ class EvaluationOptions:
         count: int or None. Images of the split evaluated (None: all).
         batch_size: int. Defaults to 64.
         fid: bool. Compute FID and KID (InceptionV3). Defaults to False.
-        generated: int. Generated images for FID/KID; real images are
-            min(generated, split size). Defaults to 1000.
+        swd: bool. Compute ProGAN's sliced Wasserstein distance (×1e3 per
+            pyramid level and averaged; `tfface.metrics.swd`), which needs
+            no downloaded weights. Defaults to False.
+        generated: int. Generated images for FID/KID and SWD; real images
+            are min(generated, split size). Defaults to 1000.
         inception_weights: str or None. "imagenet", a local weights file, or
             "none" (random; smoke tests only). Defaults to "imagenet".
         inception_size: int. InceptionV3 input size (299 standard, >= 75).
@@ -45,13 +54,15 @@ class EvaluationOptions:
             RUN/sampler.json or fits the model's default (`prior` for VAEs,
             `gaussian` for autoencoders). Defaults to None.
         temperature: float. Sampling temperature. Defaults to 1.0.
-        seed: int. Seed of generation and KID subsets. Defaults to 0.
+        seed: int. Seed of generation, KID subsets and SWD's patches and
+            directions. Defaults to 0.
     """
 
     split: str = "validation"
     count: int | None = None
     batch_size: int = 64
     fid: bool = False
+    swd: bool = False
     generated: int = 1000
     inception_weights: str | None = "imagenet"
     inception_size: int = 299
@@ -124,8 +135,9 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
 
     Reconstruction metrics (MSE, PSNR, SSIM on [0, 1], report 004's
     data-range MSE/PSNR) on `options.split`; per-attribute accuracy for
-    attribute-classifier encoders; FID and KID of `options.generated` samples
-    against the split's images when `options.fid`.
+    attribute-classifier encoders; FID and KID (`options.fid`) and the
+    sliced Wasserstein distance (`options.swd`) of `options.generated`
+    samples against the split's images.
 
     Args:
         run: str or `LoadedRun`. The run folder.
@@ -154,9 +166,10 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
         "value_range": loaded.value_range,
         "data_source": loaded.config.data.source,
     }
-    if options.fid and not callable(getattr(model, "decode", None)):
-        raise ValueError(f"evaluate.fid: {loaded.name} is a {type(model).__name__}, which generates no images")
-    if options.fid:
+    for name in ("fid", "swd"):
+        if getattr(options, name) and not callable(getattr(model, "decode", None)):
+            raise ValueError(f"evaluate.{name}: {loaded.name} is a {type(model).__name__}, which generates no images")
+    if options.fid or options.swd:
         metrics.update(_generation_metrics(loaded, options, protocol))
     results: dict[str, Any] = {
         "run": loaded.name,
@@ -170,6 +183,8 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
     }
     if accuracy is not None:
         results["attribute_accuracy"] = accuracy["per_attribute"]
+    if options.swd:
+        results["notes"].append(SWD_NOTE)
     if loaded.config.data.source == "synthetic":
         results["notes"].append("Synthetic faces: these numbers say nothing about CelebA or other real faces.")
     if write:
@@ -178,21 +193,29 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
 
 
 def _generation_metrics(loaded, options: EvaluationOptions, protocol: dict) -> dict:
-    from tfface.metrics.fid import InceptionFeatures, generation_scores
     from tfface.sampling.latents import generate
     from tfface.sampling.run import sampler_for_run
 
     sampler = sampler_for_run(loaded, options.sampler)
     generated = generate(loaded.model, sampler, options.generated, seed=options.seed, temperature=options.temperature)
     real = loaded.images(options.split, options.generated)
-    extractor = InceptionFeatures(options.inception_weights, options.inception_size, seed=options.seed)
-    scores = generation_scores(
-        real, generated, loaded.value_range, extractor, options.kid_subsets, options.kid_subset_size, options.seed
-    )
-    protocol.update({f"fid_{k}": v for k, v in scores.protocol.items()})
     protocol["sampler"] = sampler.kind
     protocol["temperature"] = options.temperature
-    return {"fid": scores.fid, "kid": scores.kid, "kid_std": scores.kid_std}
+    metrics: dict[str, float] = {}
+    if options.fid:
+        from tfface.metrics.fid import InceptionFeatures, generation_scores
+
+        extractor = InceptionFeatures(options.inception_weights, options.inception_size, seed=options.seed)
+        scores = generation_scores(
+            real, generated, loaded.value_range, extractor, options.kid_subsets, options.kid_subset_size, options.seed
+        )
+        protocol.update({f"fid_{k}": v for k, v in scores.protocol.items()})
+        metrics.update({"fid": scores.fid, "kid": scores.kid, "kid_std": scores.kid_std})
+    if options.swd:
+        result = sliced_wasserstein_distance(real, generated, loaded.value_range, SWDOptions(seed=options.seed))
+        protocol.update(result.protocol)
+        metrics.update(result.metrics())
+    return metrics
 
 
 def _final_history(path: str) -> dict[str, float]:
