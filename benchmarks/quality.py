@@ -174,7 +174,10 @@ def shared_settings(args: argparse.Namespace, run_dir: str) -> list[str]:
 
 
 def inception_weights(requested: str | None) -> str | None:
-    """A local InceptionV3 no-top weights file, or None (FID/KID skipped)."""
+    """A local InceptionV3 no-top weights file, "none" (random weights: smoke
+    tests only), or None (FID/KID skipped)."""
+    if requested and requested.lower() == "none":
+        return "none"
     if requested:
         if not os.path.exists(requested):
             raise FileNotFoundError(f"--inception-weights: no such file: {requested}")
@@ -263,7 +266,9 @@ def measure(candidate: Candidate, args: argparse.Namespace, out: str, reference:
 def _fid_kid(reference: dict, generated: np.ndarray, value_range: str, seed: int) -> dict:
     from tfface.metrics.fid import InceptionFeatures, fid_from_features, kid_from_features
 
-    extractor = reference.setdefault("extractor", InceptionFeatures(reference["inception"], 299, seed=seed))
+    if "extractor" not in reference:
+        reference["extractor"] = InceptionFeatures(reference["inception"], reference["inception_size"], seed=seed)
+    extractor = reference["extractor"]
     if "real_features" not in reference:
         reference["real_features"] = extractor(reference["held_out"], "0_1")
     real = reference["real_features"]
@@ -315,7 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed of training, sampling and SWD")
     parser.add_argument("--crop-cache", default=None, help="folder of the face-crop cache (default FOLDER/.tfface_cache)")
     parser.add_argument("--inception-weights", default=None,
-                        help=f"local {INCEPTION_FILE} for FID/KID (default: Keras' cache if present, else skipped)")
+                        help=f"local {INCEPTION_FILE} for FID/KID (default: Keras' cache if present, else skipped); "
+                             "'none': random weights, smoke tests only")
+    parser.add_argument("--inception-size", type=int, default=299, help="InceptionV3 input size (299 standard)")
     parser.add_argument("--out", default=None, help="output folder (default runs/quality-<UTC time>)")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="overrides for every candidate")
     return parser
@@ -331,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or os.path.join("runs", time.strftime("quality-%Y%m%d-%H%M%S", time.gmtime()))
     os.makedirs(out, exist_ok=True)
     print(f"output folder: {out}")
-    reference: dict = {"inception": inception_weights(args.inception_weights)}
+    reference: dict = {"inception": inception_weights(args.inception_weights), "inception_size": args.inception_size}
     rows = with_ratios([measure(candidate, args, out, reference) for candidate in candidates])
     notes = [
         f"budget {args.budget:g} CPU-minutes of training per candidate (time.process_time of the process); "
@@ -340,7 +347,12 @@ def main(argv: list[str] | None = None) -> int:
         f"SWD x1e3 (Karras et al. 2018): {args.generated} generated faces against the held-out faces, seed {args.seed}",
         "ΔPSNR/ΔSSIM: differences to the first row; ×base: ratios to it",
     ]
-    if not reference["inception"]:
+    if reference["inception"] == "none":
+        notes.append("FID/KID on a randomly initialised InceptionV3 (--inception-weights none): smoke test only")
+    elif reference["inception"]:
+        notes.append(f"FID/KID: InceptionV3 pool features at {args.inception_size}², {reference['inception']}, "
+                     "real images = the held-out faces")
+    else:
         notes.append(f"FID/KID skipped: no InceptionV3 ImageNet weights ({INCEPTION_FILE}); pass --inception-weights FILE")
     text = table(rows) + "\n\n" + "\n".join(f"- {note}" for note in notes) + "\n"
     grids = "\n".join(f"- {row['candidate']}: {row['samples_grid']}, {row['reconstruction_grid']}" for row in rows)

@@ -70,6 +70,7 @@ def test_quality_benchmark_smoke(tmp_path, capsys):
         folder, "--candidate", str(config), "model.latent_dim=6",
         "--budget", str(budget_minutes), "--image-size", "32", "--generated", "24", "--held-out", "0.2",
         "--crop-cache", str(tmp_path / "cache"), "--out", str(out), "--set", "train.batch_size=8",
+        "--inception-weights", "none", "--inception-size", "75",
     ]) == 0  # fmt: skip
     printed = capsys.readouterr().out
     results = json.loads((out / "results.json").read_text())
@@ -82,10 +83,11 @@ def test_quality_benchmark_smoke(tmp_path, capsys):
         assert budget_minutes <= row["cpu_min"] < budget_minutes + 1.0
         # 7 files held out; the noise images among them have no face
         assert row["held_out"] == rows["vae_demo"]["held_out"] >= 3 and np.isfinite(row["psnr"]) and row["psnr"] > 5
-        assert set(row) >= {"swd_32", "swd_16", "swd_avg", "img_per_cpu_s", "psnr_vs_base_db", "swd_vs_base"}
+        assert set(row) >= {"swd_32", "swd_16", "swd_avg", "img_per_cpu_s", "psnr_vs_base_db", "swd_vs_base", "fid_vs_base"}
+        assert row["fid"] >= 0 and np.isfinite(row["kid"])
         assert os.path.exists(row["samples_grid"]) and os.path.exists(row["reconstruction_grid"])
     assert rows["vae_demo"]["swd_vs_base"] == 1.0 and rows["vae_demo"]["psnr_vs_base_db"] == 0.0
     assert rows["vae_demo"]["sampler"] == "prior" and ae["sampler"] == "gmm"
     assert ae["preset"] == "ae_demo" and ae["batch"] == 8  # --set applies over the config's own batch size
-    assert "| candidate |" in printed and "FID/KID skipped" in printed and str(out) in printed
+    assert "| candidate |" in printed and "| FID |" in printed and "randomly initialised" in printed and str(out) in printed
     assert (out / "table.md").read_text().startswith("| candidate |")
