@@ -245,6 +245,14 @@ class RunConfig:
             over. Defaults to True.
         checkpoint_every: int. Save a resumable checkpoint every this many
             epochs and after the last one (0 = never). Defaults to 1.
+        fit_sampler: str or None. At the end of training, fit this latent
+            sampler ("gmm", "two_stage", ... see `tfface.sampling.SAMPLERS`)
+            on the posterior means of up to 10,000 training images, save it
+            as `RUN/sampler.json` and serve it from the export's `sample`
+            signature. None keeps the default (the prior for VAEs).
+            Defaults to None.
+        sampler_args: dict. The sampler's constructor arguments, e.g.
+            `{components = 20}`. Defaults to {}.
     """
 
     dir: str = "runs/default"
@@ -256,6 +264,8 @@ class RunConfig:
     verbose: int = field(default=1, metadata={"choices": (0, 1, 2)})
     resume: bool = True
     checkpoint_every: int = field(default=1, metadata=_at_least(0))
+    fit_sampler: str | None = None
+    sampler_args: dict = field(default_factory=dict)
 
     def __post_init__(self):
         _validate(self, "run")

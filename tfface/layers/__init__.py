@@ -1,15 +1,24 @@
 """Shared building blocks: conv blocks and the encoder/decoder trunks."""
 
 from tfface.layers.blocks import conv_block, dense_block, make_activation, make_norm, resolve_block
+from tfface.layers.likelihood import DECODER_SIGMAS, GaussianLikelihood
+from tfface.layers.residual import ResidualDecoder, ResidualEncoder, attention_block, residual_block, residual_trunks
 from tfface.layers.trunks import Decoder, Encoder, symmetric_trunks
 
 __all__ = [
+    "DECODER_SIGMAS",
+    "GaussianLikelihood",
     "Decoder",
     "Encoder",
+    "ResidualDecoder",
+    "ResidualEncoder",
+    "attention_block",
     "conv_block",
     "dense_block",
     "make_activation",
     "make_norm",
+    "residual_block",
+    "residual_trunks",
     "resolve_block",
     "symmetric_trunks",
 ]

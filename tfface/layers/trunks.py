@@ -25,6 +25,56 @@ def _as_list(blocks: Sequence[Any]) -> list:
     return [dict(b) if isinstance(b, Mapping) else int(b) for b in blocks]
 
 
+def check_head(head: str) -> None:
+    if head not in HEADS:
+        raise ValueError(f"head must be one of {HEADS}, got {head!r}")
+
+
+def latent_head(x, latent_dim: int, head: str, latent_activation: str | None = None):
+    """The encoder's latent head on a flat feature tensor: `[z_mean,
+    z_log_var]` (Gaussian) or `z` (deterministic, optionally activated).
+    Computed in float32: the posterior and KL need full precision."""
+    check_head(head)
+    if head == "gaussian":
+        z_mean = keras.layers.Dense(latent_dim, name="z_mean", dtype="float32")(x)
+        z_log_var = keras.layers.Dense(latent_dim, name="z_log_var", dtype="float32")(x)
+        return [z_mean, z_log_var]
+    z = keras.layers.Dense(latent_dim, name="z", dtype="float32")(x)
+    act = make_activation(latent_activation, "z_act")
+    if act is not None:
+        act.dtype_policy = keras.DTypePolicy("float32")
+        z = act(z)
+    return z
+
+
+def output_value_range(output_activation: str | None, value_range: str | None) -> str:
+    """The decoder's value range: given, or implied by its output activation."""
+    if value_range is None:
+        value_range = OUTPUT_RANGES.get(output_activation or "")
+        if value_range is None:
+            raise ValueError(
+                f"output_activation={output_activation!r} does not bound the output; "
+                "pass value_range='0_1' or '-1_1'"
+            )
+    if value_range not in ("0_1", "-1_1"):
+        raise ValueError(f"value_range must be '0_1' or '-1_1', got {value_range!r}")
+    return value_range
+
+
+def output_layer(x, output_activation: str | None, output_shape: Sequence[int]):
+    """The decoder's float32 output activation, checking the image shape."""
+    out_act = make_activation(output_activation, "output") or keras.layers.Identity(name="output")
+    out_act.dtype_policy = keras.DTypePolicy("float32")
+    x = out_act(x)
+    produced = tuple(int(d) for d in x.shape[1:])
+    if produced != tuple(output_shape):
+        raise ValueError(
+            f"decoder blocks produce images of shape {produced} but output_shape is "
+            f"{tuple(output_shape)}; adjust start_shape, strides or the last block's filters"
+        )
+    return x
+
+
 @keras.saving.register_keras_serializable(package="tfface")
 class Encoder(keras.Model):
     """Convolutional (or fully connected) encoder trunk with a latent head.
@@ -76,8 +126,7 @@ class Encoder(keras.Model):
         latent_activation: str | None = None,
         **kwargs: Any,
     ):
-        if head not in HEADS:
-            raise ValueError(f"head must be one of {HEADS}, got {head!r}")
+        check_head(head)
         defaults = _block_defaults(
             kernel_size=kernel_size, strides=strides, padding=padding, norm=norm, pool=pool
         )
@@ -89,17 +138,7 @@ class Encoder(keras.Model):
         x = keras.layers.Flatten(name="flatten")(x)
         for j, units in enumerate(dense_units):
             x = dense_block(x, units, dense_norm, dense_activation, name=f"enc_fc{j + 1}")
-        if head == "gaussian":
-            # float32 heads: the posterior and KL are computed in full precision.
-            z_mean = keras.layers.Dense(latent_dim, name="z_mean", dtype="float32")(x)
-            z_log_var = keras.layers.Dense(latent_dim, name="z_log_var", dtype="float32")(x)
-            outputs = [z_mean, z_log_var]
-        else:
-            outputs = keras.layers.Dense(latent_dim, name="z", dtype="float32")(x)
-            act = make_activation(latent_activation, "z_act")
-            if act is not None:
-                act.dtype_policy = keras.DTypePolicy("float32")
-                outputs = act(outputs)
+        outputs = latent_head(x, latent_dim, head, latent_activation)
         super().__init__(inputs=images, outputs=outputs, **kwargs)
         self.image_shape = tuple(int(d) for d in input_shape)
         self.blocks = _as_list(blocks)
@@ -194,15 +233,7 @@ class Decoder(keras.Model):
         value_range: str | None = None,
         **kwargs: Any,
     ):
-        if value_range is None:
-            value_range = OUTPUT_RANGES.get(output_activation or "")
-            if value_range is None:
-                raise ValueError(
-                    f"output_activation={output_activation!r} does not bound the output; "
-                    "pass value_range='0_1' or '-1_1'"
-                )
-        if value_range not in ("0_1", "-1_1"):
-            raise ValueError(f"value_range must be '0_1' or '-1_1', got {value_range!r}")
+        value_range = output_value_range(output_activation, value_range)
         defaults = _block_defaults(
             kernel_size=kernel_size,
             strides=strides,
@@ -220,15 +251,7 @@ class Decoder(keras.Model):
         x = keras.layers.Reshape(tuple(start_shape), name="dec_reshape")(x)
         for i, spec in enumerate(blocks):
             x = conv_block(x, resolve_block(spec, defaults), name=f"dec{i + 1}")
-        out_act = make_activation(output_activation, "output") or keras.layers.Identity(name="output")
-        out_act.dtype_policy = keras.DTypePolicy("float32")
-        x = out_act(x)
-        produced = tuple(int(d) for d in x.shape[1:])
-        if produced != tuple(output_shape):
-            raise ValueError(
-                f"decoder blocks produce images of shape {produced} but output_shape is "
-                f"{tuple(output_shape)}; adjust start_shape, strides or the last block's filters"
-            )
+        x = output_layer(x, output_activation, output_shape)
         super().__init__(inputs=z, outputs=x, **kwargs)
         self.latent_dim = int(latent_dim)
         self.image_shape = tuple(int(d) for d in output_shape)

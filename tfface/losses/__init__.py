@@ -7,6 +7,8 @@
   batch.
 - Attributes: binary cross-entropy averaged over the known labels (NaN
   marks an attribute the data does not label).
+- Gaussian decoder (σ-VAE): `gaussian_nll` with a learned or analytic
+  (`optimal_log_sigma`) log σ, summed over pixels.
 - KL: closed form of KL(N(mean, exp(log_var)) || N(0, I)), summed (or
   averaged) over latent dimensions per example.
 
@@ -15,6 +17,14 @@ All losses are computed in float32, whatever the compute dtype.
 
 from tfface.losses.attributes import attribute_bce, known_labels
 from tfface.losses.kl import gaussian_kl
-from tfface.losses.reconstruction import RECONSTRUCTION_LOSSES, reconstruction_loss
+from tfface.losses.reconstruction import RECONSTRUCTION_LOSSES, gaussian_nll, optimal_log_sigma, reconstruction_loss
 
-__all__ = ["RECONSTRUCTION_LOSSES", "attribute_bce", "gaussian_kl", "known_labels", "reconstruction_loss"]
+__all__ = [
+    "RECONSTRUCTION_LOSSES",
+    "attribute_bce",
+    "gaussian_kl",
+    "gaussian_nll",
+    "known_labels",
+    "optimal_log_sigma",
+    "reconstruction_loss",
+]

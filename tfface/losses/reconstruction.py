@@ -1,5 +1,7 @@
 """Reconstruction losses between images and their reconstructions."""
 
+import math
+
 from keras import ops
 
 RECONSTRUCTION_LOSSES = ("mse", "bce")
@@ -8,6 +10,16 @@ _EPSILON = 1e-7
 
 def _to_unit(x, value_range: str):
     return (x + 1.0) / 2.0 if value_range == "-1_1" else x
+
+
+def reduce_per_example(per_pixel, reduction: str):
+    """Sums ("sum") or averages ("mean") over every non-batch axis."""
+    axes = tuple(range(1, len(per_pixel.shape)))
+    if reduction == "sum":
+        return ops.sum(per_pixel, axis=axes)
+    if reduction == "mean":
+        return ops.mean(per_pixel, axis=axes)
+    raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
 
 
 def reconstruction_loss(targets, outputs, kind: str = "mse", reduction: str = "sum", value_range: str = "0_1"):
@@ -41,9 +53,50 @@ def reconstruction_loss(targets, outputs, kind: str = "mse", reduction: str = "s
         per_pixel = -(t * ops.log(p) + (1.0 - t) * ops.log(1.0 - p))
     else:
         raise ValueError(f"reconstruction loss must be one of {RECONSTRUCTION_LOSSES}, got {kind!r}")
-    axes = tuple(range(1, len(per_pixel.shape)))
-    if reduction == "sum":
-        return ops.sum(per_pixel, axis=axes)
-    if reduction == "mean":
-        return ops.mean(per_pixel, axis=axes)
-    raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
+    return reduce_per_example(per_pixel, reduction)
+
+
+def gaussian_nll(targets, outputs, log_sigma, reduction: str = "sum"):
+    """Per-example negative log-likelihood of `targets` under a Gaussian
+    decoder N(outputs, σ²) with log σ shared by all pixels (a scalar) or per
+    channel (shape (C,)): the σ-VAE reconstruction term
+
+        NLL = Σ_pixels [log σ + ½ log 2π + (x − x̂)² / (2σ²)]
+
+    Args:
+        targets: images (batch, H, W, C).
+        outputs: decoder means of the same shape.
+        log_sigma: scalar or (C,) tensor: log σ.
+        reduction: str. "sum" over pixels and channels (the likelihood) or
+            "mean". Defaults to "sum".
+
+    Returns:
+        A float32 tensor of shape (batch,).
+
+    Example:
+
+    >>> x = np.zeros((1, 2, 2, 1)); y = np.ones((1, 2, 2, 1))
+    >>> round(float(gaussian_nll(x, y, 0.0)[0]), 4)  # 4 · (½ log 2π + ½)
+    5.6758
+    """
+    targets = ops.cast(targets, "float32")
+    outputs = ops.cast(outputs, "float32")
+    log_sigma = ops.cast(log_sigma, "float32")
+    per_pixel = log_sigma + 0.5 * math.log(2.0 * math.pi) + 0.5 * ops.square(targets - outputs) * ops.exp(-2.0 * log_sigma)
+    return reduce_per_example(per_pixel, reduction)
+
+
+def optimal_log_sigma(targets, outputs, per_channel: bool = False):
+    """log σ* with σ*² the mean squared error over the batch (and pixels):
+    the σ minimising the batch's `gaussian_nll` (Rybkin et al. 2021's
+    analytic σ-VAE). `per_channel` gives one σ per channel, shape (C,).
+
+    Example:
+
+    >>> x = np.zeros((2, 2, 2, 1)); y = np.full((2, 2, 2, 1), 0.1)
+    >>> round(float(np.exp(optimal_log_sigma(x, y))), 4)
+    0.1
+    """
+    error = ops.square(ops.cast(targets, "float32") - ops.cast(outputs, "float32"))
+    axes = tuple(range(len(error.shape) - 1)) if per_channel else None
+    return 0.5 * ops.log(ops.mean(error, axis=axes) + 1e-12)

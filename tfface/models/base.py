@@ -8,6 +8,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from tfface.layers.likelihood import GaussianLikelihood
 from tfface.layers.trunks import Decoder, Encoder
 from tfface.losses import reconstruction_loss
 from tfface.models.posterior import DiagonalGaussian, PointMass
@@ -37,7 +38,9 @@ class LatentAutoencoder(keras.Model):
         loss = mean_batch(reconstruction) + regularizer(...)
 
     with the reconstruction summed (or averaged) over pixels, see
-    `tfface.losses`.
+    `tfface.losses`. With `decoder_sigma` the reconstruction term is the
+    negative log-likelihood of a calibrated Gaussian decoder (σ-VAE,
+    `tfface.layers.GaussianLikelihood`), and log σ is reported as a metric.
 
     Args:
         encoder: `tfface.layers.Encoder`. Its head decides the posterior
@@ -50,6 +53,9 @@ class LatentAutoencoder(keras.Model):
             training (targets stay clean). Defaults to 0.
         freeze_encoder: bool. Train the decoder only (report 000, model 3).
             Defaults to False.
+        decoder_sigma: str or None. A calibrated Gaussian decoder replacing
+            `reconstruction_loss`: "learned", "learned_channel", "optimal"
+            or "optimal_channel" (see `GaussianLikelihood`). Defaults to None.
         seed: int or None. Seed of the model's own random draws.
     """
 
@@ -64,6 +70,7 @@ class LatentAutoencoder(keras.Model):
         reconstruction_reduction: str = "sum",
         input_noise_stddev: float = 0.0,
         freeze_encoder: bool = False,
+        decoder_sigma: str | None = None,
         seed: int | None = None,
         **kwargs: Any,
     ):
@@ -84,6 +91,13 @@ class LatentAutoencoder(keras.Model):
         self.freeze_encoder = bool(freeze_encoder)
         if self.freeze_encoder:
             self.encoder.trainable = False
+        self.decoder_sigma = decoder_sigma
+        self.likelihood = None
+        if decoder_sigma is not None:
+            if reconstruction_loss != "mse":
+                raise ValueError(f"decoder_sigma={decoder_sigma!r} is a Gaussian decoder: reconstruction_loss must be 'mse', got {reconstruction_loss!r}")
+            self.likelihood = GaussianLikelihood(decoder_sigma, channels=decoder.image_shape[-1], name="likelihood")
+            self.loss_terms = (*self.loss_terms, "log_sigma")
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_terms}
@@ -153,18 +167,26 @@ class LatentAutoencoder(keras.Model):
         posterior = self.posterior(inputs, training=training)
         z = posterior.sample(self.seed_generator) if training else posterior.mode()
         outputs = self.decode(z, training=training)
-        rec = ops.mean(
-            reconstruction_loss(
-                images,
-                outputs,
-                kind=self.reconstruction_loss,
-                reduction=self.reconstruction_reduction,
-                value_range=self.value_range,
-            )
-        )
+        terms = self.reconstruction_terms(images, outputs)
+        rec = terms["reconstruction_loss"]
         kl = posterior.kl(self.kl_reduction)
         reg = self.regularizer(kl, posterior, z)
-        return {"loss": rec + reg, "reconstruction_loss": rec, "kl_loss": ops.mean(kl)}
+        return {**terms, "loss": rec + reg, "kl_loss": ops.mean(kl)}
+
+    def reconstruction_terms(self, images, outputs) -> dict[str, Any]:
+        """{"reconstruction_loss": batch mean} (plus "log_sigma" for a
+        calibrated decoder): the data term of the loss."""
+        if self.likelihood is not None:
+            nll, log_sigma = self.likelihood(images, outputs)
+            return {"reconstruction_loss": ops.mean(nll), "log_sigma": log_sigma}
+        per_example = reconstruction_loss(
+            images,
+            outputs,
+            kind=self.reconstruction_loss,
+            reduction=self.reconstruction_reduction,
+            value_range=self.value_range,
+        )
+        return {"reconstruction_loss": ops.mean(per_example)}
 
     def _record(self, terms: dict[str, Any]) -> dict[str, Any]:
         for name, tracker in self.trackers.items():
@@ -194,6 +216,7 @@ class LatentAutoencoder(keras.Model):
             "reconstruction_reduction": self.reconstruction_reduction,
             "input_noise_stddev": self.input_noise_stddev,
             "freeze_encoder": self.freeze_encoder,
+            "decoder_sigma": self.decoder_sigma,
             "seed": self.seed,
         }
 

@@ -23,6 +23,7 @@ def vae_demo(
     beta: float = 1.0,
     reconstruction_loss: str = "mse",
     kl_warmup_steps: int = 0,
+    decoder_sigma: str | None = None,
     seed: int | None = None,
 ) -> VAE:
     """Small conv VAE for CPU demos: 4 stride-2 conv blocks (BN, LeakyReLU), latent 32, sigmoid output.
@@ -34,6 +35,9 @@ def vae_demo(
         beta: float. KL weight. Defaults to 1.0.
         reconstruction_loss: str. "mse" or "bce". Defaults to "mse".
         kl_warmup_steps: int. Defaults to 0.
+        decoder_sigma: str or None. A calibrated Gaussian decoder (σ-VAE,
+            e.g. "optimal") instead of the MSE; see `LatentAutoencoder`.
+            Defaults to None.
         seed: int or None. Defaults to None.
     """
     encoder, decoder = symmetric_trunks(image_size, widths, latent_dim, head="gaussian")
@@ -43,6 +47,7 @@ def vae_demo(
         beta=beta,
         reconstruction_loss=reconstruction_loss,
         kl_warmup_steps=kl_warmup_steps,
+        decoder_sigma=decoder_sigma,
         seed=seed,
         name="vae_demo",
     )

@@ -1,5 +1,5 @@
 """Generation and exploration outside the model classes: latent samplers
-(prior, ex-post Gaussians, Gaussian mixture), interpolation, traversal and
+(prior, ex-post Gaussians, Gaussian mixture, two-stage VAE), interpolation, traversal and
 attribute directions."""
 
 from tfface.sampling.attributes import (
@@ -24,6 +24,7 @@ from tfface.sampling.samplers import (
     save_sampler,
     seed_pair,
 )
+from tfface.sampling.two_stage import TwoStageVAESampler
 from tfface.sampling.run import attribute_faces, default_sampler_kind, interpolation_grid, sample_grid, sampler_for_run
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "GaussianSampler",
     "LatentSampler",
     "PriorSampler",
+    "TwoStageVAESampler",
     "decode",
     "encode_dataset",
     "fit_sampler",

@@ -11,6 +11,8 @@ see `fit_sampler` — and then draws codes for the decoder.
 - `gaussian`: N(mean, Σ) with the codes' full covariance.
 - `gmm`: a k-component Gaussian mixture fitted by EM (Ghosh et al. 2020's
   ex-post density), so plain autoencoders generate too.
+- `two_stage`: a second small VAE fitted on the codes (Dai & Wipf 2019),
+  see `tfface.sampling.two_stage`.
 
 Every sampler has the same interface:
 

@@ -21,6 +21,7 @@ from tfface.data.sources import face_counts_line, merge_face_counts, merge_skipp
 from tfface.export import export_savedmodel
 from tfface.io import atomic_path, atomic_write_text
 from tfface.presets import get_preset
+from tfface.sampling import LatentSampler, fit_sampler, make_sampler, save_sampler
 from tfface.training.checkpointing import ResumeCheckpoint, check_resumable, repair_history_csv
 from tfface.training.run_dir import RunDir
 from tfface.training.runtime import Runtime, configure_runtime, synchronize_batch_norm
@@ -103,6 +104,7 @@ def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks
 
 
 def _train(config: ExperimentConfig, extra_callbacks: Sequence[keras.callbacks.Callback]) -> RunResult:
+    check_sampler_config(config)
     runtime = configure_runtime(config.train)
     with runtime.strategy.scope():
         model = build_model(config)
@@ -136,7 +138,8 @@ def _train(config: ExperimentConfig, extra_callbacks: Sequence[keras.callbacks.C
             )
         except NonFiniteLossError as error:
             raise stopped_on_non_finite(error, model, run, checkpoint, callbacks) from None
-        result = finish_run(config, out, model, checkpoint.history)
+        sampler = fit_run_sampler(config, out, model, data)
+        result = finish_run(config, out, model, checkpoint.history, sampler=sampler)
         checkpoint.mark_finished()
     finally:
         runtime.discard(out.root, run.root)
@@ -376,9 +379,37 @@ def run_callbacks(
     return callbacks
 
 
-def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict) -> RunResult:
+def check_sampler_config(config: ExperimentConfig) -> None:
+    """Fails before training when `run.fit_sampler` / `run.sampler_args`
+    name no registered sampler or none of its arguments."""
+    if config.run.fit_sampler is None:
+        return
+    try:
+        make_sampler(config.run.fit_sampler, **config.run.sampler_args)
+    except (KeyError, TypeError, ValueError) as error:
+        message = error.args[0] if error.args else error
+        raise ConfigError(f"run.fit_sampler / run.sampler_args: {message}") from None
+
+
+def fit_run_sampler(config: ExperimentConfig, run: RunDir, model, data: RunData, limit: int = 10000) -> LatentSampler | None:
+    """With `run.fit_sampler`: the sampler fitted on the posterior means of
+    up to `limit` training images (prepared without augmentation), saved to
+    `RUN/sampler.json`; otherwise None."""
+    if config.run.fit_sampler is None or not generates_images(model):
+        return None
+    images = make_dataset(dataclasses.replace(config.data, cache=False), batch_size=256, image_size=data.image_size,
+                          value_range=data.value_range, training=False, source=data.train_source)  # fmt: skip
+    sampler = fit_sampler(model, images, config.run.fit_sampler, limit=limit, **config.run.sampler_args)
+    save_sampler(sampler, run.sampler)
+    if config.run.verbose:
+        print(f"sampler: fitted {sampler!r} on the training codes, saved to {run.sampler}")
+    return sampler
+
+
+def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict, *, sampler: LatentSampler | None = None) -> RunResult:
     """Writes history.json, the `.keras` model and the SavedModel export
-    (skipped, with a note, for models that do not generate images)."""
+    (skipped, with a note, for models that do not generate images); the
+    export serves `sampler` from `sample` when one is given."""
     logs = {k: [float(v) for v in values] for k, values in history.items()}
     atomic_write_text(run.history_json, json.dumps(logs, indent=2) + "\n")
     files = {"config": run.config, "history": run.history_csv, "grids": run.grids, "loss_curves": run.loss_curves}
@@ -388,7 +419,10 @@ def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict) -> R
         files["model"] = run.model
     if config.run.export and generates_images(model):
         keras_file = run.model if config.run.save_model else None
-        files["export"] = export_savedmodel(model, run.export_version(1), config=config, keras_file=keras_file)
+        files["export"] = export_savedmodel(model, run.export_version(1), config=config, keras_file=keras_file,
+                                            sampler="auto" if sampler is None else sampler)  # fmt: skip
+        if sampler is not None:
+            files["sampler"] = run.sampler
     elif config.run.export and config.run.verbose:
         print(f"export: skipped, {type(model).__name__} has no generate/reconstruct signatures (model.keras is saved)")
     return RunResult(run, model, logs, files)
