@@ -25,7 +25,7 @@ import keras  # noqa: E402
 import psutil  # noqa: E402
 
 from tfface.config import ExperimentConfig, apply_overrides  # noqa: E402
-from tfface.training import train  # noqa: E402
+from tfface.experiments import train  # noqa: E402
 
 TARGET_MB = 50.0
 BASELINE_EPOCH = 5

@@ -210,7 +210,8 @@ def measure(candidate: Candidate, args: argparse.Namespace, out: str, reference:
     from tfface.metrics.swd import SWDOptions, pyramid_resolutions, swd_descriptors, swd_from_descriptors
     from tfface.sampling.latents import generate
     from tfface.sampling.run import default_sampler_kind, sampler_for_run
-    from tfface.training import load_run, train
+    from tfface.experiments import train
+    from tfface.run import load_run
 
     folder = os.path.join(out, candidate.folder)
     config = candidate.config(shared_settings(args, os.path.join(folder, "run")))

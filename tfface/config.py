@@ -37,6 +37,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from tfface.io import atomic_write_text
+
 __all__ = [
     "ConfigError",
     "DataConfig",
@@ -253,6 +255,9 @@ class RunConfig:
             Defaults to None.
         sampler_args: dict. The sampler's constructor arguments, e.g.
             `{components = 20}`. Defaults to {}.
+        tensorboard: bool. Write TensorBoard logs under RUN/tensorboard/: the
+            loss terms, learning rate and the sample and reconstruction grids
+            per epoch; a resumed run appends. Defaults to True.
     """
 
     dir: str = "runs/default"
@@ -266,6 +271,7 @@ class RunConfig:
     checkpoint_every: int = field(default=1, metadata=_at_least(0))
     fit_sampler: str | None = None
     sampler_args: dict = field(default_factory=dict)
+    tensorboard: bool = True
 
     def __post_init__(self):
         _validate(self, "run")
@@ -461,8 +467,6 @@ def load_config(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Exper
 
 def save_config(config: ExperimentConfig, path: str | os.PathLike) -> None:
     """Writes the resolved config as JSON (readable by `load_config`)."""
-    from tfface.io import atomic_write_text
-
     atomic_write_text(path, json.dumps(config_to_dict(config), indent=2, sort_keys=False) + "\n")
 
 

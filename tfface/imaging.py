@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import tensorflow as tf
 
 from tfface.io import atomic_write_bytes
 
@@ -52,8 +53,6 @@ def grid_shape(image_shape, rows: int, cols: int, pad: int = 2) -> tuple[int, in
 
 def save_png(path: str | os.PathLike, image: np.ndarray) -> str:
     """Writes a uint8 (H, W, 3|1) image as PNG, atomically."""
-    import tensorflow as tf
-
     image = np.asarray(image)
     if image.dtype != np.uint8:
         raise ValueError(f"save_png expects uint8 pixels, got {image.dtype}")

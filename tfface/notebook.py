@@ -26,6 +26,11 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import keras
+import tensorflow as tf
+
+from tfface.config import load_config, overrides_from
+from tfface.experiments import load_sweep, run_sweep, train
+from tfface.run import RunDir
 
 __all__ = [
     "Accelerator",
@@ -90,8 +95,6 @@ class Accelerator:
 
 def detect_accelerator() -> Accelerator:
     """The first visible GPU (name, compute capability), else the CPU."""
-    import tensorflow as tf
-
     gpus = tf.config.list_physical_devices("GPU")
     if not gpus:
         return Accelerator("cpu", "CPU")
@@ -304,8 +307,6 @@ class ShowGrids(keras.callbacks.Callback):
 def show_run(run_dir: str) -> None:
     """Shows a run's first and last sample grid, its last reconstruction
     grid and its loss curves (those that exist)."""
-    from tfface.training.run_dir import RunDir
-
     run = RunDir(run_dir)
     samples = grid_files(run.grids)
     paths = [*samples[:1], *samples[1:][-1:], *grid_files(run.grids, "reconstructions")[-1:]]
@@ -321,14 +322,11 @@ def run_experiment(config_path: str, run_dir: str, overrides: Sequence[str] = ()
     then the run's first and last grid and its loss curves.
 
     Running it again resumes an interrupted run from its last checkpoint
-    and only reopens a finished one (`run.resume`, see `tfface.training.train`).
+    and only reopens a finished one (`run.resume`, see `tfface.experiments.train`).
 
     Returns:
-        The `RunResult` of `train`.
+        The `RunResult` of `tfface.experiments.train`.
     """
-    from tfface.config import load_config, overrides_from
-    from tfface.training import RunDir, train
-
     config = load_config(config_path, [*overrides, *overrides_from({"run.dir": os.fspath(run_dir)})])
     run = RunDir(config.run.dir)
     callbacks = [ShowGrids(run.grids, every=show_every)] if config.run.sample_grid else []
@@ -344,7 +342,7 @@ def run_sweep_config(
     only: Sequence[str] | None = None,
     grids: str | None = None,
 ):
-    """Runs a sweep config (`tfface.training.sweep`) into `output` with
+    """Runs a sweep config (`tfface.experiments.sweep`) into `output` with
     `overrides` applied to every run (only the runs named in `only`, if
     given), then shows its table and comparison figures, and with `grids`
     ("samples" or "reconstructions") each finished run's last grid of that
@@ -353,16 +351,12 @@ def run_sweep_config(
     Returns:
         The `SweepResult`.
     """
-    from tfface.training.sweep import load_sweep, run_sweep
-
     sweep = load_sweep(path, overrides, output=output)
-    result = run_sweep(sweep, only=list(only) if only else None)
+    result = run_sweep(sweep, only=list(only) if only else None, log=print)
     show_markdown(result.files["table_md"])
     figures = [result.files[name] for name in ("samples", "interpolation", "loss_curves") if name in result.files]
     show_images(figures)
     if grids:
-        from tfface.training.run_dir import RunDir
-
         last = {row["run"]: grid_files(RunDir(sweep.run(row["run"]).config.run.dir).grids, grids)[-1:] for row in result.rows}
         show_images([paths[0] for paths in last.values() if paths], [name for name, paths in last.items() if paths])
     return result

@@ -9,7 +9,7 @@ import pytest
 from tests.helpers import AtBatch, load_json, tiny_config
 from tfface.callbacks import NonFiniteGuard, NonFiniteLossError
 from tfface.presets import build_preset
-from tfface.training import train
+from tfface.experiments import train
 
 
 def test_non_finite_batch_names_epoch_batch_and_term():

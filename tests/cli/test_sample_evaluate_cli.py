@@ -6,7 +6,7 @@ import pytest
 from tests.helpers import tiny_config
 from tfface.cli.main import main
 from tfface.sampling import load_sampler
-from tfface.training import train
+from tfface.experiments import train
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 
 from tfface.cli.main import main
 from tfface.config import ConfigError
-from tfface.training.sweep import load_sweep, run_sweep
+from tfface.experiments.sweep import load_sweep, run_sweep
 
 TINY = """
 name = "tiny"

@@ -10,7 +10,9 @@ import numpy as np
 from tests.helpers import tiny_config
 from tfface.cli.main import main
 from tfface.sampling import sampler_for_run
-from tfface.training import load_run, make_optimizer, train
+from tfface.experiments import train
+from tfface.run import load_run
+from tfface.training import make_optimizer
 
 
 def test_export_command_writes_verified_versions_that_reload_for_training(tmp_path, capsys):

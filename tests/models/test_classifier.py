@@ -27,7 +27,7 @@ def test_unknown_labels_count_in_neither_loss_nor_accuracy():
     b = np.array([[0.8, 0.3, 0.99, 0.01]], np.float32)
     assert float(attribute_bce(labels, a)) == pytest.approx(float(attribute_bce(labels, b)))
     assert float(attribute_bce(labels, a)) == pytest.approx(-(np.log(0.8) + np.log(0.7)) / 2, rel=1e-5)
-    from tfface.metrics.attributes import AttributeAccuracy
+    from tfface.losses.attributes import AttributeAccuracy
 
     metric = AttributeAccuracy()
     metric.update_state(labels, np.array([[0.8, 0.6, 0.0, 0.0]], np.float32))

@@ -12,8 +12,8 @@ from tests.helpers import REPO
 from tfface.config import load_config
 from tfface.data import SYNTHETIC_ATTRIBUTES
 from tfface.presets import get_preset
-from tfface.training import train
-from tfface.training.sweep import check_presets, load_sweep
+from tfface.experiments import train
+from tfface.experiments.sweep import check_presets, load_sweep
 
 
 def _name(path):

@@ -28,7 +28,7 @@ import keras, numpy as np
 from tests.helpers import tiny_config
 from tfface.config import ConfigError
 from tfface.presets import build_preset
-from tfface.training import train
+from tfface.experiments import train
 from tfface.training.runtime import configure_runtime, make_strategy
 
 class FirstWeights(keras.callbacks.Callback):
@@ -107,7 +107,7 @@ WORKER = """
 import json, sys
 import numpy as np
 from tests.helpers import tiny_config
-from tfface.training import train
+from tfface.experiments import train
 
 run_dir, weights = sys.argv[1], sys.argv[2]
 cfg = tiny_config(run_dir, "train.distribution='multi_worker'", "train.epochs=2", "run.verbose=0")

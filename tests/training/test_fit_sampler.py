@@ -13,7 +13,7 @@ from tests.helpers import tiny_config
 from tfface.config import ConfigError
 from tfface.export import export_run
 from tfface.sampling import load_sampler
-from tfface.training import train
+from tfface.experiments import train
 
 
 def test_run_fits_saves_and_serves_its_sampler(tmp_path):

@@ -10,7 +10,7 @@ import tensorflow as tf
 from tests.helpers import random_images, tiny_config
 from tfface.config import TrainConfig
 from tfface.presets import build_preset
-from tfface.training import train
+from tfface.experiments import train
 from tfface.training.runtime import resolve_jit_compile
 
 QUIET = ("run.export=false", "run.sample_grid=false", "run.reconstruction_grid=false", "run.save_model=false")

@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers import REPO, load_json, run_python, tiny_config
 from tfface.config import ConfigError, apply_overrides, config_to_dict
-from tfface.training import train
+from tfface.experiments import train
 from tfface.training.checkpointing import ResumeCheckpoint, repair_history_csv
 
 # Runs `train(config)` in a fresh process (op determinism is process-wide);
@@ -21,7 +21,7 @@ DRIVER = """
 import json, os, signal, sys
 from tests.helpers import AtBatch
 from tfface.config import config_from_dict
-from tfface.training import train
+from tfface.experiments import train
 
 config = config_from_dict(json.load(open(sys.argv[1])))
 kill = os.environ.get("KILL_AT")

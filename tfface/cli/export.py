@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     base = os.path.abspath(args.out)
     print(f"exported:     {result.path}   (TF Serving model base path: {base}, version {result.version})")
     print(f"for training: {result.assets_extra}   model.keras, config.json"
-          + (", sampler.json" if result.sampler is not None else "") + " (tfface.training.load_run)")  # fmt: skip
+          + (", sampler.json" if result.sampler is not None else "") + " (tfface.run.load_run)")  # fmt: skip
     if result.sampler is not None:
         print(f"sample uses:  {result.sampler!r}")
     print("signatures (serving_default = generate):")

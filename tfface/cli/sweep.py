@@ -20,7 +20,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("sweep", "Train a sweep of runs one after another (resumable), then write a Markdown/CSV table and comparison figures.", _add_arguments)
 def run(args: argparse.Namespace) -> int:
-    from tfface.training.sweep import check_presets, load_sweep, run_sweep
+    from tfface.experiments import check_presets, load_sweep, run_sweep
 
     sweep = load_sweep(args.config, args.set, output=args.output)
     if args.list:

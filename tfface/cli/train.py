@@ -21,7 +21,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
 @command("train", "Train a preset on a dataset; writes a run folder.", _add_arguments)
 def run(args: argparse.Namespace) -> int:
     from tfface.config import load_config
-    from tfface.training import train
+    from tfface.experiments import train
 
     config = load_config(args.config, args.set)
     result = train(config)

@@ -7,23 +7,11 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from tfface.export.savedmodel import ASSETS_EXTRA, ServingOptions, export_savedmodel, signature_docs
-
-
-def versions(base: str | os.PathLike) -> list[int]:
-    """The version numbers present under a model base path, ascending (TF
-    Serving serves the folders whose names are integers)."""
-    base = os.fspath(base)
-    if not os.path.isdir(base):
-        return []
-    found = [int(name) for name in os.listdir(base) if name.isdigit() and os.path.isdir(os.path.join(base, name))]
-    return sorted(found)
-
-
-def next_version(base: str | os.PathLike) -> int:
-    """One more than the highest version under `base`, or 1."""
-    present = versions(base)
-    return present[-1] + 1 if present else 1
+from tfface.export.savedmodel import ServingOptions, export_savedmodel, signature_docs
+from tfface.export.verify import verify_export
+from tfface.io import recover_directories
+from tfface.run import ASSETS_EXTRA, LoadedRun, load_run, next_version, versions
+from tfface.sampling.run import sampler_for_run
 
 
 @dataclass
@@ -64,7 +52,7 @@ def export_run(
 
     The SavedModel carries the signatures of `tfface.export.savedmodel`;
     `assets.extra/` holds a copy of `RUN/model.keras`, the run's config and
-    the sampler behind `sample`, so `tfface.training.load_run(out/<version>)`
+    the sampler behind `sample`, so `tfface.run.load_run(out/<version>)`
     reopens it. With `verify`, the folder is checked (see `verify_export`)
     under its temporary name and published only if it passes.
 
@@ -86,11 +74,8 @@ def export_run(
     Returns:
         An `ExportResult`.
     """
-    from tfface.export.verify import verify_export
-    from tfface.sampling.run import sampler_for_run
-    from tfface.training.load import LoadedRun, load_run
-
     out = os.fspath(out)
+    recover_directories(out)  # a version moved aside by a killed --force swap is put back, not reused
     if version is None:
         version = next_version(out)
     elif int(version) < 1:

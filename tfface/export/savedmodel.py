@@ -31,7 +31,7 @@ size, an image value outside [0, 1], a non-finite latent, a `count` outside
 The version folder also holds, in `assets.extra/` (which SavedModel loaders
 and TF Serving ignore), `model.keras`, the run's `config.json`, the
 `sampler.json` behind `sample` and `serving.json` (the table above, with
-exact shapes), so `tfface.training.load_run(VERSION_FOLDER)` reopens it for
+exact shapes), so `tfface.run.load_run(VERSION_FOLDER)` reopens it for
 more training.
 """
 
@@ -47,11 +47,15 @@ from typing import Any, Callable
 import keras
 import tensorflow as tf
 
+from tfface.config import save_config
 from tfface.io import atomic_path
 from tfface.models.posterior import LOG_VAR_RANGE
+from tfface.run import ASSETS_EXTRA
+from tfface.sampling.run import default_sampler_kind
+from tfface.sampling.samplers import LatentSampler, PriorSampler, save_sampler
+from tfface.version import __version__
 
 IMAGE_DTYPES = ("float32", "uint8")
-ASSETS_EXTRA = "assets.extra"
 SERVING_FILE = "serving.json"
 SIGNATURES = ("generate", "decode", "sample", "encode", "reconstruct")
 
@@ -317,18 +321,13 @@ def default_sampler(model):
     N(0, I) for VAEs; None (no `sample` signature) for autoencoders, whose
     codes follow no prior — pass a fitted sampler (`tfface export RUN` fits
     the run's default ex-post Gaussian)."""
-    from tfface.sampling.run import default_sampler_kind
-    from tfface.sampling.samplers import PriorSampler
-
     return PriorSampler(latent_dim=model.latent_dim) if default_sampler_kind(model) == "prior" else None
 
 
 def serving_description(model, sampler, options: ServingOptions) -> dict[str, Any]:
     """The content of `assets.extra/serving.json`."""
-    import tfface
-
     return {
-        "tfface_version": tfface.__version__,
+        "tfface_version": __version__,
         "image_dtype": options.image_dtype,
         "image_shape": list(model.image_shape),
         "latent_dim": model.latent_dim,
@@ -375,9 +374,6 @@ def export_savedmodel(
     Returns:
         The path written.
     """
-    from tfface.config import save_config
-    from tfface.sampling.samplers import LatentSampler, save_sampler
-
     path = os.fspath(path)
     if isinstance(sampler, str) and sampler == "auto":
         sampler = default_sampler(model)

@@ -18,6 +18,7 @@ import numpy as np
 
 from tfface.export.savedmodel import ServingOptions, signature_docs
 from tfface.models.posterior import LOG_VAR_RANGE
+from tfface.sampling.latents import to_numpy
 
 # Runs in the fresh process: tfface imports are refused, so the SavedModel
 # must stand on TensorFlow alone. Signatures run twice: through
@@ -123,8 +124,6 @@ def _fixed_inputs(model, options: ServingOptions, with_sample: bool) -> dict[str
 def reference_outputs(model, sampler, options: ServingOptions, inputs: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
     """What each signature must return for `inputs`, computed with the Keras
     model (and the sampler) in this process."""
-    from tfface.sampling.latents import to_numpy
-
     def unit(x):
         x = to_numpy(x)
         return (x + 1.0) / 2.0 if model.value_range == "-1_1" else x

@@ -15,7 +15,7 @@
 All losses are computed in float32, whatever the compute dtype.
 """
 
-from tfface.losses.attributes import attribute_bce, known_labels
+from tfface.losses.attributes import AttributeAccuracy, attribute_bce, known_labels
 from tfface.losses.kl import gaussian_kl
 from tfface.losses.reconstruction import RECONSTRUCTION_LOSSES, gaussian_nll, optimal_log_sigma, reconstruction_loss
 

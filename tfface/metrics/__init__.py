@@ -5,7 +5,10 @@ distance, and `evaluate_run`."""
 from tfface.metrics.attributes import attribute_accuracy, attribute_predictor
 from tfface.metrics.evaluate import EvaluationOptions, evaluate_run, reconstruction_metrics
 from tfface.metrics.fid import (
+    FID_NETWORKS,
     InceptionFeatures,
+    TFGANInceptionFeatures,
+    fid_network,
     fid_from_features,
     frechet_distance,
     gaussian_statistics,
@@ -18,9 +21,12 @@ from tfface.metrics.swd import SWDOptions, SWDResult, sliced_wasserstein_distanc
 
 __all__ = [
     "EvaluationOptions",
+    "FID_NETWORKS",
+    "InceptionFeatures",
     "SWDOptions",
     "SWDResult",
-    "InceptionFeatures",
+    "TFGANInceptionFeatures",
+    "fid_network",
     "attribute_accuracy",
     "attribute_predictor",
     "csv_text",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import keras
 import numpy as np
-from keras import ops
+
+from tfface.data.celeba_attributes import CELEBA_ATTRIBUTES
 
 
 def attribute_accuracy(probabilities, labels, names: Sequence[str], threshold: float = 0.5) -> dict:
@@ -55,8 +55,6 @@ def attribute_predictor(model, num_attributes: int, names: Sequence[str] | None 
     With `names` (the data's attribute names), a model predicting a superset
     of them (CelebA's 40 on synthetic faces' 19) has its columns picked out.
     """
-    from tfface.data.synthetic import CELEBA_ATTRIBUTES
-
     encoder = getattr(model, "encoder", None)
     if callable(getattr(model, "predict_attributes", None)):
         predict, outputs = model.predict_attributes, tuple(getattr(model, "attribute_names", ()))
@@ -73,45 +71,3 @@ def attribute_predictor(model, num_attributes: int, names: Sequence[str] | None 
         return None
     columns = [outputs.index(n) for n in names]
     return lambda images: np.asarray(predict(images))[:, columns]
-
-
-@keras.saving.register_keras_serializable(package="tfface")
-class AttributeAccuracy(keras.metrics.Metric):
-    """Per-label accuracy of attribute probabilities, a streaming Keras metric:
-    the share of known labels (NaN = unknown, left out) whose thresholded
-    probability is right — the mean of the per-attribute accuracies
-    weighted by how many labels each has (report 000's "accuracy per label").
-
-    Args:
-        threshold: float. A probability above it predicts the attribute.
-            Defaults to 0.5.
-        name: str. Defaults to "attribute_accuracy".
-
-    Example:
-
-    >>> metric = AttributeAccuracy()
-    >>> metric.update_state([[1.0, 0.0, np.nan]], [[0.9, 0.8, 0.1]])
-    >>> float(metric.result())
-    0.5
-    """
-
-    def __init__(self, threshold: float = 0.5, name: str = "attribute_accuracy", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.threshold = float(threshold)
-        self.correct = self.add_variable(shape=(), initializer="zeros", name="correct")
-        self.known = self.add_variable(shape=(), initializer="zeros", name="known")
-
-    def update_state(self, labels, probabilities, sample_weight=None):
-        from tfface.losses.attributes import known_labels
-
-        mask, labels = known_labels(labels)
-        predicted = ops.cast(ops.cast(probabilities, "float32") > self.threshold, "float32")
-        hits = ops.cast(ops.equal(predicted, ops.cast(labels > 0.5, "float32")), "float32") * mask
-        self.correct.assign_add(ops.sum(hits))
-        self.known.assign_add(ops.sum(mask))
-
-    def result(self):
-        return self.correct / ops.maximum(self.known, 1.0)
-
-    def get_config(self):
-        return {"name": self.name, "threshold": self.threshold}

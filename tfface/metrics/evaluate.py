@@ -4,6 +4,7 @@ and RUN/metrics.md with the protocol that produced them."""
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import os
 from dataclasses import dataclass
@@ -12,9 +13,14 @@ from typing import Any
 import numpy as np
 
 from tfface.metrics.attributes import attribute_accuracy, attribute_predictor
+from tfface.metrics.fid import fid_network, generation_scores
 from tfface.metrics.image import mse, psnr, psnr_from_mse, ssim
 from tfface.metrics.report import write_metrics
 from tfface.metrics.swd import SWDOptions, sliced_wasserstein_distance
+from tfface.run import LoadedRun, load_run
+from tfface.sampling.latents import generate
+from tfface.sampling.run import sampler_for_run
+from tfface.version import __version__
 
 PSNR_NOTE = (
     "psnr/mse/ssim are measured on [0, 1]; psnr is the mean of per-image PSNRs (tf.image.psnr). "
@@ -38,16 +44,25 @@ class EvaluationOptions:
             images of FID/KID. Defaults to "validation".
         count: int or None. Images of the split evaluated (None: all).
         batch_size: int. Defaults to 64.
-        fid: bool. Compute FID and KID (InceptionV3). Defaults to False.
+        fid: bool. Compute FID and KID. Defaults to False.
         swd: bool. Compute ProGAN's sliced Wasserstein distance (×1e3 per
             pyramid level and averaged; `tfface.metrics.swd`), which needs
             no downloaded weights. Defaults to False.
         generated: int. Generated images for FID/KID and SWD; real images
             are min(generated, split size). Defaults to 1000.
-        inception_weights: str or None. "imagenet", a local weights file, or
-            "none" (random; smoke tests only). Defaults to "imagenet".
-        inception_size: int. InceptionV3 input size (299 standard, >= 75).
-            Defaults to 299.
+        fid_network: str. "tfgan-inception" (TF-GAN's 2015 Inception graph:
+            FIDs comparable with papers), "keras-inception-v3" (Keras'
+            ImageNet InceptionV3: comparable between runs only) or "auto"
+            (the first where it can be had, with a warning on falling back).
+            Defaults to "auto".
+        inception_module: str or None. tfgan-inception: a local directory of
+            the module or a TF-Hub handle; None reads
+            $TFFACE_INCEPTION_MODULE, else downloads the handle. Defaults to None.
+        inception_weights: str or None. keras-inception-v3: "imagenet", a
+            local weights file, or "none" (random; smoke tests only).
+            Defaults to "imagenet".
+        inception_size: int. keras-inception-v3 input size (299 standard,
+            >= 75); tfgan-inception always uses 299. Defaults to 299.
         kid_subsets: int. Defaults to 100.
         kid_subset_size: int. Defaults to 1000.
         sampler: str or None. Sampler of the generated images: None uses
@@ -64,6 +79,8 @@ class EvaluationOptions:
     fid: bool = False
     swd: bool = False
     generated: int = 1000
+    fid_network: str = "auto"
+    inception_module: str | None = None
     inception_weights: str | None = "imagenet"
     inception_size: int = 299
     kid_subsets: int = 100
@@ -74,8 +91,6 @@ class EvaluationOptions:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], where: str = "evaluate") -> "EvaluationOptions":
-        import difflib
-
         names = [f.name for f in dataclasses.fields(cls)]
         for key in values:
             if key not in names:
@@ -131,7 +146,8 @@ def reconstruction_metrics(model, dataset, names=(), count: int | None = None) -
 
 
 def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool = True, **kwargs: Any) -> dict[str, Any]:
-    """Evaluates a trained run folder and writes RUN/metrics.json and RUN/metrics.md.
+    """Evaluates a trained run folder and writes RUN/metrics.json and RUN/metrics.md
+    (for a published export, into `OUT/<version>-outputs/`, see `LoadedRun.outputs`).
 
     Reconstruction metrics (MSE, PSNR, SSIM on [0, 1], report 004's
     data-range MSE/PSNR) on `options.split`; per-attribute accuracy for
@@ -147,9 +163,6 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
     Returns:
         {"run", "metrics", "attribute_accuracy"?, "protocol", "options", "history", "notes"}.
     """
-    from tfface import __version__
-    from tfface.training.load import LoadedRun, load_run
-
     options = dataclasses.replace(options or EvaluationOptions(), **kwargs)
     loaded = run if isinstance(run, LoadedRun) else load_run(run)
     model = loaded.model
@@ -169,8 +182,13 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
     for name in ("fid", "swd"):
         if getattr(options, name) and not callable(getattr(model, "decode", None)):
             raise ValueError(f"evaluate.{name}: {loaded.name} is a {type(model).__name__}, which generates no images")
+    notes = [PSNR_NOTE]
     if options.fid or options.swd:
         metrics.update(_generation_metrics(loaded, options, protocol))
+    if options.fid:
+        notes.append(f"FID/KID network: {protocol['fid_network']}; comparable with {protocol['fid_comparable_with']}.")
+    if options.swd:
+        notes.append(SWD_NOTE)
     results: dict[str, Any] = {
         "run": loaded.name,
         "run_dir": loaded.run_dir.root,
@@ -178,24 +196,19 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
         "protocol": protocol,
         "options": options.to_dict(),
         "history": _final_history(loaded.run_dir.history_json),
-        "notes": [PSNR_NOTE],
+        "notes": notes,
         "tfface_version": __version__,
     }
     if accuracy is not None:
         results["attribute_accuracy"] = accuracy["per_attribute"]
-    if options.swd:
-        results["notes"].append(SWD_NOTE)
     if loaded.config.data.source == "synthetic":
         results["notes"].append("Synthetic faces: these numbers say nothing about CelebA or other real faces.")
     if write:
-        write_metrics(loaded.run_dir, results)
+        write_metrics(loaded.outputs, results)
     return results
 
 
 def _generation_metrics(loaded, options: EvaluationOptions, protocol: dict) -> dict:
-    from tfface.sampling.latents import generate
-    from tfface.sampling.run import sampler_for_run
-
     sampler = sampler_for_run(loaded, options.sampler)
     generated = generate(loaded.model, sampler, options.generated, seed=options.seed, temperature=options.temperature)
     real = loaded.images(options.split, options.generated)
@@ -203,9 +216,8 @@ def _generation_metrics(loaded, options: EvaluationOptions, protocol: dict) -> d
     protocol["temperature"] = options.temperature
     metrics: dict[str, float] = {}
     if options.fid:
-        from tfface.metrics.fid import InceptionFeatures, generation_scores
-
-        extractor = InceptionFeatures(options.inception_weights, options.inception_size, seed=options.seed)
+        extractor = fid_network(options.fid_network, module=options.inception_module, weights=options.inception_weights,
+                                input_size=options.inception_size, batch_size=options.batch_size, seed=options.seed)  # fmt: skip
         scores = generation_scores(
             real, generated, loaded.value_range, extractor, options.kid_subsets, options.kid_subset_size, options.seed
         )

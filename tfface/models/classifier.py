@@ -8,9 +8,11 @@ from typing import Any, Sequence
 import keras
 import tensorflow as tf
 
+import tfface.layers  # noqa: F401  (registers the serializable trunks)
+import tfface.models.autoencoder  # noqa: F401  (registers the models an encoder may come from)
+import tfface.models.vae  # noqa: F401
 from tfface.layers.trunks import Encoder
-from tfface.losses.attributes import attribute_bce
-from tfface.metrics.attributes import AttributeAccuracy
+from tfface.losses.attributes import AttributeAccuracy, attribute_bce
 from tfface.models.steps import apply_gradients, scaled_loss, step_results
 
 
@@ -30,8 +32,9 @@ class AttributeClassifier(keras.Model):
     Args:
         encoder: `tfface.layers.Encoder` with `head="deterministic"`,
             `latent_activation="sigmoid"` and one latent entry per attribute.
-        attribute_names: list of str. Names of the outputs, in order.
-            Defaults to CelebA's 40 (`tfface.data.CELEBA_ATTRIBUTES`).
+        attribute_names: list of str. Names of the outputs, in order, e.g.
+            CelebA's 40 (`tfface.data.CELEBA_ATTRIBUTES`). Required (None
+            raises ValueError): models do not import the data layer.
         threshold: float. Probability above which an attribute is predicted
             (accuracy). Defaults to 0.5.
 
@@ -60,13 +63,13 @@ class AttributeClassifier(keras.Model):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        from tfface.data.synthetic import CELEBA_ATTRIBUTES
-
-        names = tuple(CELEBA_ATTRIBUTES if attribute_names is None else attribute_names)
         if encoder.head != "deterministic" or encoder.latent_activation != "sigmoid":
             raise ValueError(
                 "AttributeClassifier needs an encoder with head='deterministic' and latent_activation='sigmoid'"
             )
+        if attribute_names is None:
+            raise ValueError("AttributeClassifier: attribute_names is required (CelebA's 40: tfface.data.CELEBA_ATTRIBUTES)")
+        names = tuple(attribute_names)
         if encoder.latent_dim != len(names):
             raise ValueError(f"encoder latent_dim {encoder.latent_dim} != {len(names)} attribute names")
         self.encoder = encoder
@@ -175,9 +178,6 @@ def load_encoder_weights(encoder: Encoder, path: str | os.PathLike, hint: str = 
     if not os.path.exists(file):
         where = f"{path!s} has no model.keras" if os.path.isdir(os.fspath(path)) else f"{file} not found"
         raise FileNotFoundError(f"pretrained encoder: {where}{'; ' + hint if hint else ''}")
-    import tfface.layers  # noqa: F401  (registers the serializable trunks)
-    import tfface.models  # noqa: F401
-
     source = keras.saving.load_model(file, compile=False)
     trained = getattr(source, "encoder", source)
     if not isinstance(trained, Encoder):

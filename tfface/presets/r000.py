@@ -60,6 +60,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from tfface.data.celeba_attributes import CELEBA_ATTRIBUTES
 from tfface.layers import Decoder, Encoder
 from tfface.models import AttributeClassifier, Autoencoder, load_encoder_weights
 from tfface.presets import register_preset
@@ -151,7 +152,7 @@ def r000_model1_classifier(image_size: Sequence[int] = (64, 64)) -> AttributeCla
     Args:
         image_size: (int, int). Must be (64, 64). Defaults to (64, 64).
     """
-    return AttributeClassifier(model1_encoder(image_size), name="r000_model1_classifier")
+    return AttributeClassifier(model1_encoder(image_size), CELEBA_ATTRIBUTES, name="r000_model1_classifier")
 
 
 @register_preset("r000_model1", image_size=(64, 64), report="000 §3.3.1", recipe=_recipe(1e-3, 100))
@@ -254,7 +255,7 @@ def r000_model3_classifier(image_size: Sequence[int] = (128, 128)) -> AttributeC
     Args:
         image_size: (int, int). Must be (128, 128). Defaults to (128, 128).
     """
-    return AttributeClassifier(model3_encoder(image_size), name="r000_model3_classifier")
+    return AttributeClassifier(model3_encoder(image_size), CELEBA_ATTRIBUTES, name="r000_model3_classifier")
 
 
 @register_preset("r000_model3", image_size=(128, 128), report="000 §3.3.3", recipe=_recipe(5e-4, 25))

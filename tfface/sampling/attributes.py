@@ -20,6 +20,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from tfface.data.celeba_attributes import CELEBA_ATTRIBUTES
 from tfface.imaging import save_grid
 from tfface.io import atomic_write_text
 from tfface.sampling.latents import decode, encode_dataset, to_numpy
@@ -69,8 +70,6 @@ def latent_attribute_names(names: Sequence[str], latent_dim: int) -> tuple[str, 
 
     Raises ValueError for models whose latent is not an attribute vector.
     """
-    from tfface.data.synthetic import CELEBA_ATTRIBUTES
-
     if len(names) == latent_dim:
         return tuple(names)
     if latent_dim == len(CELEBA_ATTRIBUTES):

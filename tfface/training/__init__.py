@@ -1,8 +1,14 @@
-"""Training runs: the run folder layout, the `train(config)` runner,
-reopening finished runs and sweeps."""
+"""Training runs: `train_run(config)` (fit into a run folder, resumable),
+its datasets, callbacks and runtime. Train-then-export is
+`tfface.experiments.train`; run folders are `tfface.run`."""
 
-from tfface.training.load import LoadedRun, load_run
-from tfface.training.run_dir import RunDir
-from tfface.training.runner import RunResult, build_model, make_optimizer, train
+from tfface.training.runner import (
+    OPTIMIZERS,
+    RunResult,
+    build_model,
+    generates_images,
+    make_optimizer,
+    train_run,
+)
 
-__all__ = ["LoadedRun", "RunDir", "RunResult", "build_model", "load_run", "make_optimizer", "train"]
+__all__ = ["OPTIMIZERS", "RunResult", "build_model", "generates_images", "make_optimizer", "train_run"]

@@ -1,30 +1,50 @@
-"""`train(config)`: the library function behind `tfface train` and pipelines."""
+"""`train_run(config)`: train a preset into a run folder (the training half of
+`tfface.experiments.train`, which adds the SavedModel export)."""
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import inspect
 import json
+import logging
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tfface.callbacks import LossCurves, NonFiniteGuard, NonFiniteLossError, ReconstructionGrid, SampleGrid
+from tfface.callbacks import (
+    GridSummaries,
+    HistoryCSV,
+    LossCurves,
+    NonFiniteGuard,
+    NonFiniteLossError,
+    ReconstructionGrid,
+    SampleGrid,
+    tensorboard_callback,
+    trim_event_files,
+)
 from tfface.config import ConfigError, ExperimentConfig, TrainConfig, load_config, save_config
 from tfface.data import make_dataset, resolve_value_range
 from tfface.data.pipeline import load_split
-from tfface.data.sources import face_counts_line, merge_face_counts, merge_skipped, skipped_report
-from tfface.export import export_savedmodel
+from tfface.data.sources import EmptySplitError, face_counts_line, merge_face_counts, merge_skipped, skipped_report
 from tfface.io import atomic_path, atomic_write_text
-from tfface.presets import get_preset
+from tfface.presets import check_model_config, get_preset
+from tfface.registry import Registry
+from tfface.run import RunDir
 from tfface.sampling import LatentSampler, fit_sampler, make_sampler, save_sampler
 from tfface.training.checkpointing import ResumeCheckpoint, check_resumable, repair_history_csv
-from tfface.training.run_dir import RunDir
 from tfface.training.runtime import Runtime, configure_runtime, synchronize_batch_norm
+
+logger = logging.getLogger(__name__)
+
+#: Called after training with (config, run folder, model); returns {name: path} of the files it wrote.
+Finisher = Callable[[ExperimentConfig, RunDir, Any], dict]
 
 
 @dataclass
@@ -41,16 +61,17 @@ class RunResult:
         return self.history[key][-1]
 
 
+#: `train.optimizer` name → function (TrainConfig) → optimizer.
+OPTIMIZERS: Registry[Callable[[TrainConfig], keras.optimizers.Optimizer]] = Registry("optimizer")
+OPTIMIZERS.register("adam", lambda c: keras.optimizers.Adam(c.learning_rate, beta_1=c.beta_1, beta_2=c.beta_2))
+OPTIMIZERS.register("adamw", lambda c: keras.optimizers.AdamW(c.learning_rate, beta_1=c.beta_1, beta_2=c.beta_2))
+OPTIMIZERS.register("rmsprop", lambda c: keras.optimizers.RMSprop(c.learning_rate))
+OPTIMIZERS.register("sgd", lambda c: keras.optimizers.SGD(c.learning_rate, momentum=c.beta_1))
+
+
 def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
-    """The optimizer named by the train config."""
-    lr = config.learning_rate
-    if config.optimizer == "adam":
-        return keras.optimizers.Adam(lr, beta_1=config.beta_1, beta_2=config.beta_2)
-    if config.optimizer == "adamw":
-        return keras.optimizers.AdamW(lr, beta_1=config.beta_1, beta_2=config.beta_2)
-    if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(lr)
-    return keras.optimizers.SGD(lr, momentum=config.beta_1)
+    """The optimizer named by the train config (see `OPTIMIZERS`)."""
+    return OPTIMIZERS.get(config.optimizer)(config)
 
 
 def build_model(config: ExperimentConfig):
@@ -65,8 +86,6 @@ def build_model(config: ExperimentConfig):
 
 
 def _builder_params(builder) -> set[str]:
-    import inspect
-
     return set(inspect.signature(builder).parameters)
 
 
@@ -77,13 +96,19 @@ def _steps(num_examples: int | None, batch_size: int, limit: int | None) -> int 
     return min(steps, limit) if limit else steps
 
 
-def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks.Callback] = ()) -> RunResult:
+def train_run(
+    config: ExperimentConfig,
+    *,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    finishers: Sequence[Finisher] = (),
+) -> RunResult:
     """Trains the configured preset on the configured data and writes the run
-    folder (see `RunDir`): config, history, grids, `.keras` model, export.
+    folder (see `RunDir`): config, history, grids, `.keras` model, then what
+    the `finishers` write (`tfface.experiments.train` adds the export).
 
     Stages: runtime → model → run folder → datasets → callbacks → fit →
-    finish (history, model, export). Under a multi-worker strategy only the
-    chief writes the run folder (see `Runtime`).
+    finish (history, model, finishers). Under a multi-worker strategy only
+    the chief writes the run folder (see `Runtime`).
 
     Example:
 
@@ -92,18 +117,21 @@ def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks
     ...     "model.preset='vae_tiny'", "data.image_size=32", "data.num_examples=32",
     ...     "train.epochs=1", "train.batch_size=16", "run.verbose=0",
     ...     f"run.dir='{tempfile.mkdtemp()}'"])
-    >>> result = train(cfg)
+    >>> result = train_run(cfg)
     >>> os.path.exists(result.run_dir.model)
     True
     """
+    check_model_config(config.model)
     policy = keras.mixed_precision.global_policy()
     try:
-        return _train(config, extra_callbacks)
+        return _train(config, extra_callbacks, finishers)
     finally:
         keras.mixed_precision.set_global_policy(policy)  # the model keeps its own
 
 
-def _train(config: ExperimentConfig, extra_callbacks: Sequence[keras.callbacks.Callback]) -> RunResult:
+def _train(
+    config: ExperimentConfig, extra_callbacks: Sequence[keras.callbacks.Callback], finishers: Sequence[Finisher]
+) -> RunResult:
     check_sampler_config(config)
     runtime = configure_runtime(config.train)
     with runtime.strategy.scope():
@@ -137,9 +165,9 @@ def _train(config: ExperimentConfig, extra_callbacks: Sequence[keras.callbacks.C
                 shuffle=False,  # the tf.data pipeline shuffles
             )
         except NonFiniteLossError as error:
-            raise stopped_on_non_finite(error, model, run, checkpoint, callbacks) from None
-        sampler = fit_run_sampler(config, out, model, data)
-        result = finish_run(config, out, model, checkpoint.history, sampler=sampler)
+            raise stopped_on_non_finite(error, model, run, checkpoint) from None
+        fit_run_sampler(config, out, model, data)
+        result = finish_run(config, out, model, checkpoint.history, finishers)
         checkpoint.mark_finished()
     finally:
         runtime.discard(out.root, run.root)
@@ -199,7 +227,7 @@ def make_run_datasets(config: ExperimentConfig, model, run: RunDir | None = None
     batch = config.train.batch_size
     attribute_names = trains_on_attributes(model)
     train_src = load_split(config.data, "train", image_size)
-    val_src = load_split(config.data, "validation", image_size) if _has_validation(config) else None
+    val_src = load_validation_split(config, image_size)
     # A known size allows the resumable stream: the data order of every epoch
     # is a function of (seed, epoch), so a resumed run sees the same batches.
     start_batch = 0 if train_src.num_examples else None
@@ -215,10 +243,27 @@ def make_run_datasets(config: ExperimentConfig, model, run: RunDir | None = None
     if config.run.verbose:
         if data.skipped:
             where = run.skipped_files if run is not None else "SourceSplit.skipped"
-            print(f"data: skipped {len(data.skipped):,} unusable file(s), listed in {where}")
+            logger.info(f"data: skipped {len(data.skipped):,} unusable file(s), listed in {where}")
         if data.face_counts is not None:
-            print(f"data: face crop, {face_counts_line(data.face_counts)}")
+            logger.info(f"data: face crop, {face_counts_line(data.face_counts)}")
     return data
+
+
+def load_validation_split(config: ExperimentConfig, image_size):
+    """The validation split, or None with a warning naming the setting when it
+    is empty (`data.validation_fraction = 0`, a folder too small for the
+    held-out share, a CelebA partition that lists no validation image): one
+    rule for every source, the run trains without validation."""
+    try:
+        return load_split(config.data, "validation", image_size)
+    except EmptySplitError as error:
+        warnings.warn(f"{error.key}: the validation split is empty ({error}); training without validation",
+                      EmptyValidationWarning, stacklevel=3)  # fmt: skip
+        return None
+
+
+class EmptyValidationWarning(UserWarning):
+    """The run trains without validation: its validation split is empty."""
 
 
 def training_stream(config: ExperimentConfig, data: RunData, runtime: Runtime | None = None):
@@ -319,7 +364,7 @@ def restore_checkpoint(
         data.start_batch = start_epoch * data.steps_per_epoch
         data.train = training_stream(config, data, runtime)
     if config.run.verbose and start_epoch < config.train.epochs:
-        print(f"Resuming {config.run.dir} after epoch {start_epoch} of {config.train.epochs} (last checkpoint).")
+        logger.info(f"Resuming {config.run.dir} after epoch {start_epoch} of {config.train.epochs} (last checkpoint).")
     return start_epoch
 
 
@@ -328,7 +373,7 @@ def reopen_finished_run(config: ExperimentConfig, run: RunDir, model, checkpoint
     model at its final checkpoint (raise `train.epochs` to train further, or
     set `run.resume=false` to start over)."""
     if config.run.verbose:
-        print(
+        logger.info(
             f"{config.run.dir} already finished {checkpoint.epoch} epochs; nothing to train. "
             "Raise train.epochs to continue it, or set run.resume=false to start over."
         )
@@ -338,12 +383,9 @@ def reopen_finished_run(config: ExperimentConfig, run: RunDir, model, checkpoint
     return RunResult(run, model, checkpoint.history, files, initial_epoch=checkpoint.epoch)
 
 
-def stopped_on_non_finite(error: NonFiniteLossError, model, run: RunDir, checkpoint: ResumeCheckpoint, callbacks) -> NonFiniteLossError:
-    """After a non-finite loss: close open files, put the last good
-    checkpoint's weights back into the model and say where things stand."""
-    for callback in callbacks:
-        if isinstance(callback, keras.callbacks.CSVLogger):
-            callback.on_train_end()
+def stopped_on_non_finite(error: NonFiniteLossError, model, run: RunDir, checkpoint: ResumeCheckpoint) -> NonFiniteLossError:
+    """After a non-finite loss: put the last good checkpoint's weights back
+    into the model and say where things stand."""
     if checkpoint.state is not None:
         epoch = checkpoint.restore(model)
         where = (
@@ -359,21 +401,32 @@ def run_callbacks(
     config: ExperimentConfig, run: RunDir, model, data: RunData, checkpoint: ResumeCheckpoint | None = None
 ) -> list[keras.callbacks.Callback]:
     """NaN guard (first, so nothing records a broken epoch), history CSV,
-    loss curves, sample and reconstruction grids, then the checkpoint (last,
-    so a checkpoint's epoch always has its history row and grids)."""
+    loss curves, TensorBoard, sample and reconstruction grids, then the
+    checkpoint (last, so a checkpoint's epoch always has its history row and
+    grids). A resumed run's TensorBoard logs keep the epochs before the
+    checkpoint's and continue at its step (`initial_epoch`): no step twice."""
     start_epoch = checkpoint.epoch if checkpoint is not None else 0
     if start_epoch:
         repair_history_csv(run.history_csv, start_epoch, checkpoint.history)
     callbacks: list[keras.callbacks.Callback] = [
         NonFiniteGuard(),
-        keras.callbacks.CSVLogger(run.history_csv, append=bool(start_epoch)),
+        HistoryCSV(run.history_csv, append=bool(start_epoch)),
         LossCurves(run.loss_curves, history=checkpoint.history if start_epoch else None),
     ]
+    summaries = None
+    if config.run.tensorboard and not tensorboard_installed():
+        warnings.warn("run.tensorboard: the tensorboard package is not installed (`pip install tensorboard`); "
+                      "this run writes no TensorBoard logs", stacklevel=3)  # fmt: skip
+    elif config.run.tensorboard:
+        trim_event_files(run.tensorboard, start_epoch)
+        callbacks.append(tensorboard_callback(run.tensorboard))
+        summaries = GridSummaries(os.path.join(run.tensorboard, "grids"))
     if config.run.sample_grid and generates_images(model):
-        callbacks.append(SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed))
+        callbacks.append(SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed, summaries=summaries))
     if config.run.reconstruction_grid and generates_images(model):
         source = data.validation_source or data.train_source
-        callbacks.append(ReconstructionGrid(run.grids, fixed_images(config, source, data.image_size, data.value_range)))
+        images = fixed_images(config, source, data.image_size, data.value_range)
+        callbacks.append(ReconstructionGrid(run.grids, images, summaries=summaries))
     if checkpoint is not None:
         callbacks.append(checkpoint)
     return callbacks
@@ -402,14 +455,18 @@ def fit_run_sampler(config: ExperimentConfig, run: RunDir, model, data: RunData,
     sampler = fit_sampler(model, images, config.run.fit_sampler, limit=limit, **config.run.sampler_args)
     save_sampler(sampler, run.sampler)
     if config.run.verbose:
-        print(f"sampler: fitted {sampler!r} on the training codes, saved to {run.sampler}")
+        logger.info(f"sampler: fitted {sampler!r} on the training codes, saved to {run.sampler}")
     return sampler
 
 
-def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict, *, sampler: LatentSampler | None = None) -> RunResult:
-    """Writes history.json, the `.keras` model and the SavedModel export
-    (skipped, with a note, for models that do not generate images); the
-    export serves `sampler` from `sample` when one is given."""
+def tensorboard_installed() -> bool:
+    """tf.summary needs the tensorboard package, which TensorFlow 2.20+ no longer installs."""
+    return importlib.util.find_spec("tensorboard") is not None
+
+
+def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict, finishers: Sequence[Finisher] = ()) -> RunResult:
+    """Writes history.json and the `.keras` model, then calls each finisher
+    (e.g. the SavedModel export of `tfface.experiments.train`)."""
     logs = {k: [float(v) for v in values] for k, values in history.items()}
     atomic_write_text(run.history_json, json.dumps(logs, indent=2) + "\n")
     files = {"config": run.config, "history": run.history_csv, "grids": run.grids, "loss_curves": run.loss_curves}
@@ -417,14 +474,10 @@ def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict, *, s
         with atomic_path(run.model) as tmp:
             model.save(tmp)
         files["model"] = run.model
-    if config.run.export and generates_images(model):
-        keras_file = run.model if config.run.save_model else None
-        files["export"] = export_savedmodel(model, run.export_version(1), config=config, keras_file=keras_file,
-                                            sampler="auto" if sampler is None else sampler)  # fmt: skip
-        if sampler is not None:
-            files["sampler"] = run.sampler
-    elif config.run.export and config.run.verbose:
-        print(f"export: skipped, {type(model).__name__} has no generate/reconstruct signatures (model.keras is saved)")
+    if config.run.fit_sampler is not None and os.path.exists(run.sampler):
+        files["sampler"] = run.sampler
+    for finisher in finishers:
+        files.update(finisher(config, run, model))
     return RunResult(run, model, logs, files)
 
 
@@ -435,8 +488,3 @@ def fixed_images(config: ExperimentConfig, source, image_size, value_range: str,
     ds = make_dataset(data, batch_size=count, image_size=image_size, value_range=value_range, training=False, source=source)
     return np.asarray(next(iter(ds.take(1))))
 
-
-def _has_validation(config: ExperimentConfig) -> bool:
-    if config.data.validation_count is not None:
-        return config.data.validation_count > 0
-    return config.data.validation_fraction > 0

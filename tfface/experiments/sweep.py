@@ -42,7 +42,7 @@ seed = 0
 Resumable: a run whose `metrics.json` exists and was written with the same
 evaluation options is skipped; a trained but unevaluated run is only
 evaluated; an interrupted run resumes from its checkpoint (see
-`tfface.training.train`). Outputs in `output/`: `table.md`, `table.csv`,
+`tfface.experiments.train`). Outputs in `output/`: `table.md`, `table.csv`,
 `samples.png`, `interpolation.png`, `loss_curves.png`, `sweep.json`.
 """
 
@@ -51,12 +51,16 @@ from __future__ import annotations
 import difflib
 import itertools
 import json
+import logging
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
+import keras
+
+from tfface.callbacks.history import scale_loss_axis
 from tfface.config import (
     ConfigError,
     ExperimentConfig,
@@ -66,6 +70,16 @@ from tfface.config import (
     load_config,
     toml_literal,
 )
+from tfface.experiments.train_export import train
+from tfface.imaging import tile, to_uint8
+from tfface.io import atomic_path, atomic_write_text
+from tfface.metrics.evaluate import PSNR_NOTE, EvaluationOptions, evaluate_run
+from tfface.metrics.report import csv_text, markdown_table, read_metrics
+from tfface.presets import check_model_config
+from tfface.run import RunDir, load_run
+from tfface.sampling import generate, interpolation_strip, sampler_for_run
+
+logger = logging.getLogger(__name__)
 
 TOP_LEVEL_KEYS = ("name", "description", "output", "base", "set", "runs", "grid", "evaluate", "table", "figures",
                   "data", "model", "train", "run")
@@ -250,8 +264,6 @@ def load_sweep(path: str | os.PathLike, overrides: Sequence[str] = (), output: s
     evaluate = raw.get("evaluate", {})
     if not isinstance(evaluate, Mapping):
         raise _error(where, f"evaluate: expected a table, got {evaluate!r}")
-    from tfface.metrics.evaluate import EvaluationOptions
-
     try:
         EvaluationOptions.from_dict(dict(evaluate))
     except (ValueError, TypeError) as error:
@@ -282,15 +294,13 @@ def load_sweep(path: str | os.PathLike, overrides: Sequence[str] = (), output: s
 
 
 def check_presets(sweep: Sweep) -> None:
-    """Raises KeyError naming the run whose preset is not registered, before
-    anything is trained."""
-    from tfface.presets import get_preset
-
+    """Raises `ConfigError` naming the run whose preset is not registered or
+    does not take one of its `[model]` keys, before anything is trained."""
     for item in sweep.runs:
         try:
-            get_preset(item.config.model.preset)
-        except KeyError as error:
-            raise KeyError(f"sweep {sweep.name!r}, run {item.name!r}: {error.args[0]}") from None
+            check_model_config(item.config.model)
+        except ConfigError as error:
+            raise ConfigError(f"sweep {sweep.name!r}, run {item.name!r}: {error}") from None
 
 
 # ---------------------------------------------------------------- running
@@ -308,20 +318,15 @@ class SweepResult:
 
 
 def _finished(item: SweepRun, options: dict) -> bool:
-    from tfface.training.run_dir import RunDir
-
     run = RunDir(item.config.run.dir)
     if not (os.path.exists(run.metrics_json) and os.path.exists(run.model) and os.path.exists(run.config)):
         return False
-    with open(run.metrics_json, encoding="utf-8") as handle:
-        stored = json.load(handle)
+    stored = read_metrics(run.metrics_json)
     same_config = config_to_dict(load_config(run.config)) == config_to_dict(item.config)
     return same_config and stored.get("options") == options
 
 
 def _trained(item: SweepRun) -> bool:
-    from tfface.training.run_dir import RunDir
-
     run = RunDir(item.config.run.dir)
     if not (os.path.exists(run.model) and os.path.exists(run.config) and os.path.exists(run.history_json)):
         return False
@@ -334,7 +339,7 @@ def run_sweep(
     only: Sequence[str] | None = None,
     force: bool = False,
     figures: bool = True,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = logger.info,
 ) -> SweepResult:
     """Trains, evaluates, tabulates and compares the sweep's runs.
 
@@ -345,13 +350,9 @@ def run_sweep(
         force: bool. Evaluate again even finished runs (training itself
             resumes or is skipped by `train`). Defaults to False.
         figures: bool. Write the comparison figures. Defaults to True.
-        log: callable. Progress messages. Defaults to print.
+        log: callable. Progress messages. Defaults to this module's logger
+            (`INFO`; the `tfface` command shows it).
     """
-    import keras
-
-    from tfface.metrics.evaluate import EvaluationOptions, evaluate_run
-    from tfface.training.runner import train
-
     check_presets(sweep)
     selected = [sweep.run(n) for n in only] if only else list(sweep.runs)
     options = EvaluationOptions.from_dict(sweep.evaluate)
@@ -377,8 +378,6 @@ def run_sweep(
     result.files.update(write_table(sweep, result.rows))
     if figures:
         result.files.update(write_figures(sweep))
-    from tfface.io import atomic_write_text
-
     summary = {"name": sweep.name, "source": sweep.source, "description": sweep.description,
                "runs": [{"name": r.name, "overrides": list(r.overrides), "dir": r.config.run.dir} for r in sweep.runs],
                "evaluate": options.to_dict(), "table": sweep.table, "figures": sweep.figures}
@@ -398,15 +397,12 @@ def _swept_values(item: SweepRun) -> dict[str, Any]:
 
 def collect_rows(sweep: Sweep) -> list[dict]:
     """One row per run with a metrics.json: name, swept values, metrics, final history."""
-    from tfface.training.run_dir import RunDir
-
     rows = []
     for item in sweep.runs:
         run = RunDir(item.config.run.dir)
         if not os.path.exists(run.metrics_json):
             continue
-        with open(run.metrics_json, encoding="utf-8") as handle:
-            stored = json.load(handle)
+        stored = read_metrics(run.metrics_json)
         row = {"run": item.name, **_swept_values(item)}
         row.update({k: v for k, v in stored.get("history", {}).items()})
         row.update(stored.get("metrics", {}))
@@ -431,9 +427,6 @@ def table_columns(sweep: Sweep, rows: Sequence[Mapping]) -> list[str]:
 
 def write_table(sweep: Sweep, rows: Sequence[Mapping]) -> dict[str, str]:
     """`output/table.md` (with the sweep's description and protocol) and `output/table.csv`."""
-    from tfface.io import atomic_write_text
-    from tfface.metrics.report import csv_text, markdown_table
-
     columns = table_columns(sweep, rows)
     for name in sweep.metrics:
         missing = [r["run"] for r in rows if name not in r]
@@ -447,8 +440,6 @@ def write_table(sweep: Sweep, rows: Sequence[Mapping]) -> dict[str, str]:
     pending = [r.name for r in sweep.runs if r.name not in {row["run"] for row in rows}]
     if pending:
         text += [f"Not finished yet: {', '.join(pending)}.", ""]
-    from tfface.metrics.evaluate import PSNR_NOTE
-
     text += [f"Metrics on the `{sweep.evaluate.get('split', 'validation')}` split. {PSNR_NOTE}", ""]
     text += _protocol_lines(sweep)
     md = os.path.join(sweep.output, "table.md")
@@ -461,8 +452,6 @@ def write_table(sweep: Sweep, rows: Sequence[Mapping]) -> dict[str, str]:
 def _protocol_lines(sweep: Sweep) -> list[str]:
     """The evaluation protocol of each finished run (image counts, sizes,
     FID weights), one line per distinct protocol."""
-    from tfface.training.run_dir import RunDir
-
     seen: dict[str, list[str]] = {}
     for item in sweep.runs:
         path = RunDir(item.config.run.dir).metrics_json
@@ -482,12 +471,6 @@ def write_figures(sweep: Sweep) -> dict[str, str]:
     """Side-by-side comparisons of the finished runs: generated faces and
     interpolations (one row per run, same seed / same two faces) and all
     loss curves on one plot."""
-    import keras
-
-    from tfface.imaging import tile, to_uint8
-    from tfface.sampling import generate, interpolation_strip, sampler_for_run
-    from tfface.training.load import load_run
-
     spec = sweep.figures
     finished = [r for r in sweep.runs if os.path.exists(os.path.join(r.config.run.dir, "metrics.json"))]
     files: dict[str, str] = {}
@@ -530,8 +513,6 @@ def _pyplot():
 
 
 def _save_figure(fig, path: str) -> str:
-    from tfface.io import atomic_path
-
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
     _pyplot().close(fig)
@@ -568,8 +549,7 @@ def _loss_figure(histories: Mapping[str, Mapping[str, list]], path: str, title: 
         ax.set_title(f"{term} (dashed: validation)", fontsize=9)
         ax.set_xlabel("epoch")
         values = [v for h in histories.values() for k in (term, f"val_{term}") for v in h.get(k, [])]
-        if values and min(values) > 0:
-            ax.set_yscale("log")
+        scale_loss_axis(ax, values, later=[v for h in histories.values() for k in (term, f"val_{term}") for v in h.get(k, [])[1:]])
     axes[0][0].legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()

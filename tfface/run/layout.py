@@ -1,9 +1,12 @@
-"""The layout of a run folder, in one place."""
+"""The layout of a run folder and of its exports, in one place."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+
+#: The folder inside an export version that holds model.keras, config.json and sampler.json.
+ASSETS_EXTRA = "assets.extra"
 
 
 @dataclass(frozen=True)
@@ -13,7 +16,7 @@ class RunDir:
     ```
     RUN/
       config.json          resolved experiment config
-      history.csv          per-epoch losses (Keras CSVLogger)
+      history.csv          per-epoch losses (rewritten atomically each epoch)
       history.json         the same, written at the end
       loss_curves.png      train/validation curves, updated each epoch
       grids/               samples_eNNN_{begin,end}.png, reconstructions_eNNN.png
@@ -21,6 +24,7 @@ class RunDir:
       export/1/            SavedModel (TF Serving layout, version 1); its assets.extra/
                            holds model.keras, config.json, sampler.json (load_run opens it)
       checkpoints/         state for resuming an interrupted run
+      tensorboard/         TensorBoard logs: train/, validation/ (loss terms, learning rate), grids/
       skipped_files.txt    unusable input files and why
       sampler.json         fitted latent sampler (`tfface sample`)
       samples/             generated grids, interpolations, traversals, edits
@@ -69,6 +73,10 @@ class RunDir:
         return self.path("export", str(version))
 
     @property
+    def tensorboard(self) -> str:
+        return self.path("tensorboard")
+
+    @property
     def checkpoints(self) -> str:
         return self.path("checkpoints")
 
@@ -95,3 +103,19 @@ class RunDir:
     def create(self) -> "RunDir":
         os.makedirs(self.grids, exist_ok=True)
         return self
+
+
+def versions(base: str | os.PathLike) -> list[int]:
+    """The version numbers present under a model base path, ascending (TF
+    Serving serves the folders whose names are integers)."""
+    base = os.fspath(base)
+    if not os.path.isdir(base):
+        return []
+    found = [int(name) for name in os.listdir(base) if name.isdigit() and os.path.isdir(os.path.join(base, name))]
+    return sorted(found)
+
+
+def next_version(base: str | os.PathLike) -> int:
+    """One more than the highest version under `base`, or 1."""
+    present = versions(base)
+    return present[-1] + 1 if present else 1

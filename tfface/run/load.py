@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any
 
+import keras
+import numpy as np
+
+import tfface.layers  # noqa: F401  (registers the serializable trunks)
+import tfface.models  # noqa: F401
 from tfface.config import ExperimentConfig, load_config
-from tfface.training.run_dir import RunDir
+from tfface.data import load_split, make_dataset
+from tfface.presets import load_all
+from tfface.run.layout import ASSETS_EXTRA, RunDir, versions
 
 
 @dataclass
@@ -15,14 +23,23 @@ class LoadedRun:
     """A run folder with its resolved config and trained model.
 
     Attributes:
-        run_dir: `RunDir`.
+        run_dir: `RunDir`. Where the config and model are read from.
         config: the run's `ExperimentConfig` (from `RUN/config.json`).
         model: the trained model (from `RUN/model.keras`).
+        outputs: `RunDir`. Where samples, `sampler.json` and metrics are
+            written: the run folder itself, or for a published export
+            `OUT/<version>`, the folder `OUT/<version>-outputs` beside it
+            (a published export is never written into).
     """
 
     run_dir: RunDir
     config: ExperimentConfig
     model: Any
+    outputs: RunDir | None = None
+
+    def __post_init__(self):
+        if self.outputs is None:
+            self.outputs = self.run_dir
 
     @property
     def name(self) -> str:
@@ -38,16 +55,10 @@ class LoadedRun:
 
     def source(self, split: str):
         """The split's `SourceSplit` at the model's image size."""
-        from tfface.data import load_split
-
         return load_split(self.config.data, split, self.image_size)
 
     def dataset(self, split: str, batch_size: int = 64, with_attributes: bool = False, source=None):
         """The split, prepared as for evaluation (no shuffling, no augmentation)."""
-        import dataclasses
-
-        from tfface.data import make_dataset
-
         data = dataclasses.replace(self.config.data, cache=False)
         return make_dataset(
             data,
@@ -62,8 +73,6 @@ class LoadedRun:
 
     def images(self, split: str, count: int):
         """The first `count` images of a split as a float32 array."""
-        import numpy as np
-
         batches, seen = [], 0
         for batch in self.dataset(split, batch_size=min(count, 256)).as_numpy_iterator():
             batches.append(batch[: count - seen])
@@ -80,9 +89,6 @@ def resolve_run_folder(path: str | os.PathLike) -> str:
     run folder), or the `assets.extra/` of an export version folder
     (`OUT/<version>`), or of the newest version under a model base path
     (`OUT`)."""
-    from tfface.export.run import versions
-    from tfface.export.savedmodel import ASSETS_EXTRA
-
     path = os.fspath(path)
     if os.path.exists(os.path.join(path, "config.json")):
         return path
@@ -94,19 +100,24 @@ def resolve_run_folder(path: str | os.PathLike) -> str:
     return path
 
 
+def outputs_folder(run_folder: str | os.PathLike) -> str:
+    """Where commands write what they make for a run: the run folder, or
+    `OUT/<version>-outputs` for the `assets.extra/` of an export version."""
+    run_folder = os.path.abspath(os.fspath(run_folder))
+    version, extra = os.path.split(run_folder)
+    if extra == ASSETS_EXTRA:
+        return f"{version}-outputs"
+    return run_folder
+
+
 def load_run(path: str | os.PathLike) -> LoadedRun:
     """Loads `RUN/config.json` and `RUN/model.keras` of a run folder, or of
     an export written by `tfface export` (`OUT/<version>` or `OUT`, newest
-    version), whose `assets.extra/` holds both.
+    version), whose `assets.extra/` holds both (outputs of an export go
+    beside it, see `LoadedRun.outputs`).
 
     Raises FileNotFoundError naming the missing file.
     """
-    import keras
-
-    import tfface.layers  # noqa: F401  (registers the serializable trunks)
-    import tfface.models  # noqa: F401
-    from tfface.presets import load_all
-
     run = RunDir(resolve_run_folder(path))
     if not os.path.isdir(run.root):
         raise FileNotFoundError(f"run folder not found: {run.root}")
@@ -115,4 +126,4 @@ def load_run(path: str | os.PathLike) -> LoadedRun:
             raise FileNotFoundError(f"{required} not found: is {run.root} a finished run folder?")
     load_all()  # preset modules may register model classes
     model = keras.saving.load_model(run.model, compile=False)
-    return LoadedRun(run, load_config(run.config), model)
+    return LoadedRun(run, load_config(run.config), model, RunDir(outputs_folder(run.root)))
