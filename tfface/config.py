@@ -471,8 +471,11 @@ class EvaluationOptions(Options):
         count: int or None. Images of the split evaluated (None: all).
         batch_size: int. Defaults to 64.
         fid: bool. Compute FID and KID. Defaults to False.
-        generated: int. Generated images for FID/KID; real images are
-            min(generated, split size). Defaults to 1000.
+        swd: bool. Compute ProGAN's sliced Wasserstein distance (×1e3 per
+            pyramid level and averaged; `tfface.metrics.swd`), which needs
+            no downloaded weights. Defaults to False.
+        generated: int. Generated images for FID/KID and SWD; real images
+            are min(generated, split size). Defaults to 1000.
         fid_network: str. "tfgan-inception" (TF-GAN's 2015 Inception graph:
             FIDs comparable with papers), "keras-inception-v3" (Keras'
             ImageNet InceptionV3: comparable between runs only) or "auto"
@@ -507,6 +510,7 @@ class EvaluationOptions(Options):
     count: int | None = field(default=None, metadata={"min": 1})
     batch_size: int = field(default=64, metadata={"min": 1})
     fid: bool = False
+    swd: bool = False
     generated: int = field(default=1000, metadata={"min": 1})
     fid_network: str = field(default="auto", metadata={"choices": ("auto", "tfgan-inception", "keras-inception-v3")})
     inception_module: str | None = None

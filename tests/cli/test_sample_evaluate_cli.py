@@ -58,10 +58,11 @@ def test_sample_actions(tiny_run, capsys):
 
 
 def test_evaluate_command(tiny_run, capsys):
-    assert main(["evaluate", str(tiny_run), "--count", "6"]) == 0
+    assert main(["evaluate", str(tiny_run), "--count", "6", "--swd", "--generated", "10"]) == 0
     out = capsys.readouterr().out
-    assert "| psnr |" in out and "metrics.json" in out
+    assert "| psnr |" in out and "metrics.json" in out and "| swd_avg |" in out
     stored = json.loads((tiny_run / "metrics.json").read_text())
     assert stored["protocol"]["images"] == 6 and np.isfinite(stored["metrics"]["ssim"])
+    assert stored["options"]["swd"] is True and stored["protocol"]["swd_generated_images"] == 10
     assert main(["evaluate", str(tiny_run / "missing")]) == 2
     assert "run folder not found" in capsys.readouterr().err

@@ -66,6 +66,27 @@ def test_evaluate_cli_fid_on_a_local_tfgan_inception_records_the_network(tiny_ru
     assert any("comparable with TTUR, pytorch-fid" in note for note in stored["notes"])
 
 
+def test_evaluate_run_reports_swd_of_generated_against_split_images(tiny_run):
+    from tfface.metrics import sliced_wasserstein_distance
+    from tfface.sampling.latents import generate
+    from tfface.sampling.run import sampler_for_run
+
+    results = evaluate_run(tiny_run, swd=True, generated=12, seed=3, write=False)
+    metrics, protocol = results["metrics"], results["protocol"]
+    assert {"swd_32", "swd_16", "swd_avg"} <= set(metrics) and "fid" not in metrics
+    assert metrics["swd_avg"] == pytest.approx((metrics["swd_32"] + metrics["swd_16"]) / 2)
+    assert protocol["swd_levels"] == "32/16" and protocol["swd_generated_images"] == 12 and protocol["swd_seed"] == 3
+    assert protocol["swd_patch_size"] == 7 and protocol["swd_directions"] * protocol["swd_repeats"] == 512
+    assert any("sliced Wasserstein" in note for note in results["notes"])
+    # the same figure as the metric on the run's own generated and validation images
+    loaded = load_run(tiny_run)
+    generated = generate(loaded.model, sampler_for_run(loaded), 12, seed=3)
+    from tfface.metrics.swd import SWDOptions
+
+    direct = sliced_wasserstein_distance(loaded.images("validation", 12), generated, options=SWDOptions(seed=3))
+    assert metrics["swd_avg"] == pytest.approx(direct.average, rel=1e-6)
+
+
 def test_evaluate_run_reports_attribute_accuracy_for_classifier_encoders(tmp_path):
     import keras
 

@@ -1,5 +1,6 @@
-"""`tfface evaluate RUN`: reconstruction metrics, attribute accuracy and
-(with --fid) FID/KID; writes RUN/metrics.json and RUN/metrics.md."""
+"""`tfface evaluate RUN`: reconstruction metrics, attribute accuracy,
+(with --fid) FID/KID and (with --swd) the sliced Wasserstein distance;
+writes RUN/metrics.json and RUN/metrics.md."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ HELP = {
     "split": "data split (default: the run's run.evaluate_split, 'validation' unless its config says otherwise)",
     "count": "images of the split evaluated (default: all)",
     "fid": "also compute FID and KID on Inception features",
-    "generated": "generated (and real) images for FID/KID",
+    "swd": "also compute ProGAN's sliced Wasserstein distance (x1e3 per pyramid level; no downloads)",
+    "generated": "generated (and real) images for FID/KID and SWD",
     "fid_network": "tfgan-inception: TF-GAN's 2015 Inception graph, FIDs comparable with papers; "
     "keras-inception-v3: Keras' ImageNet InceptionV3, comparable between runs only; "
     "auto (default): the first, else the second with a warning",
@@ -36,7 +38,7 @@ def options_from_args(args: argparse.Namespace) -> EvaluationOptions:
     return from_args(EvaluationOptions, args)
 
 
-@command("evaluate", "Evaluate a run: MSE/PSNR/SSIM, attribute accuracy, FID/KID; writes RUN/metrics.json and metrics.md.", _add_arguments)
+@command("evaluate", "Evaluate a run: MSE/PSNR/SSIM, attribute accuracy, FID/KID, SWD; writes RUN/metrics.json and metrics.md.", _add_arguments)
 def run(args: argparse.Namespace) -> int:
     from tfface.metrics import evaluate_run
     from tfface.metrics.report import markdown_table

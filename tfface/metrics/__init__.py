@@ -1,5 +1,6 @@
 """Evaluation metrics (outside the model classes): reconstruction (MSE,
-PSNR, SSIM), attribute accuracy, FID/KID, and `evaluate_run`."""
+PSNR, SSIM), attribute accuracy, FID/KID, ProGAN's sliced Wasserstein
+distance, and `evaluate_run`."""
 
 from tfface.metrics.attributes import attribute_accuracy, attribute_predictor
 from tfface.metrics.evaluate import EvaluationOptions, evaluate_run, reconstruction_metrics
@@ -16,11 +17,14 @@ from tfface.metrics.fid import (
 )
 from tfface.metrics.image import mse, psnr, psnr_from_mse, ssim, to_unit
 from tfface.metrics.report import csv_text, markdown_table, write_metrics
+from tfface.metrics.swd import SWDOptions, SWDResult, sliced_wasserstein_distance, swd_descriptors, swd_from_descriptors
 
 __all__ = [
     "EvaluationOptions",
     "FID_NETWORKS",
     "InceptionFeatures",
+    "SWDOptions",
+    "SWDResult",
     "TFGANInceptionFeatures",
     "fid_network",
     "attribute_accuracy",
@@ -37,7 +41,10 @@ __all__ = [
     "psnr",
     "psnr_from_mse",
     "reconstruction_metrics",
+    "sliced_wasserstein_distance",
     "ssim",
+    "swd_descriptors",
+    "swd_from_descriptors",
     "to_unit",
     "write_metrics",
 ]

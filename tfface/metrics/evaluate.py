@@ -15,6 +15,7 @@ from tfface.metrics.attributes import attribute_accuracy, attribute_predictor
 from tfface.metrics.fid import fid_network, generation_scores
 from tfface.metrics.image import mse, psnr, psnr_from_mse, ssim
 from tfface.metrics.report import write_metrics
+from tfface.metrics.swd import SWDOptions, sliced_wasserstein_distance
 from tfface.run import LoadedRun, load_run
 from tfface.sampling.latents import generate
 from tfface.sampling.run import sampler_for_run
@@ -25,6 +26,11 @@ PSNR_NOTE = (
     "mse_data_range/psnr_data_range follow report 004: MSE on the data's own value range and "
     "psnr_data_range = 10*log10(1/mean MSE). For [-1, 1] data that is 6.02 dB below the same formula on [0, 1]; "
     "the mean of per-image PSNRs is higher still than the PSNR of the mean MSE (Jensen)."
+)
+SWD_NOTE = (
+    "swd_<res> is ProGAN's sliced Wasserstein distance x 1e3 (Karras et al. 2018) at each Laplacian pyramid "
+    "level down to 16x16, swd_avg their mean; lower is better. Comparable only at the same image size, the same "
+    "numbers of real and generated images and the same swd_* protocol entries."
 )
 
 
@@ -76,8 +82,9 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
 
     Reconstruction metrics (MSE, PSNR, SSIM on [0, 1], report 004's
     data-range MSE/PSNR) on `options.split`; per-attribute accuracy for
-    attribute-classifier encoders; FID and KID of `options.generated` samples
-    against the split's images when `options.fid`.
+    attribute-classifier encoders; FID and KID (`options.fid`) and the
+    sliced Wasserstein distance (`options.swd`) of `options.generated`
+    samples against the split's images.
 
     Args:
         run: str or `LoadedRun`. The run folder.
@@ -106,12 +113,16 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
         "value_range": loaded.value_range,
         "data_source": loaded.config.data.source,
     }
-    if options.fid and not callable(getattr(model, "decode", None)):
-        raise ValueError(f"evaluate.fid: {loaded.name} is a {type(model).__name__}, which generates no images")
+    for name in ("fid", "swd"):
+        if getattr(options, name) and not callable(getattr(model, "decode", None)):
+            raise ValueError(f"evaluate.{name}: {loaded.name} is a {type(model).__name__}, which generates no images")
     notes = [PSNR_NOTE]
-    if options.fid:
+    if options.fid or options.swd:
         metrics.update(_generation_metrics(loaded, options, protocol))
+    if options.fid:
         notes.append(f"FID/KID network: {protocol['fid_network']}; comparable with {protocol['fid_comparable_with']}.")
+    if options.swd:
+        notes.append(SWD_NOTE)
     results: dict[str, Any] = {
         "run": loaded.name,
         "run_dir": loaded.run_dir.root,
@@ -135,15 +146,22 @@ def _generation_metrics(loaded, options: EvaluationOptions, protocol: dict) -> d
     sampler = sampler_for_run(loaded, options.sampler)
     generated = generate(loaded.model, sampler, options.generated, seed=options.seed, temperature=options.temperature)
     real = loaded.images(options.split, options.generated)
-    extractor = fid_network(options.fid_network, module=options.inception_module, weights=options.inception_weights,
-                            input_size=options.inception_size, batch_size=options.batch_size, seed=options.seed)  # fmt: skip
-    scores = generation_scores(
-        real, generated, loaded.value_range, extractor, options.kid_subsets, options.kid_subset_size, options.seed
-    )
-    protocol.update({f"fid_{k}": v for k, v in scores.protocol.items()})
     protocol["sampler"] = sampler.kind
     protocol["temperature"] = options.temperature
-    return {"fid": scores.fid, "kid": scores.kid, "kid_std": scores.kid_std}
+    metrics: dict[str, float] = {}
+    if options.fid:
+        extractor = fid_network(options.fid_network, module=options.inception_module, weights=options.inception_weights,
+                                input_size=options.inception_size, batch_size=options.batch_size, seed=options.seed)  # fmt: skip
+        scores = generation_scores(
+            real, generated, loaded.value_range, extractor, options.kid_subsets, options.kid_subset_size, options.seed
+        )
+        protocol.update({f"fid_{k}": v for k, v in scores.protocol.items()})
+        metrics.update({"fid": scores.fid, "kid": scores.kid, "kid_std": scores.kid_std})
+    if options.swd:
+        result = sliced_wasserstein_distance(real, generated, loaded.value_range, SWDOptions(seed=options.seed))
+        protocol.update(result.protocol)
+        metrics.update(result.metrics())
+    return metrics
 
 
 def _final_history(path: str) -> dict[str, float]:

@@ -1,0 +1,372 @@
+"""Face quality at a fixed CPU-time budget: which model makes the best faces
+from a folder of real photos, measured against `vae_demo` in the same run.
+
+Every candidate (a preset name or a `pipelines/*.toml` config, each with
+optional `key=value` overrides) is trained by tfface's own runner
+(`tfface.training.train`) on the same data until it has used `--budget`
+CPU-minutes of the process (`time.process_time`, all threads; checked after
+every training step by a Keras callback, which then stops `fit`). The data
+is the folder's images through tfface's pipeline with the Haar face crop
+(boxes cached once), split by file with a seeded held-out fraction
+(`data.split_seed`, `data.validation_fraction`); the held-out faces are
+never trained on. `vae_demo` is always measured first as the baseline.
+
+Then, per candidate (all on the held-out faces, at the same image size):
+
+  steps, images   training steps and images seen within the budget
+  img/CPU-s       images trained per CPU-second (the budget's throughput)
+  PSNR, SSIM      of reconstructions (model(x), the posterior mean), on [0, 1]
+  SWD x1e3        ProGAN's sliced Wasserstein distance (`tfface.metrics.swd`)
+                  of `--generated` samples against the held-out faces, per
+                  pyramid level and averaged; the run's sampler draws them:
+                  RUN/sampler.json when the recipe saved one, else the prior
+                  for VAEs and a GMM on the training codes for autoencoders
+  FID, KID        on InceptionV3 pool features of the same samples, when
+                  ImageNet Inception weights are available (`--inception-
+                  weights FILE`, or Keras' cache); otherwise skipped, noted
+
+and the ratios to `vae_demo` (PSNR and SSIM as differences). Grids per
+candidate: `samples.png` (64 generated faces) and `reconstructions.png`
+(held-out faces above their reconstructions: dataset images, so never
+commit that file). Results: `table.md` and `results.json` in the output
+folder, whose path is printed.
+
+    python benchmarks/quality.py FOLDER [--candidate face_64] [--candidate
+        pipelines/x.toml train.learning_rate=5e-4] [--budget 25]
+        [--image-size 64] [--generated 2000] [--crop-cache DIR] [--out DIR]
+        [--set key=value ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, REPO)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+BASELINE = "vae_demo"
+GRID_SAMPLES = 64
+GRID_PAIRS = 16
+INCEPTION_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
+
+
+class CPUBudget(keras.callbacks.Callback):
+    """Stops `fit` after the training step at which the process has used
+    `seconds` of CPU time (`time.process_time`, every thread) since
+    training began; counts the steps it let run.
+
+    Args:
+        seconds: float. The budget in CPU-seconds.
+
+    Example:
+
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> budget = CPUBudget(0.0)
+    >>> _ = model.fit(np.zeros((64, 2)), np.zeros((64, 1)), batch_size=8, epochs=3, callbacks=[budget], verbose=0)
+    >>> budget.steps, budget.exhausted
+    (1, True)
+    """
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = float(seconds)
+        self.steps = 0
+        self.exhausted = False
+        self.start = None
+        self.used = 0.0
+
+    def on_train_begin(self, logs=None):
+        self.start = time.process_time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        self.used = time.process_time() - self.start
+        if self.used >= self.seconds:
+            self.exhausted = True
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        self.used = time.process_time() - self.start
+
+
+@dataclass
+class Candidate:
+    """A model to train: a preset name or a config file, and overrides."""
+
+    spec: str
+    overrides: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        base = os.path.splitext(os.path.basename(self.spec))[0] if self.is_config else self.spec
+        return " ".join([base, *self.overrides])
+
+    @property
+    def is_config(self) -> bool:
+        return self.spec.endswith((".toml", ".json"))
+
+    @property
+    def folder(self) -> str:
+        return "".join(c if c.isalnum() or c in "-_." else "_" for c in self.label)[:80]
+
+    def config(self, shared: list[str]):
+        """The candidate's experiment config with the benchmark's shared
+        settings applied over it, then its own overrides."""
+        from tfface.config import ExperimentConfig, apply_overrides, load_config
+        from tfface.presets import get_preset
+
+        if self.is_config:
+            base = load_config(self.spec)
+        else:
+            get_preset(self.spec)  # an unknown name fails here, listing the known ones
+            base = apply_overrides(ExperimentConfig(), [f'model.preset="{self.spec}"'])
+        return apply_overrides(base, [*shared, *self.overrides])
+
+
+def parse_candidates(specs: list[list[str]]) -> list[Candidate]:
+    """`--candidate SPEC [KEY=VALUE ...]` groups → candidates, the baseline first."""
+    candidates = [Candidate(group[0], list(group[1:])) for group in specs]
+    for candidate in candidates:
+        if candidate.is_config and not os.path.exists(candidate.spec):
+            raise FileNotFoundError(f"--candidate {candidate.spec}: config file not found")
+        bad = [item for item in candidate.overrides if "=" not in item]
+        if bad:
+            raise ValueError(f"--candidate {candidate.spec}: overrides must be key=value, got {bad}")
+    if not any(c.spec == BASELINE and not c.overrides for c in candidates):
+        candidates.insert(0, Candidate(BASELINE))
+    labels = [c.label for c in candidates]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"--candidate: the same candidate is listed twice ({labels})")
+    return sorted(candidates, key=lambda c: not (c.spec == BASELINE and not c.overrides))
+
+
+def shared_settings(args: argparse.Namespace, run_dir: str) -> list[str]:
+    """The data, budget and output settings every candidate shares."""
+    from tfface.config import overrides_from
+
+    return overrides_from({
+        "data.source": "folder",
+        "data.path": os.path.abspath(args.folder),
+        "data.face_crop": True,
+        "data.image_size": [args.image_size, args.image_size],
+        "data.validation_fraction": args.held_out,
+        "data.validation_count": None,
+        "data.split_seed": args.split_seed,
+        "data.crop_cache_dir": args.crop_cache,
+        "train.epochs": 100_000,  # the CPU budget stops training
+        "train.seed": args.seed,
+        "run.dir": run_dir,
+        "run.resume": False,
+        "run.export": False,
+        "run.verbose": 2,
+    }) + list(args.set)  # fmt: skip
+
+
+def inception_weights(requested: str | None) -> str | None:
+    """A local InceptionV3 no-top weights file, "none" (random weights: smoke
+    tests only), or None (FID/KID skipped)."""
+    if requested and requested.lower() == "none":
+        return "none"
+    if requested:
+        if not os.path.exists(requested):
+            raise FileNotFoundError(f"--inception-weights: no such file: {requested}")
+        return requested
+    cached = os.path.join(os.path.expanduser("~"), ".keras", "models", INCEPTION_FILE)
+    return cached if os.path.exists(cached) else None
+
+
+def held_out_images(loaded) -> np.ndarray:
+    source = loaded.source("validation")
+    return loaded.images("validation", source.num_examples)
+
+
+def reconstruction_grid(model, images: np.ndarray, path: str, value_range: str, per_row: int = 8) -> str:
+    """Held-out faces (odd rows) above their reconstructions (even rows)."""
+    from tfface.imaging import save_grid
+    from tfface.sampling.latents import to_numpy
+
+    recon = to_numpy(model(images, training=False))
+    rows = []
+    for start in range(0, len(images), per_row):
+        rows += [images[start : start + per_row], recon[start : start + per_row]]
+    return save_grid(path, np.concatenate(rows), value_range, cols=per_row)
+
+
+def measure(candidate: Candidate, args: argparse.Namespace, out: str, reference: dict) -> dict:
+    """Trains one candidate within the budget and measures it."""
+    from tfface.imaging import save_grid
+    from tfface.metrics import reconstruction_metrics, to_unit
+    from tfface.metrics.swd import SWDOptions, pyramid_resolutions, swd_descriptors, swd_from_descriptors
+    from tfface.sampling.latents import generate
+    from tfface.sampling.run import default_sampler_kind, sampler_for_run
+    from tfface.experiments import train
+    from tfface.run import load_run
+
+    folder = os.path.join(out, candidate.folder)
+    config = candidate.config(shared_settings(args, os.path.join(folder, "run")))
+    budget = CPUBudget(args.budget * 60.0)
+    print(f"\n== {candidate.label}: training for {args.budget:g} CPU-minutes", flush=True)
+    started = time.time()
+    train(config, extra_callbacks=[budget])
+    wall = time.time() - started
+    keras.backend.clear_session()
+    loaded = load_run(config.run.dir)
+    model = loaded.model
+    options = SWDOptions(seed=args.seed)
+    if "held_out" not in reference:  # in [0, 1], whatever the models' ranges
+        reference["held_out"] = np.asarray(to_unit(held_out_images(loaded), loaded.value_range))
+        reference["descriptors"] = swd_descriptors(reference["held_out"], "0_1", options)
+        reference["resolutions"] = pyramid_resolutions(args.image_size, options.min_resolution)
+    if reference["held_out"].shape[1:] != tuple(model.image_shape):
+        raise ValueError(f"{candidate.label}: images are {model.image_shape}, the baseline's {reference['held_out'].shape[1:]}")
+    metrics, _, seen = reconstruction_metrics(model, loaded.dataset("validation", 64))
+    saved = os.path.exists(loaded.run_dir.sampler)
+    kind = None if saved else ("prior" if default_sampler_kind(model) == "prior" else "gmm")
+    sampler = sampler_for_run(loaded, kind)
+    generated = generate(model, sampler, args.generated, seed=args.seed)
+    fake_descriptors = swd_descriptors(generated, loaded.value_range, options, stream=1)
+    swd = swd_from_descriptors(reference["descriptors"], fake_descriptors, reference["resolutions"], options)
+    row = {
+        "candidate": candidate.label,
+        "preset": loaded.config.model.preset,
+        "params": int(model.count_params()),
+        "batch": loaded.config.train.batch_size,
+        "steps": budget.steps,
+        "images": budget.steps * loaded.config.train.batch_size,
+        "cpu_min": budget.used / 60.0,
+        "wall_min": wall / 60.0,
+        "img_per_cpu_s": budget.steps * loaded.config.train.batch_size / max(budget.used, 1e-9),
+        "stopped_by_budget": budget.exhausted,
+        "held_out": seen,
+        "psnr": metrics["psnr"],
+        "ssim": metrics["ssim"],
+        **{f"swd_{res}": value for res, value in swd.items()},
+        "swd_avg": float(np.mean(list(swd.values()))),
+        "sampler": sampler.kind + (" (saved)" if saved else ""),
+    }
+    if reference.get("inception"):
+        row.update(_fid_kid(reference, generated, loaded.value_range, args.seed))
+    row["samples_grid"] = save_grid(os.path.join(folder, "samples.png"), generated[:GRID_SAMPLES], loaded.value_range)
+    row["reconstruction_grid"] = reconstruction_grid(model, loaded.images("validation", GRID_PAIRS),
+                                                     os.path.join(folder, "reconstructions.png"), loaded.value_range)  # fmt: skip
+    keras.backend.clear_session()
+    return row
+
+
+def _fid_kid(reference: dict, generated: np.ndarray, value_range: str, seed: int) -> dict:
+    from tfface.metrics.fid import InceptionFeatures, fid_from_features, kid_from_features
+
+    if "extractor" not in reference:
+        reference["extractor"] = InceptionFeatures(reference["inception"], reference["inception_size"], seed=seed)
+    extractor = reference["extractor"]
+    if "real_features" not in reference:
+        reference["real_features"] = extractor(reference["held_out"], "0_1")
+    real = reference["real_features"]
+    fake = extractor(generated, value_range)
+    subset = min(1000, len(real), len(fake))
+    kid, _ = kid_from_features(real, fake, subsets=100, subset_size=subset, seed=seed)
+    return {"fid": fid_from_features(real, fake), "kid": kid}
+
+
+def with_ratios(rows: list[dict]) -> list[dict]:
+    """Adds the ratios (PSNR, SSIM: differences) to the baseline, the first row."""
+    base = rows[0]
+    for row in rows:
+        row["psnr_vs_base_db"] = row["psnr"] - base["psnr"]
+        row["ssim_vs_base"] = row["ssim"] - base["ssim"]
+        row["swd_vs_base"] = row["swd_avg"] / base["swd_avg"]
+        row["speed_vs_base"] = row["img_per_cpu_s"] / base["img_per_cpu_s"]
+        if "fid" in row and "fid" in base:
+            row["fid_vs_base"] = row["fid"] / base["fid"]
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    from tfface.metrics.report import markdown_table
+
+    levels = [key for key in rows[0] if key.startswith("swd_") and key[4:].isdigit()]
+    columns = ["candidate", "steps", "images", "img_per_cpu_s", "psnr", "ssim", *levels, "swd_avg"]
+    if any("fid" in row for row in rows):
+        columns += ["fid", "kid"]
+    columns += ["psnr_vs_base_db", "ssim_vs_base", "swd_vs_base", "speed_vs_base"]
+    labels = {"img_per_cpu_s": "img/CPU-s", "psnr": "PSNR dB", "ssim": "SSIM", "swd_avg": "SWD avg",
+              "psnr_vs_base_db": "ΔPSNR dB", "ssim_vs_base": "ΔSSIM", "swd_vs_base": "SWD ×base",
+              "speed_vs_base": "speed ×base", "fid": "FID", "kid": "KID",
+              **{key: f"SWD {key[4:]}²" for key in levels}}  # fmt: skip
+    return markdown_table(rows, columns, labels)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", help="folder of face photos (searched recursively)")
+    parser.add_argument("--candidate", nargs="+", action="append", default=[], metavar="SPEC",
+                        help="a preset name or a .toml/.json config, then optional key=value overrides; repeatable. "
+                             f"{BASELINE} is always measured first")  # fmt: skip
+    parser.add_argument("--budget", type=float, default=25.0, help="CPU-minutes of training per candidate (default 25)")
+    parser.add_argument("--image-size", type=int, default=64, help="square image side (default 64)")
+    parser.add_argument("--held-out", type=float, default=0.1, help="share of the files held out (default 0.1)")
+    parser.add_argument("--split-seed", type=int, default=0, help="seed of the held-out split by file")
+    parser.add_argument("--generated", type=int, default=2000, help="generated faces for SWD and FID/KID")
+    parser.add_argument("--seed", type=int, default=0, help="seed of training, sampling and SWD")
+    parser.add_argument("--crop-cache", default=None, help="folder of the face-crop cache (default FOLDER/.tfface_cache)")
+    parser.add_argument("--inception-weights", default=None,
+                        help=f"local {INCEPTION_FILE} for FID/KID (default: Keras' cache if present, else skipped); "
+                             "'none': random weights, smoke tests only")
+    parser.add_argument("--inception-size", type=int, default=299, help="InceptionV3 input size (299 standard)")
+    parser.add_argument("--out", default=None, help="output folder (default runs/quality-<UTC time>)")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="overrides for every candidate")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not os.path.isdir(args.folder):
+        raise FileNotFoundError(f"FOLDER: no such folder: {args.folder}")
+    if args.budget <= 0:
+        raise ValueError(f"--budget must be > 0 CPU-minutes, got {args.budget}")
+    candidates = parse_candidates(args.candidate)
+    out = args.out or os.path.join("runs", time.strftime("quality-%Y%m%d-%H%M%S", time.gmtime()))
+    os.makedirs(out, exist_ok=True)
+    print(f"output folder: {out}")
+    reference: dict = {"inception": inception_weights(args.inception_weights), "inception_size": args.inception_size}
+    rows = with_ratios([measure(candidate, args, out, reference) for candidate in candidates])
+    notes = [
+        f"budget {args.budget:g} CPU-minutes of training per candidate (time.process_time of the process); "
+        f"{args.image_size}x{args.image_size} Haar face crops of {args.folder}, {args.held_out:g} of the files held out "
+        f"(split seed {args.split_seed}), {rows[0]['held_out']} held-out faces",
+        f"SWD x1e3 (Karras et al. 2018): {args.generated} generated faces against the held-out faces, seed {args.seed}",
+        "ΔPSNR/ΔSSIM: differences to the first row; ×base: ratios to it",
+    ]
+    if reference["inception"] == "none":
+        notes.append("FID/KID on a randomly initialised InceptionV3 (--inception-weights none): smoke test only")
+    elif reference["inception"]:
+        notes.append(f"FID/KID: InceptionV3 pool features at {args.inception_size}², {reference['inception']}, "
+                     "real images = the held-out faces")
+    else:
+        notes.append(f"FID/KID skipped: no InceptionV3 ImageNet weights ({INCEPTION_FILE}); pass --inception-weights FILE")
+    text = table(rows) + "\n\n" + "\n".join(f"- {note}" for note in notes) + "\n"
+    grids = "\n".join(f"- {row['candidate']}: {row['samples_grid']}, {row['reconstruction_grid']}" for row in rows)
+    text += "\ngrids (reconstructions show held-out dataset images: do not commit them):\n" + grids + "\n"
+    from tfface.io import atomic_write_text
+
+    atomic_write_text(os.path.join(out, "table.md"), text)
+    atomic_write_text(os.path.join(out, "results.json"), json.dumps({"args": vars(args), "rows": rows, "notes": notes},
+                                                                     indent=2, default=str) + "\n")  # fmt: skip
+    print("\n" + text)
+    print(f"written: {os.path.join(out, 'table.md')}, {os.path.join(out, 'results.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
