@@ -78,6 +78,9 @@ def describe_layer(layer) -> list[dict]:
         name = activation.__name__
         return [] if name == "linear" else [{"op": "act", "fn": name}]
 
+    if isinstance(layer.input, (list, tuple)):
+        raise ValueError(f"{layer.name}: {type(layer).__name__} has several inputs (a residual or skip "
+                         "connection); only chains of layers are translated")  # fmt: skip
     in_shape = [int(d) for d in layer.input.shape[1:]]
     out_shape = [int(d) for d in layer.output.shape[1:]]
     base = {"in": in_shape, "out": out_shape}
@@ -591,7 +594,11 @@ def main(argv=None) -> int:
     exported, runs = {}, {}
     try:
         for name in presets:
-            exported[name] = export_preset(name, folder)
+            try:
+                exported[name] = export_preset(name, folder)
+            except ValueError as error:  # e.g. a residual trunk: no twin, so no comparison
+                print(f"  {name}: skipped, no PyTorch twin ({error})", flush=True)
+                continue
             for threads, batch in cells:
                 for _ in range(args.rounds):
                     spec = {**timing, "threads": threads, "batch": batch}
