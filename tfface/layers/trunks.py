@@ -12,9 +12,11 @@ from typing import Any, Mapping, Sequence
 import keras
 
 from tfface.layers.blocks import BLOCK_KEYS, conv_block, dense_block, make_activation, resolve_block
+from tfface.layers.serialization import Configurable
+from tfface.value_range import ValueRange
 
 HEADS = ("gaussian", "deterministic")
-OUTPUT_RANGES = {"sigmoid": "0_1", "tanh": "-1_1"}
+OUTPUT_RANGES = {"sigmoid": ValueRange.ZERO_ONE, "tanh": ValueRange.MINUS_ONE_ONE}
 
 
 def _block_defaults(**kwargs: Any) -> dict[str, Any]:
@@ -26,14 +28,15 @@ def _as_list(blocks: Sequence[Any]) -> list:
 
 
 @keras.saving.register_keras_serializable(package="tfface")
-class Encoder(keras.Model):
+class Encoder(Configurable, keras.Model):
     """Convolutional (or fully connected) encoder trunk with a latent head.
 
     Images → conv blocks → flatten → dense blocks → head. The Gaussian head
     returns `[z_mean, z_log_var]`; the deterministic head returns `z`.
 
     Args:
-        input_shape: (int, int, int). Image (height, width, channels).
+        image_shape: (int, int, int). Image (height, width, channels).
+            (Configs of older versions call it `input_shape`.)
         blocks: list of dict or int. Conv block specs (see
             `tfface.layers.blocks`), applied in order. Empty for a purely
             fully connected encoder. Defaults to ().
@@ -51,16 +54,18 @@ class Encoder(keras.Model):
 
     Example:
 
-    >>> encoder = Encoder(input_shape=(32, 32, 3), blocks=[16, 32],
+    >>> encoder = Encoder(image_shape=(32, 32, 3), blocks=[16, 32],
     ...                   strides=2, latent_dim=8)
     >>> z_mean, z_log_var = encoder(np.zeros((2, 32, 32, 3)))
     >>> tuple(z_mean.shape)
     (2, 8)
     """
 
+    renamed = {"input_shape": "image_shape"}
+
     def __init__(
         self,
-        input_shape: Sequence[int] = (64, 64, 3),
+        image_shape: Sequence[int] = (64, 64, 3),
         blocks: Sequence[Any] = (),
         latent_dim: int = 64,
         head: str = "gaussian",
@@ -82,7 +87,7 @@ class Encoder(keras.Model):
             kernel_size=kernel_size, strides=strides, padding=padding, norm=norm, pool=pool
         )
         defaults["activation"] = activation
-        images = keras.Input(shape=tuple(input_shape), name="images")
+        images = keras.Input(shape=tuple(image_shape), name="images")
         x = images
         for i, spec in enumerate(blocks):
             x = conv_block(x, resolve_block(spec, defaults), name=f"enc{i + 1}")
@@ -101,7 +106,7 @@ class Encoder(keras.Model):
                 act.dtype_policy = keras.DTypePolicy("float32")
                 outputs = act(outputs)
         super().__init__(inputs=images, outputs=outputs, **kwargs)
-        self.image_shape = tuple(int(d) for d in input_shape)
+        self.image_shape = tuple(int(d) for d in image_shape)
         self.blocks = _as_list(blocks)
         self.latent_dim = int(latent_dim)
         self.head = head
@@ -117,10 +122,9 @@ class Encoder(keras.Model):
         self.latent_activation = latent_activation
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "input_shape": list(self.image_shape),
+        config = super().get_config()
+        config.update({
+            "image_shape": list(self.image_shape),
             "blocks": self.blocks,
             "latent_dim": self.latent_dim,
             "head": self.head,
@@ -134,21 +138,19 @@ class Encoder(keras.Model):
             "dense_norm": self.dense_norm,
             "dense_activation": self.dense_activation,
             "latent_activation": self.latent_activation,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "Encoder":
-        return cls(**config)
+        })
+        return config
 
 
 @keras.saving.register_keras_serializable(package="tfface")
-class Decoder(keras.Model):
+class Decoder(Configurable, keras.Model):
     """Decoder trunk: latent → dense → reshape → conv blocks → output.
 
     Args:
         latent_dim: int. Size of the latent code. Defaults to 64.
-        output_shape: (int, int, int). Image shape the last block must
+        image_shape: (int, int, int). Image shape the last block must
             produce; a mismatch is an error at construction naming both.
+            (Configs of older versions call it `output_shape`.)
         start_shape: (int, int, int). Shape the projection is reshaped to.
             Defaults to (4, 4, 256).
         blocks: list of dict or int. Block specs; the last one usually has
@@ -166,17 +168,19 @@ class Decoder(keras.Model):
 
     Example:
 
-    >>> decoder = Decoder(latent_dim=8, output_shape=(32, 32, 3),
+    >>> decoder = Decoder(latent_dim=8, image_shape=(32, 32, 3),
     ...                   start_shape=(8, 8, 32), strides=2, transpose=True,
     ...                   blocks=[16, {"filters": 3, "activation": None}])
     >>> tuple(decoder(np.zeros((2, 8))).shape)
     (2, 32, 32, 3)
     """
 
+    renamed = {"output_shape": "image_shape"}
+
     def __init__(
         self,
         latent_dim: int = 64,
-        output_shape: Sequence[int] = (64, 64, 3),
+        image_shape: Sequence[int] = (64, 64, 3),
         start_shape: Sequence[int] = (4, 4, 256),
         blocks: Sequence[Any] = (),
         dense_units: Sequence[int] = (),
@@ -191,7 +195,7 @@ class Decoder(keras.Model):
         dense_norm: str | None = None,
         dense_activation: str | None = "relu",
         output_activation: str | None = "sigmoid",
-        value_range: str | None = None,
+        value_range: str | ValueRange | None = None,
         **kwargs: Any,
     ):
         if value_range is None:
@@ -201,8 +205,7 @@ class Decoder(keras.Model):
                     f"output_activation={output_activation!r} does not bound the output; "
                     "pass value_range='0_1' or '-1_1'"
                 )
-        if value_range not in ("0_1", "-1_1"):
-            raise ValueError(f"value_range must be '0_1' or '-1_1', got {value_range!r}")
+        value_range = ValueRange.parse(value_range)
         defaults = _block_defaults(
             kernel_size=kernel_size,
             strides=strides,
@@ -224,14 +227,14 @@ class Decoder(keras.Model):
         out_act.dtype_policy = keras.DTypePolicy("float32")
         x = out_act(x)
         produced = tuple(int(d) for d in x.shape[1:])
-        if produced != tuple(output_shape):
+        if produced != tuple(image_shape):
             raise ValueError(
-                f"decoder blocks produce images of shape {produced} but output_shape is "
-                f"{tuple(output_shape)}; adjust start_shape, strides or the last block's filters"
+                f"decoder blocks produce images of shape {produced} but image_shape is "
+                f"{tuple(image_shape)}; adjust start_shape, strides or the last block's filters"
             )
         super().__init__(inputs=z, outputs=x, **kwargs)
         self.latent_dim = int(latent_dim)
-        self.image_shape = tuple(int(d) for d in output_shape)
+        self.image_shape = tuple(int(d) for d in image_shape)
         self.start_shape = tuple(int(d) for d in start_shape)
         self.blocks = _as_list(blocks)
         self.dense_units = [int(u) for u in dense_units]
@@ -249,11 +252,10 @@ class Decoder(keras.Model):
         self.value_range = value_range
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
+        config = super().get_config()
+        config.update({
             "latent_dim": self.latent_dim,
-            "output_shape": list(self.image_shape),
+            "image_shape": list(self.image_shape),
             "start_shape": list(self.start_shape),
             "blocks": self.blocks,
             "dense_units": self.dense_units,
@@ -268,12 +270,9 @@ class Decoder(keras.Model):
             "dense_norm": self.dense_norm,
             "dense_activation": self.dense_activation,
             "output_activation": self.output_activation,
-            "value_range": self.value_range,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "Decoder":
-        return cls(**config)
+            "value_range": self.value_range.value,
+        })
+        return config
 
 
 def symmetric_trunks(
@@ -311,7 +310,7 @@ def symmetric_trunks(
         )
     widths = [int(w) for w in widths]
     encoder = Encoder(
-        input_shape=(height, width, channels),
+        image_shape=(height, width, channels),
         blocks=widths,
         latent_dim=latent_dim,
         head=head,
@@ -328,7 +327,7 @@ def symmetric_trunks(
     ]
     decoder = Decoder(
         latent_dim=latent_dim,
-        output_shape=(height, width, channels),
+        image_shape=(height, width, channels),
         start_shape=(height // factor, width // factor, widths[-1]),
         blocks=decoder_blocks,
         dense_units=decoder_dense_units,

@@ -30,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfface.metrics.image import to_unit
+from tfface.value_range import ValueRange
 
 INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 
@@ -187,7 +188,7 @@ class InceptionFeatures:
             "inception_input_size": self.input_size,
         }
 
-    def __call__(self, images, value_range: str = "0_1") -> np.ndarray:
+    def __call__(self, images, value_range: str | ValueRange = ValueRange.ZERO_ONE) -> np.ndarray:
         """Features (n, 2048) float64 of float images in `value_range`."""
         images = np.asarray(images)
         out = []
@@ -211,7 +212,7 @@ class GenerationScores:
 def generation_scores(
     real_images,
     generated_images,
-    value_range: str = "0_1",
+    value_range: str | ValueRange = ValueRange.ZERO_ONE,
     extractor: InceptionFeatures | None = None,
     kid_subsets: int = 100,
     kid_subset_size: int = 1000,

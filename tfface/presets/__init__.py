@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from tfface.registry import Registry
+from tfface.value_range import ValueRange
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Preset:
     builder: Callable[..., Any]
     image_size: tuple[int, int]
     report: str = ""
-    value_range: str = "0_1"
+    value_range: ValueRange = ValueRange.ZERO_ONE
     recipe: dict = field(default_factory=dict)
 
     @property
@@ -67,7 +68,7 @@ def register_preset(
     *,
     image_size: tuple[int, int],
     report: str = "",
-    value_range: str = "0_1",
+    value_range: str | ValueRange = ValueRange.ZERO_ONE,
     recipe: dict | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Registers a builder function as a named preset."""
@@ -80,7 +81,7 @@ def register_preset(
                 builder=builder,
                 image_size=tuple(image_size),
                 report=report,
-                value_range=value_range,
+                value_range=ValueRange.parse(value_range),
                 recipe=dict(recipe or {}),
             ),
         )

@@ -105,7 +105,7 @@ def r001_vae(
     height, width = divisible_size(image_size, factor, "r001_vae")
     common = {"padding": 1, "norm": NORM, "activation": "relu"}
     encoder = Encoder(
-        input_shape=(height, width, 3),
+        image_shape=(height, width, 3),
         blocks=_encoder_blocks(widths),
         latent_dim=latent_dim,
         head="gaussian",
@@ -114,7 +114,7 @@ def r001_vae(
     )
     decoder = Decoder(
         latent_dim=latent_dim,
-        output_shape=(height, width, 3),
+        image_shape=(height, width, 3),
         start_shape=(height // factor, width // factor, widths[-1]),
         blocks=_decoder_blocks(widths, 3),
         transpose=True,
