@@ -36,20 +36,6 @@ def random_images(n: int, shape=(32, 32, 3), value_range: str = "0_1", seed: int
     return x * 2 - 1 if value_range == "-1_1" else x
 
 
-def run_serialization_test(model, inputs, tmp_path) -> keras.Model:
-    """`.keras` save → load gives the same class, config and outputs."""
-    path = os.path.join(str(tmp_path), "model.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
-    assert type(restored) is type(model)
-    assert restored.get_config() == model.get_config()
-    np.testing.assert_array_equal(
-        keras.ops.convert_to_numpy(model(inputs, training=False)),
-        keras.ops.convert_to_numpy(restored(inputs, training=False)),
-    )
-    return restored
-
-
 def run_python(code: str, *args: str, timeout: int = 300, env: dict | None = None) -> subprocess.CompletedProcess:
     """Runs Python code in a fresh process (e.g. to load a SavedModel without tfface)."""
     full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
