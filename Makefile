@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine (Python 3.11, CPU, package index only):
 #   make demo   creates .venv, installs tfface, trains the demo VAE on synthetic faces (offline)
 #   make test   installs with the test extra and runs the whole suite
+#   make test-min  a second venv with the oldest declared versions (setup.cfg's floors), a fast subset
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -8,7 +9,7 @@ PY     := $(BIN)/python
 PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test install install-test bench clean
+.PHONY: demo test test-min install install-test bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +27,23 @@ demo: install
 test: install-test
 	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
 
+# The oldest versions setup.cfg declares (.ci/min_constraints.py pins every
+# `>=` floor of install_requires), in their own venv, on a fast subset.
+MIN_VENV  ?= .venv-min
+MIN_TESTS ?= tests/test_config.py tests/models tests/callbacks/test_guard.py tests/data/test_folder_source.py \
+             tests/metrics/test_fid.py tests/export/test_savedmodel.py tests/training/test_resume.py \
+             tests/callbacks/test_tensorboard.py tests/data/test_empty_splits.py
+test-min:
+	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MIN_VENV)/bin/python .ci/min_constraints.py > $(MIN_VENV)/constraints.txt
+	$(MIN_VENV)/bin/python -m pip install --quiet -c $(MIN_VENV)/constraints.txt -e ".[test]"
+	$(MIN_VENV)/bin/python -c "import sys, tensorflow as tf, keras, numpy, tensorboard, cv2; print('test-min: python', sys.version.split()[0], 'tensorflow', tf.__version__, 'keras', keras.__version__, 'numpy', numpy.__version__, 'tensorboard', tensorboard.__version__, 'opencv', cv2.__version__)"
+	$(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not slow" $(MIN_TESTS)
+
 bench: install
 	$(PY) -m pip install --quiet -e ".[bench]"
 	for script in benchmarks/*.py; do $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf runs build *.egg-info .pytest_cache
+	rm -rf runs build *.egg-info .pytest_cache $(MIN_VENV)

@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from tfface.config import ExperimentConfig, apply_overrides
+from tfface.value_range import ValueRange
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -32,8 +33,8 @@ def tiny_config(run_dir, *overrides: str) -> ExperimentConfig:
 
 
 def random_images(n: int, shape=(32, 32, 3), value_range: str = "0_1", seed: int = 0) -> np.ndarray:
-    x = np.random.default_rng(seed).random((n, *shape), dtype=np.float32)
-    return x * 2 - 1 if value_range == "-1_1" else x
+    """Uniform float32 images in `value_range`."""
+    return ValueRange.parse(value_range).from_unit(np.random.default_rng(seed).random((n, *shape), dtype=np.float32))
 
 
 def run_python(code: str, *args: str, timeout: int = 300, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -28,8 +28,8 @@ def test_opencv_is_pinned_below_5_and_tensorflow_is_a_lower_bound_only():
     cfg = configparser.ConfigParser()
     cfg.read(f"{REPO}/setup.cfg")
     requires = [line.strip() for line in cfg["options"]["install_requires"].splitlines() if line.strip()]
-    assert "opencv-python-headless>=4.8,<5" in requires
-    assert "tensorflow>=2.16" in requires
+    assert "opencv-python-headless>=4.8.0.76,<5" in requires
+    assert "tensorflow>=2.16.1" in requires
     import cv2
 
     assert int(cv2.__version__.split(".")[0]) == 4 and hasattr(cv2, "CascadeClassifier")

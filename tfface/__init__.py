@@ -4,19 +4,43 @@ Train with `model.fit`, watch 25-image grids every epoch, sample, evaluate
 and export SavedModels for serving. See README.md.
 """
 
+import importlib
+import importlib.util
+
 from tfface.version import __version__
 
-from tfface.config import (  # noqa: E402
-    DataConfig,
-    ExperimentConfig,
-    ModelConfig,
-    RunConfig,
-    TrainConfig,
-    load_config,
-)
-from tfface.data import make_dataset, synthetic_faces  # noqa: E402
-from tfface.models import VAE, Autoencoder, DenoisingAutoencoder, LatentAutoencoder  # noqa: E402
-from tfface.presets import build_preset  # noqa: E402
+# Names are imported on first use (PEP 562), so `import tfface` and the
+# CLI's `--help` do not import TensorFlow.
+_EXPORTS = {
+    "DataConfig": "tfface.config",
+    "ExperimentConfig": "tfface.config",
+    "ModelConfig": "tfface.config",
+    "RunConfig": "tfface.config",
+    "TrainConfig": "tfface.config",
+    "load_config": "tfface.config",
+    "make_dataset": "tfface.data",
+    "synthetic_faces": "tfface.data",
+    "VAE": "tfface.models",
+    "Autoencoder": "tfface.models",
+    "DenoisingAutoencoder": "tfface.models",
+    "LatentAutoencoder": "tfface.models",
+    "build_preset": "tfface.presets",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    if importlib.util.find_spec(f"{__name__}.{name}") is not None:  # a subpackage: tfface.data, ...
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'tfface' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])
+
 
 __all__ = [
     "VAE",

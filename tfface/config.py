@@ -248,6 +248,9 @@ class RunConfig:
             over. Defaults to True.
         checkpoint_every: int. Save a resumable checkpoint every this many
             epochs and after the last one (0 = never). Defaults to 1.
+        tensorboard: bool. Write TensorBoard logs under RUN/tensorboard/: the
+            loss terms, learning rate and the sample and reconstruction grids
+            per epoch; a resumed run appends. Defaults to True.
     """
 
     dir: str = "runs/default"
@@ -259,6 +262,7 @@ class RunConfig:
     verbose: int = field(default=1, metadata={"choices": (0, 1, 2)})
     resume: bool = True
     checkpoint_every: int = field(default=1, metadata=_at_least(0))
+    tensorboard: bool = True
 
     def __post_init__(self):
         _validate(self, "run")

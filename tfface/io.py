@@ -59,6 +59,18 @@ def _write_error(code: int, path: str, error: BaseException, kept: bool) -> Writ
     return WriteError(code, f"could not write {path}: {_STORAGE_ERRNOS[code]}; {previous}; {advice} ({error})")
 
 
+def describe_os_error(error: OSError) -> str:
+    """One line for a failed file operation, naming the path(s) involved:
+    a `WriteError`'s own message, else "PATH: reason"."""
+    if isinstance(error, WriteError):
+        return str(error)
+    paths = [os.fspath(p) for p in (error.filename, error.filename2) if p is not None]
+    reason = error.strerror or str(error) or type(error).__name__
+    if not paths:
+        return f"file operation failed: {reason}"
+    return f"{' -> '.join(paths)}: {reason}"
+
+
 def _fsync_dir(path: str) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
@@ -77,7 +89,8 @@ def atomic_path(path: str | os.PathLike, *, is_dir: bool = False) -> Iterator[st
     copy aside first and deleting it only after the new one is in place.
     On any error the temporary is removed and the previous copy is untouched.
     Disk-full, quota and permission errors (raised by the writer inside the
-    block or by the rename) become a `WriteError` naming `path`.
+    block or by the rename), and any other `OSError` about the temporary
+    file (an I/O error), become a `WriteError` naming `path`.
 
     Example:
 
@@ -127,8 +140,22 @@ def atomic_path(path: str | os.PathLike, *, is_dir: bool = False) -> Iterator[st
                 os.remove(tmp)
         code = _storage_errno(error)
         if code is None:
+            if _about(error, tmp):
+                raise _plain_write_error(error, path, os.path.exists(path)) from error
             raise
         raise _write_error(code, path, error, os.path.exists(path)) from error
+
+
+def _about(error: BaseException, tmp: str) -> bool:
+    """Whether `error` is an OSError about the temporary file (or a file in
+    the temporary folder): the write itself failed."""
+    name = getattr(error, "filename", None) if isinstance(error, OSError) else None
+    return isinstance(name, (str, bytes, os.PathLike)) and os.fsdecode(name).startswith(tmp)
+
+
+def _plain_write_error(error: OSError, path: str, kept: bool) -> WriteError:
+    previous = "the previous copy is kept unchanged" if kept else "nothing was written there"
+    return WriteError(error.errno, f"could not write {path}: {error.strerror or error}; {previous}")
 
 
 def recover_directory(path: str | os.PathLike) -> bool:
@@ -149,6 +176,26 @@ def recover_directory(path: str | os.PathLike) -> bool:
             os.replace(aside[-1], path)
             return True
     return False
+
+
+def recover_directories(parent: str | os.PathLike) -> list[str]:
+    """`recover_directory` for every folder under `parent` that a killed
+    directory swap moved aside (`.NAME.tmp-<pid>-<id>.old`); returns the
+    paths put back. Run it before choosing a free name under `parent`, so
+    an interrupted swap's previous copy is neither taken for a free name
+    nor overwritten."""
+    parent = os.fspath(parent)
+    restored = []
+    with contextlib.suppress(OSError):
+        for name in sorted(os.listdir(parent)):
+            if not (name.startswith(".") and name.endswith(".old") and ".tmp-" in name):
+                continue
+            root, _, rest = name[1 : -len(".old")].partition(".tmp-")
+            _, dot, ext = rest.partition(".")
+            target = os.path.join(parent, root + dot + ext)
+            if recover_directory(target):
+                restored.append(os.path.abspath(target))
+    return restored
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

@@ -105,6 +105,8 @@ def check_quickstart(workdir: str, nb) -> None:
                  "checkpoints", "model.keras", "sampler.json", "samples/samples_prior_t1_s0.png", "samples/samples_prior_t0.7_s0.png",
                  "samples/interpolation_slerp.png", "samples/interpolation_slerp_samples.png")
     assert load_json(os.path.join(run, "config.json"))["train"]["mixed_precision"] == "float32"
+    for logs in ("train", "validation", "grids"):  # what the %tensorboard cell shows
+        assert glob.glob(os.path.join(run, "tensorboard", logs, "*tfevents*")), f"no TensorBoard {logs} logs"
     assert_export_loads(os.path.join(run, "export", "1"), 8, (32, 32, 3))
     shown = [html for html in outputs(nb, "text/html") if "data:image/png;base64," in html]
     assert any("samples_e001_begin.png" in h and "samples_e001_end.png" in h for h in shown), "grids not displayed"
@@ -183,9 +185,9 @@ def check_r004(workdir: str, nb) -> None:
     assert all(f"<figcaption>{name}</figcaption>" in shown for name in R004_TINY), "reconstructions not displayed"
 
 
-TINY_SYNTHETIC = {"IMAGE_COUNT": 64, "EPOCHS": 1, "STEPS_PER_EPOCH": 2, "BATCH_SIZE": 16}
+TINY_SYNTHETIC = {"TENSORBOARD": False, "IMAGE_COUNT": 64, "EPOCHS": 1, "STEPS_PER_EPOCH": 2, "BATCH_SIZE": 16}
 # Report notebooks: 80 synthetic faces (8 for validation: 4 interpolation pairs), one step per run.
-TINY_REPORT = {"DATA_SOURCE": "synthetic", "IMAGE_COUNT": 80, "EPOCHS": 1, "STEPS_PER_EPOCH": 1, "BATCH_SIZE": 8,
+TINY_REPORT = {"TENSORBOARD": False, "DATA_SOURCE": "synthetic", "IMAGE_COUNT": 80, "EPOCHS": 1, "STEPS_PER_EPOCH": 1, "BATCH_SIZE": 8,
                "OVERRIDES": ["run.export=false", "run.checkpoint_every=0"]}
 
 TINY: dict[str, TinyRun] = {
@@ -259,6 +261,7 @@ def test_notebook_is_stored_clean_with_badge_install_gpu_check_and_parameters(na
     sources = "\n".join(c.source for c in code)
     assert "detect_accelerator()" in sources and '"train.mixed_precision": PRECISION' in sources
     assert "run_root(" in sources and "use_drive=USE_DRIVE" in sources
+    assert "%load_ext tensorboard\n    %tensorboard --logdir {ROOT}" in sources, f"{name}: no TensorBoard cell"
     parameters = nb.cells[parameters_index(nb)]
     gpu_check = next(i for i, c in enumerate(nb.cells) if "detect_accelerator()" in c.source)
     assert parameters.cell_type == "code" and nb.cells.index(code[0]) < parameters_index(nb) < gpu_check

@@ -19,7 +19,15 @@ from tests.data.test_synthetic import CELEBA_ORDER  # written out independently 
 # --------------------------------------------------------------------- tfds
 
 
-def test_tfds_celeba_splits_shapes_range_and_attribute_order(tmp_path):
+def _network_up(monkeypatch):
+    """The download host answers (these tests run offline: tfds is mocked)."""
+    from tfface.data import celeba
+
+    monkeypatch.setattr(celeba, "unreachable_reason", lambda *args, **kwargs: None)
+
+
+def test_tfds_celeba_splits_shapes_range_and_attribute_order(tmp_path, monkeypatch):
+    _network_up(monkeypatch)
     cfg = DataConfig(source="celeba", path=str(tmp_path), celeba_identity=True, celeba_landmarks=True)
     with tfds.testing.mock_data(num_examples=6):
         for split in ("train", "validation", "test"):
@@ -44,6 +52,7 @@ def test_tfds_celeba_splits_shapes_range_and_attribute_order(tmp_path):
 
 
 def test_tfds_download_failure_says_which_files_go_where(tmp_path, monkeypatch):
+    _network_up(monkeypatch)
     def fail(self, *args, **kwargs):
         raise ConnectionError("Google Drive quota exceeded")
 
@@ -151,3 +160,46 @@ def test_local_layout_kaggle_csv_and_nested_folder(tmp_path):
 
 def test_celeba_attribute_constant_is_the_official_order():
     assert CELEBA_ATTRIBUTES == tuple(CELEBA_ORDER)
+
+
+def test_no_network_fails_within_seconds_with_the_instructions(tmp_path, monkeypatch):
+    import time
+
+    from tfface.data import celeba
+
+    probed = []
+
+    def unreachable(host, port, timeout=celeba.PROBE_TIMEOUT):
+        probed.append((host, port, timeout))
+        return "OSError: [Errno 101] Network is unreachable"
+
+    def download(self, *args, **kwargs):  # tfds would retry for minutes here
+        raise AssertionError("tfds' download started although the host is unreachable")
+
+    monkeypatch.setattr(celeba, "unreachable_reason", unreachable)
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", download)
+    start = time.monotonic()
+    with pytest.raises(CelebAUnavailableError) as caught:
+        load_split(DataConfig(source="celeba", path=str(tmp_path)), "train", (64, 64))
+    assert time.monotonic() - start < 10
+    assert probed == [("drive.google.com", 443, celeba.PROBE_TIMEOUT)] and celeba.PROBE_TIMEOUT <= 5
+    message = str(caught.value)
+    assert "cannot reach the download host drive.google.com:443 (OSError: [Errno 101] Network is unreachable)" in message
+    assert os.path.join(str(tmp_path), "downloads", "manual", "img_align_celeba.zip") in message
+    assert "celeba-local" in message
+
+
+def test_the_probe_gives_up_on_a_host_that_does_not_answer(monkeypatch):
+    import socket
+    import time
+
+    from tfface.data.celeba import unreachable_reason
+
+    def hangs(address, timeout=None):  # a name lookup or connect that never returns
+        time.sleep(3)
+        raise OSError("too late")
+
+    monkeypatch.setattr(socket, "create_connection", hangs)
+    start = time.monotonic()
+    assert unreachable_reason("drive.google.com", 443, timeout=0.3) == "no answer within 0.3 s"
+    assert time.monotonic() - start < 1.5

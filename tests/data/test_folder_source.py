@@ -142,3 +142,20 @@ def test_check_image_reasons(tmp_path):
             assert reason is None, (name, reason)
         else:
             assert reason is not None and expected in reason, (name, reason)
+
+
+def test_a_jpeg_with_data_after_its_end_marker_is_kept_a_cut_one_is_not(tmp_path):
+    # Motion photos append an MP4 after the JPEG's end-of-image marker; multi-
+    # picture files append more JPEGs. Both are larger than the checked tail.
+    good = jpeg_bytes(pattern(3, shape=(96, 80, 3)))
+    video = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64
+    motion = write(tmp_path / "motion.jpg", good + video)
+    second = write(tmp_path / "multi.jpg", good + jpeg_bytes(pattern(4, shape=(96, 80, 3)))[:-2] + b"\x00" * 2048)
+    cut = write(tmp_path / "cut.jpg", (good + video)[: len(good) // 2])
+    assert files.check_image(motion) is None
+    assert files.check_image(second) is None
+    assert "truncated JPEG" in files.check_image(cut)
+    source = load_split(DataConfig(source="folder", path=str(tmp_path), validation_fraction=0.0), "train", (96, 80))
+    assert source.num_examples == 2 and [os.path.basename(p) for p, _ in source.skipped] == ["cut.jpg"]
+    decoded = _pixels(source)[0].astype(float)  # motion.jpg: the photo before its video
+    assert np.abs(decoded - pattern(3, shape=(96, 80, 3))).mean() < 3

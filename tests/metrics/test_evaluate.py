@@ -19,7 +19,7 @@ def test_attribute_accuracy_per_label_and_mean():
 
 def test_evaluate_run_writes_metrics_with_protocol(tiny_run):
     results = evaluate_run(
-        tiny_run, fid=True, inception_weights="none", inception_size=75, generated=12, kid_subsets=4, kid_subset_size=8
+        tiny_run, fid=True, fid_network="keras-inception-v3", inception_weights="none", inception_size=75, generated=12, kid_subsets=4, kid_subset_size=8
     )
     stored = json.loads((tiny_run / "metrics.json").read_text())
     assert stored["metrics"] == pytest.approx(results["metrics"])
@@ -39,6 +39,23 @@ def test_evaluate_run_writes_metrics_with_protocol(tiny_run):
     md = (tiny_run / "metrics.md").read_text()
     assert "| psnr |" in md and "- fid_inception_input_size: 75" in md and "6.02 dB" in md
     assert "Synthetic faces" in md
+    assert protocol["fid_network"] == "keras-inception-v3" and "(not papers)" in md
+
+
+def test_evaluate_cli_fid_on_a_local_tfgan_inception_records_the_network(tiny_run, tmp_path, capsys):
+    from tests.metrics.standin_inception import save_standin_inception
+    from tfface.cli.main import main
+
+    module = save_standin_inception(tmp_path / "inception_1")
+    assert main(["evaluate", str(tiny_run), "--fid", "--inception-module", module, "--generated", "12",
+                 "--kid-subsets", "4", "--kid-subset-size", "8"]) == 0  # fmt: skip
+    stored = json.loads((tiny_run / "metrics.json").read_text())
+    protocol = stored["protocol"]
+    assert protocol["fid_network"] == "tfgan-inception" and protocol["fid_module"] == "inception_1"
+    assert protocol["fid_inception_input_size"] == 299 and "uint8" in protocol["fid_preprocessing"]
+    assert "fid_fallback" not in protocol and np.isfinite(stored["metrics"]["fid"])
+    assert stored["options"]["fid_network"] == "auto" and stored["options"]["inception_module"] == module
+    assert any("comparable with TTUR, pytorch-fid" in note for note in stored["notes"])
 
 
 def test_evaluate_run_reports_attribute_accuracy_for_classifier_encoders(tmp_path):
@@ -94,3 +111,34 @@ def test_evaluate_run_on_minus_one_to_one_data_reports_both_psnr_conventions(tmp
     assert metrics["mse_data_range"] == pytest.approx(4 * metrics["mse"], rel=1e-5)
     assert metrics["psnr_data_range"] == pytest.approx(10 * np.log10(1 / metrics["mse_data_range"]), rel=1e-5)
     assert 10 * np.log10(1 / metrics["mse"]) - metrics["psnr_data_range"] == pytest.approx(6.0206, abs=1e-3)
+
+
+def test_a_perfect_reconstruction_writes_standard_json_and_reads_back(tiny_run):
+    from tfface.metrics.report import read_metrics
+    from tfface.run import LoadedRun
+
+    class Identity:  # the trained model, but reconstructing every image exactly
+        def __init__(self, model):
+            self.model = model
+
+        def __getattr__(self, name):
+            return getattr(self.model, name)
+
+        def __call__(self, images, training=False):
+            return images
+
+    loaded = load_run(tiny_run)
+    results = evaluate_run(LoadedRun(loaded.run_dir, loaded.config, Identity(loaded.model)), count=8)
+    assert results["metrics"]["psnr"] == float("inf") and results["metrics"]["mse"] == 0.0
+
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+
+    text = (tiny_run / "metrics.json").read_text()
+    stored = json.loads(text, parse_constant=refuse)  # no Infinity/NaN tokens
+    assert stored["metrics"]["psnr"] is None and stored["metrics"]["psnr_data_range"] is None
+    assert stored["non_finite"] == {"metrics.psnr": "inf", "metrics.psnr_data_range": "inf"}
+    assert any("metrics.psnr = inf" in note for note in stored["notes"])
+    back = read_metrics(str(tiny_run / "metrics.json"))
+    assert back["metrics"]["psnr"] == float("inf") and back["metrics"]["mse"] == 0.0
+    assert "| psnr | inf |" in (tiny_run / "metrics.md").read_text()

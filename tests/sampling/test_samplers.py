@@ -55,6 +55,35 @@ def test_gmm_init_is_seeded_and_validated():
     assert np.all(off_diagonal == 0)
 
 
+def test_gmm_fit_memory_does_not_grow_with_points_times_components_times_dims(monkeypatch):
+    import tracemalloc
+
+    from tfface.sampling import gmm
+
+    n, k, d = 8000, 32, 32  # an n x k x d float64 array would be 66 MB
+    x = np.random.default_rng(0).normal(size=(n, d))
+    tracemalloc.start()  # numpy reports its array buffers to tracemalloc
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        fit = fit_gaussian_mixture(x, k, max_iter=2, seed=3)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert peak < n * k * d * 8 / 5, f"peak {peak / 2**20:.1f} MiB"
+
+    def all_at_once(points, centres):  # the unchunked assignment
+        return np.argmin(((points[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+
+    monkeypatch.setattr(gmm, "nearest_centre", all_at_once)
+    reference = fit_gaussian_mixture(x[:3000], k, max_iter=2, seed=3)
+    monkeypatch.undo()
+    chunked = fit_gaussian_mixture(x[:3000], k, max_iter=2, seed=3)
+    for name in ("weights", "means", "covariances"):
+        np.testing.assert_array_equal(getattr(chunked, name), getattr(reference, name))
+    assert chunked.log_likelihood == reference.log_likelihood and fit.iterations == 2
+
+
 @pytest.mark.parametrize("kind", ["prior", "diagonal", "gaussian", "gmm"])
 def test_samples_follow_the_seed_in_numpy_and_in_a_graph(kind):
     sampler = make_sampler(kind, **({"components": 3} if kind == "gmm" else {})).fit(clustered())

@@ -1,7 +1,18 @@
-"""Training callbacks: sample and reconstruction grids, loss curves, NaN guard."""
+"""Training callbacks: sample and reconstruction grids, history CSV and loss curves, NaN guard, TensorBoard."""
 
 from tfface.callbacks.grids import ReconstructionGrid, SampleGrid
 from tfface.callbacks.guard import NonFiniteGuard, NonFiniteLossError
-from tfface.callbacks.history import LossCurves
+from tfface.callbacks.history import HistoryCSV, LossCurves
+from tfface.callbacks.tensorboard import GridSummaries, tensorboard_callback, trim_event_files
 
-__all__ = ["LossCurves", "NonFiniteGuard", "NonFiniteLossError", "ReconstructionGrid", "SampleGrid"]
+__all__ = [
+    "GridSummaries",
+    "HistoryCSV",
+    "LossCurves",
+    "NonFiniteGuard",
+    "NonFiniteLossError",
+    "ReconstructionGrid",
+    "SampleGrid",
+    "tensorboard_callback",
+    "trim_event_files",
+]

@@ -30,6 +30,9 @@ class SampleGrid(keras.callbacks.Callback):
         temperature: float. Scale of the prior draws. Defaults to 1.0.
         latents: array or None. Explicit (rows², latent_dim) latents.
         at_begin: bool. Also save at epoch begin. Defaults to True.
+        summaries: `GridSummaries` or None. Also log each grid to TensorBoard
+            (tags `samples_begin`/`samples_end`, step = 0-based epoch).
+            Defaults to None.
 
     Example:
 
@@ -52,6 +55,7 @@ class SampleGrid(keras.callbacks.Callback):
         temperature: float = 1.0,
         latents=None,
         at_begin: bool = True,
+        summaries=None,
     ):
         super().__init__()
         self.directory = os.fspath(directory)
@@ -60,6 +64,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.temperature = float(temperature)
         self.latents = None if latents is None else np.asarray(latents, dtype=np.float32)
         self.at_begin = at_begin
+        self.summaries = summaries
 
     def _latents(self) -> np.ndarray:
         if self.latents is None:
@@ -75,7 +80,10 @@ class SampleGrid(keras.callbacks.Callback):
         images = self.model.decode(self._latents(), training=False)
         images = np.asarray(keras.ops.convert_to_numpy(keras.ops.cast(images, "float32")))
         path = os.path.join(self.directory, f"samples_e{epoch + 1:03d}_{moment}.png")
-        return save_grid(path, images, self.model.value_range, rows=self.rows, cols=self.rows)
+        save_grid(path, images, self.model.value_range, rows=self.rows, cols=self.rows)
+        if self.summaries is not None:
+            self.summaries.add(f"samples_{moment}", path, step=epoch)
+        return path
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.at_begin:
@@ -92,12 +100,15 @@ class ReconstructionGrid(keras.callbacks.Callback):
     Args:
         directory: str. Output folder.
         images: array (N, H, W, C). Fixed images in the model's value range.
+        summaries: `GridSummaries` or None. Also log each grid to TensorBoard
+            (tag `reconstructions`, step = 0-based epoch). Defaults to None.
     """
 
-    def __init__(self, directory: str, images):
+    def __init__(self, directory: str, images, summaries=None):
         super().__init__()
         self.directory = os.fspath(directory)
         self.images = np.asarray(images, dtype=np.float32)
+        self.summaries = summaries
 
     def on_epoch_end(self, epoch, logs=None):
         recon = self.model(self.images, training=False)
@@ -105,3 +116,5 @@ class ReconstructionGrid(keras.callbacks.Callback):
         both = np.concatenate([self.images, recon], axis=0)
         path = os.path.join(self.directory, f"reconstructions_e{epoch + 1:03d}.png")
         save_grid(path, both, self.model.value_range, rows=2, cols=len(self.images))
+        if self.summaries is not None:
+            self.summaries.add("reconstructions", path, step=epoch)

@@ -1,6 +1,7 @@
 """`tfface sample RUN [ACTION]`: generate and explore with a trained run.
 
-Actions (default `grid`), each writing a PNG under RUN/samples/ (or --out):
+Actions (default `grid`), each writing a PNG under RUN/samples/ (or --out;
+for a published export `OUT/<version>`, under `OUT/<version>-outputs/`):
 
 - `grid`: `--count` faces from the run's sampler (`--sampler`, fitted on the
   training codes and saved to RUN/sampler.json), `--temperature`, `--seed`.
@@ -51,7 +52,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _out(args, run, default: str) -> str:
-    return args.out or os.path.join(run.run_dir.samples, default)
+    return args.out or os.path.join(run.outputs.samples, default)
 
 
 def _sampler(args, run):
@@ -65,7 +66,7 @@ def _sampler(args, run):
 def fit_action(args, run) -> str:
     sampler = _sampler(args, run)
     print(f"sampler: {sampler!r}")
-    return run.run_dir.sampler
+    return run.outputs.sampler
 
 
 @ACTIONS.register("grid")
@@ -118,7 +119,7 @@ def edit_action(args, run) -> str:
     directions = attribute_directions(
         run.model, run.dataset("train", batch_size=256, with_attributes=True, source=source), source.attribute_names, limit=args.fit_count
     )
-    directions.save(os.path.join(run.run_dir.samples, "attribute_directions.json"))
+    directions.save(os.path.join(run.outputs.samples, "attribute_directions.json"))
     images = run.images(args.split, args.count or 8)
     edits = [*(args.edits or ([] if args.remove else ["Smiling", "Eyeglasses"])), *(f"-{name}" for name in args.remove)]
     path = _out(args, run, "edits_" + "_".join(e.replace("-", "minus_") for e in edits) + ".png")
@@ -132,6 +133,6 @@ def run(args: argparse.Namespace) -> int:
 
     action = ACTIONS.get(args.action)
     loaded = load_run(args.run)
-    os.makedirs(loaded.run_dir.samples, exist_ok=True)
+    os.makedirs(loaded.outputs.samples, exist_ok=True)
     print(f"{args.action}: {action(args, loaded)}")
     return 0

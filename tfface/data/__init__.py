@@ -1,7 +1,7 @@
 """Face data: sources (synthetic, CelebA, folders), transforms, pipelines."""
 
 from tfface.data.pipeline import load_split, make_dataset, resolve_value_range
-from tfface.data.sources import SOURCES, SPLITS, SourceSplit, UnknownSplitError
+from tfface.data.sources import SOURCES, SPLITS, EmptySplitError, SourceSplit, UnknownSplitError
 from tfface.data.synthetic import SYNTHETIC_ATTRIBUTES, synthetic_face_array, synthetic_faces
 
 # Registering modules: importing them adds their sources to SOURCES.
@@ -14,6 +14,7 @@ __all__ = [
     "SOURCES",
     "SPLITS",
     "SYNTHETIC_ATTRIBUTES",
+    "EmptySplitError",
     "SourceSplit",
     "UnknownSplitError",
     "load_split",

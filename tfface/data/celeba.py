@@ -22,6 +22,8 @@ Kaggle's `.csv` versions (`list_attr_celeba.csv`, `list_eval_partition.csv`,
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +68,30 @@ TFDS_MANUAL_FILES = (
 
 class CelebAUnavailableError(FileNotFoundError):
     """tfds could not download or prepare CelebA; the message says what to do."""
+
+
+#: Where tfds' `celeb_a` downloads from (Google Drive), probed before a download.
+DOWNLOAD_HOST = ("drive.google.com", 443)
+#: Seconds the probe waits: a few, instead of tfds' ~3.5 minutes of retries.
+PROBE_TIMEOUT = 5.0
+
+
+def unreachable_reason(host: str, port: int, timeout: float = PROBE_TIMEOUT) -> str | None:
+    """None if a TCP connection to `host:port` opens within `timeout`
+    seconds (name lookup included), else why not."""
+    outcome: dict[str, str | None] = {}
+
+    def connect():
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            outcome["reason"] = None
+        except OSError as error:
+            outcome["reason"] = f"{type(error).__name__}: {error}"
+
+    probe = threading.Thread(target=connect, daemon=True)  # a stuck name lookup must not hold the caller
+    probe.start()
+    probe.join(timeout)
+    return outcome.get("reason", f"no answer within {timeout:g} s")
 
 
 # ---------------------------------------------------------------- file formats
@@ -220,6 +246,7 @@ def celeba_local_source(config: DataConfig, split: str, image_size) -> SourceSpl
     for name in sorted(os.listdir(layout.images)):
         present.setdefault(os.path.splitext(name)[0], name)
     wanted = sorted(name for name, part in partition.items() if part == PARTITIONS[split])
+    listed = f"{os.path.basename(layout.partition)} lists {len(wanted)} image(s) in partition {PARTITIONS[split]}"
     paths, rows, skipped = [], [], []
     for name in wanted:
         file = name if name in present.values() else present.get(os.path.splitext(name)[0])
@@ -240,7 +267,8 @@ def celeba_local_source(config: DataConfig, split: str, image_size) -> SourceSpl
         labels["landmarks"] = np.stack([landmarks[n] for n in rows]).astype(np.float32)
     return image_files_split(
         paths, config, image_size, data_root=layout.root, labels=labels,
-        attribute_names=CELEBA_ATTRIBUTES, skipped=skipped, what=f"the CelebA {split} split in {layout.images}",
+        attribute_names=CELEBA_ATTRIBUTES, skipped=skipped, key=f"{layout.partition} (data.path)",
+        what=f"the CelebA {split} split in {layout.images} ({listed})",
     )  # fmt: skip
 
 
@@ -267,7 +295,9 @@ def unavailable_message(builder, error: BaseException) -> str:
 @SOURCES.register("celeba")
 def celeba_tfds_source(config: DataConfig, split: str, image_size) -> SourceSplit:
     """CelebA through tensorflow-datasets (`celeb_a`); `data.path`, if set,
-    is tfds' data directory."""
+    is tfds' data directory. Unless it is prepared or its manual files are
+    in place, the download host is probed first (`PROBE_TIMEOUT` seconds):
+    with no network the error comes at once, not after tfds' retries."""
     import tensorflow_datasets as tfds
 
     check_split(split)
@@ -277,6 +307,12 @@ def celeba_tfds_source(config: DataConfig, split: str, image_size) -> SourceSpli
             "(the extracted CelebA layout) for a face-cropped CelebA"
         )
     builder = tfds.builder("celeb_a", data_dir=os.path.expanduser(config.path) if config.path else None)
+    manual = tfds_manual_dir(builder)
+    if not builder.is_prepared() and not all(os.path.exists(os.path.join(manual, n)) for n in TFDS_MANUAL_FILES):
+        reason = unreachable_reason(*DOWNLOAD_HOST)
+        if reason is not None:  # fail now rather than after tfds' minutes of retries
+            error = ConnectionError(f"cannot reach the download host {DOWNLOAD_HOST[0]}:{DOWNLOAD_HOST[1]} ({reason})")
+            raise CelebAUnavailableError(unavailable_message(builder, error)) from None
     try:
         builder.download_and_prepare()
     except Exception as error:  # Drive quota, NonMatchingChecksumError, no network, missing manual files

@@ -5,7 +5,10 @@ The check reads each file's header and tail only (a few KiB), so listing
 empty files, non-images (text, HTML error pages saved as `.jpg`), unknown
 formats, broken JPEG marker structure, zero-sized images and truncated
 files (a JPEG without its end-of-image marker, a PNG without `IEND`, a GIF
-without its trailer, a BMP shorter than its pixel data). Files that pass
+without its trailer, a BMP shorter than its pixel data). A JPEG whose tail
+has no end-of-image marker is decoded before it is called truncated: camera
+"motion photos" and multi-picture files carry a video or more pictures
+after the marker and are valid photos. Files that pass
 the check but still fail to decode are dropped by the pipeline
 (`Dataset.ignore_errors`) instead of ending the run.
 """
@@ -16,6 +19,8 @@ import os
 import struct
 from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
+
+from PIL import Image, ImageFile
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 
@@ -79,7 +84,22 @@ def check_image(path: str) -> str | None:
     kind = image_format(head)
     if kind is None:
         return "not an image (no JPEG/PNG/GIF/BMP signature)"
-    return _CHECKS[kind](head, tail, size)
+    reason = _CHECKS[kind](head, tail, size)
+    if reason == _JPEG_NO_END and _decodes(path):
+        return None  # data after the end-of-image marker (motion photo, MPF)
+    return reason
+
+
+def _decodes(path: str) -> bool:
+    """Whether the whole image decodes (Pillow refuses truncated data)."""
+    if ImageFile.LOAD_TRUNCATED_IMAGES:  # someone let Pillow pad truncated images
+        return False
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except Exception:  # noqa: BLE001 - any decoder failure means "not decodable"
+        return False
+    return True
 
 
 def _check_jpeg(head: bytes, tail: bytes, size: int) -> str | None:
@@ -108,8 +128,11 @@ def _check_jpeg(head: bytes, tail: bytes, size: int) -> str | None:
             break  # frame header found: the scans follow
         pos += 2 + length
     if b"\xff\xd9" not in tail:
-        return "truncated JPEG (no end-of-image marker)"
+        return _JPEG_NO_END
     return None
+
+
+_JPEG_NO_END = "truncated JPEG (no end-of-image marker)"
 
 
 def _check_png(head: bytes, tail: bytes, size: int) -> str | None:

@@ -59,6 +59,12 @@ def folder_source(config: DataConfig, split: str, image_size) -> SourceSplit:
     validation[validation_indices(len(images), config)] = True
     chosen = validation if split == "validation" else ~validation
     paths = [os.path.join(root, name) for name, pick in zip(images, chosen) if pick]
+    if config.validation_count is not None:
+        key, setting = "data.validation_count", config.validation_count
+    else:
+        key, setting = "data.validation_fraction", config.validation_fraction
+    held_out = f"{key}={setting} of {len(images)} image(s)"
     return image_files_split(
-        paths, config, image_size, data_root=root, skipped=others, what=f"the {split} split of {root}"
-    )
+        paths, config, image_size, data_root=root, skipped=others, key=key,
+        what=f"the {split} split of {root} ({held_out} held out for validation: {int(validation.sum())})",
+    )  # fmt: skip

@@ -69,6 +69,25 @@ class UnknownSplitError(ValueError):
     """A split name the source does not have; the message lists those it has."""
 
 
+class EmptySplitError(ValueError):
+    """A split the source has but with no usable image in it (a partition file
+    listing only training images, a folder too small for the held-out share,
+    `data.validation_fraction = 0`). `tfface data inspect` reports it as 0
+    with a warning; training goes on without validation.
+
+    Args:
+        message: str. What is empty and why.
+        key: str. The setting that decides the split's size, e.g.
+            "data.validation_fraction". Defaults to "".
+        skipped: list of (path, reason). Files found unusable on the way.
+    """
+
+    def __init__(self, message: str, key: str = "", skipped: Sequence[tuple[str, str]] = ()):
+        super().__init__(message)
+        self.key = key
+        self.skipped = list(skipped)
+
+
 def check_split(split: str, available: tuple[str, ...] = SPLITS) -> str:
     if split not in available:
         raise UnknownSplitError(f"unknown split {split!r}; this source has {', '.join(available)}")
@@ -85,6 +104,7 @@ def image_files_split(
     attribute_names: Sequence[str] = (),
     skipped: Sequence[tuple[str, str]] = (),
     what: str = "",
+    key: str = "",
 ) -> SourceSplit:
     """A split made of image files: checks every file (`files.check_image`),
     optionally finds the face crop boxes (`facecrop.face_crops`, cached), and
@@ -100,6 +120,8 @@ def image_files_split(
         attribute_names: names of the "attributes" entries.
         skipped: (path, reason) already found unusable by the caller.
         what: description of the split for the no-usable-image error.
+        key: the setting that decides which files the split holds (named by
+            the `EmptySplitError` of a split without usable images).
     """
     labels = {name: np.asarray(values) for name, values in (labels or {}).items()}
     keep, bad = partition_valid(paths)
@@ -126,7 +148,7 @@ def image_files_split(
     if not paths:
         reasons = sorted({reason for _, reason in skipped})
         detail = f" ({len(skipped)} skipped: {'; '.join(reasons[:3])})" if skipped else ""
-        raise ValueError(f"no usable image in {what or data_root}{detail}")
+        raise EmptySplitError(f"no usable image in {what or data_root}{detail}", key, skipped)
     columns = {"path": np.asarray(paths, dtype=object).astype(str), **labels}
     if boxes is not None:
         columns["box"] = boxes
@@ -164,9 +186,10 @@ def synthetic_source(config: DataConfig, split: str, image_size) -> SourceSplit:
     offsets = {"train": 0, "validation": 1_000_003, "test": 2_000_003}
     count = counts[split]
     if count < 1:
-        raise ValueError(
+        raise EmptySplitError(
             f"data.num_examples={config.num_examples} with validation_fraction="
-            f"{config.validation_fraction} leaves no {split} examples"
+            f"{config.validation_fraction} leaves no {split} examples",
+            "data.num_examples" if split == "train" else "data.validation_fraction",
         )
     ds = synthetic_faces(count, image_size=tuple(image_size), seed=config.seed + offsets[split], as_uint8=True)
     ds = ds.map(lambda image, attributes: {"image": image, "attributes": attributes})

@@ -60,6 +60,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import keras
 
+from tfface.callbacks.history import scale_loss_axis
 from tfface.config import (
     ConfigError,
     ExperimentConfig,
@@ -73,8 +74,8 @@ from tfface.experiments.train_export import train
 from tfface.imaging import tile
 from tfface.io import atomic_path, atomic_write_text
 from tfface.metrics.evaluate import PSNR_NOTE, EvaluationOptions, evaluate_run
-from tfface.metrics.report import csv_text, markdown_table
-from tfface.presets import get_preset
+from tfface.metrics.report import csv_text, markdown_table, read_metrics
+from tfface.presets import check_model_config
 from tfface.run import RunDir, load_run
 from tfface.sampling import generate, interpolation_strip, sampler_for_run
 from tfface.value_range import ValueRange
@@ -294,13 +295,13 @@ def load_sweep(path: str | os.PathLike, overrides: Sequence[str] = (), output: s
 
 
 def check_presets(sweep: Sweep) -> None:
-    """Raises KeyError naming the run whose preset is not registered, before
-    anything is trained."""
+    """Raises `ConfigError` naming the run whose preset is not registered or
+    does not take one of its `[model]` keys, before anything is trained."""
     for item in sweep.runs:
         try:
-            get_preset(item.config.model.preset)
-        except KeyError as error:
-            raise KeyError(f"sweep {sweep.name!r}, run {item.name!r}: {error.args[0]}") from None
+            check_model_config(item.config.model)
+        except ConfigError as error:
+            raise ConfigError(f"sweep {sweep.name!r}, run {item.name!r}: {error}") from None
 
 
 # ---------------------------------------------------------------- running
@@ -321,8 +322,7 @@ def _finished(item: SweepRun, options: dict) -> bool:
     run = RunDir(item.config.run.dir)
     if not (os.path.exists(run.metrics_json) and os.path.exists(run.model) and os.path.exists(run.config)):
         return False
-    with open(run.metrics_json, encoding="utf-8") as handle:
-        stored = json.load(handle)
+    stored = read_metrics(run.metrics_json)
     same_config = config_to_dict(load_config(run.config)) == config_to_dict(item.config)
     return same_config and stored.get("options") == options
 
@@ -403,8 +403,7 @@ def collect_rows(sweep: Sweep) -> list[dict]:
         run = RunDir(item.config.run.dir)
         if not os.path.exists(run.metrics_json):
             continue
-        with open(run.metrics_json, encoding="utf-8") as handle:
-            stored = json.load(handle)
+        stored = read_metrics(run.metrics_json)
         row = {"run": item.name, **_swept_values(item)}
         row.update({k: v for k, v in stored.get("history", {}).items()})
         row.update(stored.get("metrics", {}))
@@ -551,8 +550,7 @@ def _loss_figure(histories: Mapping[str, Mapping[str, list]], path: str, title: 
         ax.set_title(f"{term} (dashed: validation)", fontsize=9)
         ax.set_xlabel("epoch")
         values = [v for h in histories.values() for k in (term, f"val_{term}") for v in h.get(k, [])]
-        if values and min(values) > 0:
-            ax.set_yscale("log")
+        scale_loss_axis(ax, values, later=[v for h in histories.values() for k in (term, f"val_{term}") for v in h.get(k, [])[1:]])
     axes[0][0].legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()

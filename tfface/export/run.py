@@ -9,6 +9,7 @@ from typing import Any
 
 from tfface.export.savedmodel import ServingOptions, export_savedmodel, signature_docs
 from tfface.export.verify import verify_export
+from tfface.io import recover_directories
 from tfface.run import ASSETS_EXTRA, LoadedRun, load_run, next_version, versions
 from tfface.sampling.run import sampler_for_run
 
@@ -74,6 +75,7 @@ def export_run(
         An `ExportResult`.
     """
     out = os.fspath(out)
+    recover_directories(out)  # a version moved aside by a killed --force swap is put back, not reused
     if version is None:
         version = next_version(out)
     elif int(version) < 1:

@@ -4,7 +4,10 @@ PSNR, SSIM), attribute accuracy, FID/KID, and `evaluate_run`."""
 from tfface.metrics.attributes import attribute_accuracy, attribute_predictor
 from tfface.metrics.evaluate import EvaluationOptions, evaluate_run, reconstruction_metrics
 from tfface.metrics.fid import (
+    FID_NETWORKS,
     InceptionFeatures,
+    TFGANInceptionFeatures,
+    fid_network,
     fid_from_features,
     frechet_distance,
     gaussian_statistics,
@@ -16,7 +19,10 @@ from tfface.metrics.report import csv_text, markdown_table, write_metrics
 
 __all__ = [
     "EvaluationOptions",
+    "FID_NETWORKS",
     "InceptionFeatures",
+    "TFGANInceptionFeatures",
+    "fid_network",
     "attribute_accuracy",
     "attribute_predictor",
     "csv_text",

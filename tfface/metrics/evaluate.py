@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tfface.metrics.attributes import attribute_accuracy, attribute_predictor
-from tfface.metrics.fid import InceptionFeatures, generation_scores
+from tfface.metrics.fid import fid_network, generation_scores
 from tfface.metrics.image import mse, psnr, psnr_from_mse, ssim
 from tfface.metrics.report import write_metrics
 from tfface.run import LoadedRun, load_run
@@ -38,13 +38,22 @@ class EvaluationOptions:
             images of FID/KID. Defaults to "validation".
         count: int or None. Images of the split evaluated (None: all).
         batch_size: int. Defaults to 64.
-        fid: bool. Compute FID and KID (InceptionV3). Defaults to False.
+        fid: bool. Compute FID and KID. Defaults to False.
         generated: int. Generated images for FID/KID; real images are
             min(generated, split size). Defaults to 1000.
-        inception_weights: str or None. "imagenet", a local weights file, or
-            "none" (random; smoke tests only). Defaults to "imagenet".
-        inception_size: int. InceptionV3 input size (299 standard, >= 75).
-            Defaults to 299.
+        fid_network: str. "tfgan-inception" (TF-GAN's 2015 Inception graph:
+            FIDs comparable with papers), "keras-inception-v3" (Keras'
+            ImageNet InceptionV3: comparable between runs only) or "auto"
+            (the first where it can be had, with a warning on falling back).
+            Defaults to "auto".
+        inception_module: str or None. tfgan-inception: a local directory of
+            the module or a TF-Hub handle; None reads
+            $TFFACE_INCEPTION_MODULE, else downloads the handle. Defaults to None.
+        inception_weights: str or None. keras-inception-v3: "imagenet", a
+            local weights file, or "none" (random; smoke tests only).
+            Defaults to "imagenet".
+        inception_size: int. keras-inception-v3 input size (299 standard,
+            >= 75); tfgan-inception always uses 299. Defaults to 299.
         kid_subsets: int. Defaults to 100.
         kid_subset_size: int. Defaults to 1000.
         sampler: str or None. Sampler of the generated images: None uses
@@ -59,6 +68,8 @@ class EvaluationOptions:
     batch_size: int = 64
     fid: bool = False
     generated: int = 1000
+    fid_network: str = "auto"
+    inception_module: str | None = None
     inception_weights: str | None = "imagenet"
     inception_size: int = 299
     kid_subsets: int = 100
@@ -124,7 +135,8 @@ def reconstruction_metrics(model, dataset, names=(), count: int | None = None) -
 
 
 def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool = True, **kwargs: Any) -> dict[str, Any]:
-    """Evaluates a trained run folder and writes RUN/metrics.json and RUN/metrics.md.
+    """Evaluates a trained run folder and writes RUN/metrics.json and RUN/metrics.md
+    (for a published export, into `OUT/<version>-outputs/`, see `LoadedRun.outputs`).
 
     Reconstruction metrics (MSE, PSNR, SSIM on [0, 1], report 004's
     data-range MSE/PSNR) on `options.split`; per-attribute accuracy for
@@ -157,8 +169,10 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
     }
     if options.fid and not callable(getattr(model, "decode", None)):
         raise ValueError(f"evaluate.fid: {loaded.name} is a {type(model).__name__}, which generates no images")
+    notes = [PSNR_NOTE]
     if options.fid:
         metrics.update(_generation_metrics(loaded, options, protocol))
+        notes.append(f"FID/KID network: {protocol['fid_network']}; comparable with {protocol['fid_comparable_with']}.")
     results: dict[str, Any] = {
         "run": loaded.name,
         "run_dir": loaded.run_dir.root,
@@ -166,7 +180,7 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
         "protocol": protocol,
         "options": options.to_dict(),
         "history": _final_history(loaded.run_dir.history_json),
-        "notes": [PSNR_NOTE],
+        "notes": notes,
         "tfface_version": __version__,
     }
     if accuracy is not None:
@@ -174,7 +188,7 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
     if loaded.config.data.source == "synthetic":
         results["notes"].append("Synthetic faces: these numbers say nothing about CelebA or other real faces.")
     if write:
-        write_metrics(loaded.run_dir, results)
+        write_metrics(loaded.outputs, results)
     return results
 
 
@@ -182,7 +196,8 @@ def _generation_metrics(loaded, options: EvaluationOptions, protocol: dict) -> d
     sampler = sampler_for_run(loaded, options.sampler)
     generated = generate(loaded.model, sampler, options.generated, seed=options.seed, temperature=options.temperature)
     real = loaded.images(options.split, options.generated)
-    extractor = InceptionFeatures(options.inception_weights, options.inception_size, seed=options.seed)
+    extractor = fid_network(options.fid_network, module=options.inception_module, weights=options.inception_weights,
+                            input_size=options.inception_size, batch_size=options.batch_size, seed=options.seed)  # fmt: skip
     scores = generation_scores(
         real, generated, loaded.value_range, extractor, options.kid_subsets, options.kid_subset_size, options.seed
     )

@@ -1,11 +1,23 @@
-"""FID and KID on InceptionV3 pool features.
+"""FID and KID on Inception pool features, from one of two networks
+(`FID_NETWORKS`; the protocol is reported with every number, because FID
+depends on all of it):
 
-Protocol (reported with every number, because FID depends on all of it):
-the 2048-d global-average-pool features of `keras.applications.InceptionV3`
-(`include_top=False, pooling="avg"`), images mapped to [0, 255], resized to
-`input_size`² (299 for the standard protocol) with `tf.image.resize`
-(bilinear, antialiased) and scaled by `inception_v3.preprocess_input`;
-the number of real and generated images; the weights.
+- **"tfgan-inception"** (the default where it can be had): the 2015
+  Inception graph that published FIDs use (TTUR, pytorch-fid, TF-GAN; the
+  CelebA-64 VAE literature: RAE 40.95, Two-stage VAE 44.4, WAE 55), as
+  TF-GAN's TF-Hub module `tfhub.dev/tensorflow/tfgan/eval/inception/1`,
+  output `pool_3` (2048-d). Standard protocol: images quantised to uint8,
+  resized bilinearly (no antialiasing) to 299², scaled to [-1, 1]. Loaded
+  from a local copy of the module (a directory: `module=`,
+  `--inception-module`, or `TFFACE_INCEPTION_MODULE`) with
+  `tf.saved_model.load` alone, or from the handle through `tensorflow_hub`
+  (the `fid` extra), which downloads and caches it (`TFHUB_CACHE_DIR`).
+- **"keras-inception-v3"**: the 2048-d global-average-pool features of
+  `keras.applications.InceptionV3` (`include_top=False, pooling="avg"`),
+  images mapped to [0, 255], resized to `input_size`² with `tf.image.resize`
+  (bilinear, antialiased) and scaled by `inception_v3.preprocess_input`.
+  Its ImageNet weights are not the 2015 graph's: its FIDs compare runs
+  measured the same way, not papers.
 
 - **FID** (Heusel et al. 2017): ‖μ₁ − μ₂‖² + tr(Σ₁ + Σ₂ − 2(Σ₁Σ₂)^½), with the
   matrix square root's trace computed from symmetric eigen-decompositions
@@ -22,7 +34,9 @@ smoke runs only: such numbers compare runs of one protocol, nothing else).
 
 from __future__ import annotations
 
+import inspect
 import os
+import warnings
 from dataclasses import dataclass
 
 import keras
@@ -30,7 +44,19 @@ import numpy as np
 import tensorflow as tf
 
 from tfface.metrics.image import to_unit
+from tfface.registry import Registry
 from tfface.value_range import ValueRange
+
+#: FID feature networks by name: constructor(**options) → extractor with
+#: `__call__(images, value_range)` → (n, 2048) and a `protocol` dict.
+FID_NETWORKS: Registry = Registry("FID network")
+
+#: TF-GAN's Inception module (the 2015 graph of TTUR / pytorch-fid) on TF-Hub.
+TFGAN_INCEPTION_HANDLE = "https://tfhub.dev/tensorflow/tfgan/eval/inception/1"
+#: Environment variable naming a local copy of that module (offline machines).
+INCEPTION_MODULE_ENV = "TFFACE_INCEPTION_MODULE"
+#: Papers whose FIDs the TF-GAN network's numbers are comparable with.
+COMPARABLE_WITH = "TTUR, pytorch-fid, TF-GAN; CelebA-64: RAE 40.95, Two-stage VAE 44.4, WAE 55"
 
 INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 
@@ -135,8 +161,18 @@ def resolve_inception_weights(weights):
     return path
 
 
+class FIDNetworkUnavailable(RuntimeError):
+    """The requested FID network cannot be loaded here; the message says how to get it."""
+
+
+class FIDFallbackWarning(UserWarning):
+    """`fid_network="auto"` fell back from TF-GAN's Inception to Keras' InceptionV3."""
+
+
+@FID_NETWORKS.register("keras-inception-v3")
 class InceptionFeatures:
-    """InceptionV3 global-average-pool features (2048-d) of images.
+    """InceptionV3 global-average-pool features (2048-d) of images, from
+    `keras.applications` (the "keras-inception-v3" FID network).
 
     Args:
         weights: str or None. "imagenet", a local weights file path, or None
@@ -180,9 +216,13 @@ class InceptionFeatures:
                 "or use weights='none' (random features, comparable only within one protocol)"
             ) from None
 
+    name = "keras-inception-v3"
+
     @property
     def protocol(self) -> dict:
         return {
+            "network": self.name,
+            "comparable_with": "runs measured with this network, weights and size only (not papers)",
             "features": "InceptionV3 avg-pool 2048",
             "weights": "random" if self.weights is None else ("imagenet" if self.weights == "imagenet" else os.path.basename(self.weights)),
             "inception_input_size": self.input_size,
@@ -199,6 +239,133 @@ class InceptionFeatures:
         return np.concatenate(out) if out else np.zeros((0, 2048))
 
 
+def _is_handle(module: str) -> bool:
+    return module.startswith(("http://", "https://", "gs://")) or module.startswith(("tfhub.dev/", "kaggle.com/"))
+
+
+@FID_NETWORKS.register("tfgan-inception")
+class TFGANInceptionFeatures:
+    """`pool_3` features (2048-d) of TF-GAN's Inception module, the 2015
+    graph behind published FIDs (the "tfgan-inception" FID network).
+
+    Images are quantised to uint8, resized bilinearly (no antialiasing) to
+    299² and scaled to [-1, 1], the module's input, as TF-GAN's
+    `preprocess_image` does.
+
+    Args:
+        module: str or None. A local directory holding the module (SavedModel
+            or TF1 Hub format, e.g. the extracted `inception_1.tar.gz`), or a
+            TF-Hub handle (needs `tensorflow_hub`, downloads once). None: the
+            directory in `$TFFACE_INCEPTION_MODULE`, else
+            `TFGAN_INCEPTION_HANDLE`. Defaults to None.
+        batch_size: int. Defaults to 64.
+
+    Example:
+
+    >>> import tempfile, tensorflow as tf
+    >>> class StandIn(tf.Module):  # the module's signature; a real copy: its extracted folder
+    ...     @tf.function(input_signature=[tf.TensorSpec([None, 299, 299, 3], tf.float32)])
+    ...     def __call__(self, images):
+    ...         return {"pool_3": tf.tile(tf.reduce_mean(images, [1, 2]), [1, 683])[:, :2048]}
+    >>> module = tempfile.mkdtemp()
+    >>> tf.saved_model.save(StandIn(), module)
+    >>> TFGANInceptionFeatures(module=module)(np.zeros((2, 64, 64, 3), np.float32)).shape
+    (2, 2048)
+    """
+
+    name = "tfgan-inception"
+    input_size = 299
+
+    def __init__(self, module: str | None = None, batch_size: int = 64):
+        self.module = os.fspath(module) if module else os.environ.get(INCEPTION_MODULE_ENV) or TFGAN_INCEPTION_HANDLE
+        self.batch_size = int(batch_size)
+        if not _is_handle(self.module):
+            path = os.path.expanduser(self.module)
+            if not os.path.isdir(path):
+                raise FileNotFoundError(
+                    f"TF-GAN Inception module not found: {path} (expected the directory of "
+                    f"{TFGAN_INCEPTION_HANDLE}, downloaded elsewhere and extracted)"
+                )
+            self.model = tf.saved_model.load(path)
+            return
+        try:
+            import tensorflow_hub as hub
+        except ImportError:
+            raise FIDNetworkUnavailable(
+                f"TF-GAN's Inception ({self.module}) needs tensorflow_hub to download: `pip install tfface[fid]` "
+                f"(or tensorflow-hub); offline, download the module elsewhere and pass its directory "
+                f"(--inception-module DIR or ${INCEPTION_MODULE_ENV})"
+            ) from None
+        try:
+            self.model = hub.load(self.module)
+        except Exception as error:  # no network, moved handle, corrupt cache: many types
+            raise FIDNetworkUnavailable(
+                f"could not load TF-GAN's Inception from {self.module} ({type(error).__name__}: {error}); "
+                f"offline, pass a local copy of the module (--inception-module DIR or ${INCEPTION_MODULE_ENV})"
+            ) from None
+
+    @property
+    def protocol(self) -> dict:
+        return {
+            "network": self.name,
+            "comparable_with": COMPARABLE_WITH,
+            "features": "TF-GAN Inception (2015 graph) pool_3 2048",
+            "module": self.module if _is_handle(self.module) else os.path.basename(os.path.normpath(self.module)),
+            "inception_input_size": self.input_size,
+            "preprocessing": "uint8 quantisation, bilinear resize to 299x299 (no antialias), scaled to [-1, 1]",
+        }
+
+    def _pool_3(self, batch):
+        if callable(self.model):
+            outputs = self.model(batch)
+        else:  # a TF1 Hub module loaded as a SavedModel: its default signature
+            signature = self.model.signatures["default"]
+            (name,) = signature.structured_input_signature[1]
+            outputs = signature(**{name: batch})
+        return np.reshape(np.asarray(outputs["pool_3"], np.float64), (len(batch), -1))
+
+    def __call__(self, images, value_range: str | ValueRange = ValueRange.ZERO_ONE) -> np.ndarray:
+        """Features (n, 2048) float64 of float images in `value_range`."""
+        images = np.asarray(images)
+        out = []
+        value_range = ValueRange.parse(value_range)
+        for start in range(0, len(images), self.batch_size):
+            pixels = value_range.to_uint8(images[start : start + self.batch_size])
+            quantised = tf.cast(pixels, tf.float32) / 255.0
+            resized = tf.image.resize(quantised, (self.input_size, self.input_size), method="bilinear", antialias=False)
+            out.append(self._pool_3(ValueRange.MINUS_ONE_ONE.from_unit(resized)))
+        return np.concatenate(out) if out else np.zeros((0, 2048))
+
+
+def fid_network(name: str = "auto", **options):
+    """The FID feature extractor named `name` ("tfgan-inception",
+    "keras-inception-v3"), built with `options` (module, weights, input_size,
+    batch_size, seed). "auto": TF-GAN's Inception where it can be had, else
+    Keras' InceptionV3 with a `FIDFallbackWarning` saying why and what the
+    numbers then compare with; the extractor's protocol records the reason."""
+    if name != "auto":
+        return _build(FID_NETWORKS.get(name), options)
+    try:
+        return _build(TFGANInceptionFeatures, options)
+    except FIDNetworkUnavailable as error:
+        reason = str(error)
+    warnings.warn(
+        f"FID: TF-GAN's Inception is unavailable, using Keras' InceptionV3 instead; these FIDs are not comparable "
+        f"with papers. {reason}",
+        FIDFallbackWarning,
+        stacklevel=2,
+    )
+    extractor = _build(InceptionFeatures, options)
+    extractor.fallback = reason
+    return extractor
+
+
+def _build(network, options: dict):
+    """`network(**options)` with the options it takes (each network has its own)."""
+    accepted = inspect.signature(network).parameters
+    return network(**{k: v for k, v in options.items() if k in accepted})
+
+
 @dataclass
 class GenerationScores:
     """FID, KID and the protocol that produced them."""
@@ -213,18 +380,20 @@ def generation_scores(
     real_images,
     generated_images,
     value_range: str | ValueRange = ValueRange.ZERO_ONE,
-    extractor: InceptionFeatures | None = None,
+    extractor=None,
     kid_subsets: int = 100,
     kid_subset_size: int = 1000,
     seed: int = 0,
 ) -> GenerationScores:
-    """FID and KID of generated images against real ones (same value range)."""
-    extractor = extractor or InceptionFeatures()
+    """FID and KID of generated images against real ones (same value range),
+    on `extractor`'s features (default: `fid_network("auto")`)."""
+    extractor = extractor or fid_network("auto")
     real = extractor(real_images, value_range)
     generated = extractor(generated_images, value_range)
     kid, kid_std = kid_from_features(real, generated, kid_subsets, kid_subset_size, seed)
     protocol = {
         **extractor.protocol,
+        **({"fallback": extractor.fallback} if getattr(extractor, "fallback", None) else {}),
         "real_images": len(real),
         "generated_images": len(generated),
         "image_size": "x".join(str(n) for n in np.asarray(real_images).shape[1:3]),

@@ -72,9 +72,62 @@ def metrics_markdown(results: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+NON_FINITE = "non_finite"
+
+
+def standard_json(results: Mapping[str, Any]) -> str:
+    """`results` as standard JSON (RFC 8259 has no Infinity/NaN): a
+    non-finite number among the top-level tables' values (an infinite PSNR
+    of a perfect reconstruction) is written as null, listed under
+    `"non_finite"` ({"metrics.psnr": "inf"}) and explained in `"notes"`;
+    `read_metrics` puts it back.
+
+    Example:
+
+    >>> text = standard_json({"metrics": {"psnr": float("inf"), "mse": 0.0}})
+    >>> json.loads(text)["metrics"], json.loads(text)["non_finite"]
+    ({'psnr': None, 'mse': 0.0}, {'metrics.psnr': 'inf'})
+    >>> read_metrics_text(text)["metrics"]["psnr"]
+    inf
+    """
+    out: dict[str, Any] = dict(results)
+    found: dict[str, str] = {}
+    for name, table in results.items():
+        if isinstance(table, Mapping):
+            clean = {}
+            for key, value in table.items():
+                if isinstance(value, float) and not math.isfinite(value):
+                    found[f"{name}.{key}"] = repr(value)  # 'inf', '-inf', 'nan'
+                    value = None
+                clean[key] = value
+            out[name] = clean
+    if found:
+        out[NON_FINITE] = found
+        out["notes"] = [*results.get("notes", []), "non-finite values (" + ", ".join(
+            f"{key} = {value}" for key, value in found.items()
+        ) + ", e.g. the PSNR of a perfect reconstruction) are written as null and listed under non_finite"]
+    return json.dumps(out, indent=2, allow_nan=False) + "\n"
+
+
+def read_metrics_text(text: str) -> dict[str, Any]:
+    """Parses `standard_json` output, restoring the values under `"non_finite"`."""
+    results = json.loads(text)
+    for dotted, value in results.pop(NON_FINITE, {}).items():
+        name, key = dotted.split(".", 1)
+        results[name][key] = float(value)
+    return results
+
+
+def read_metrics(path: str) -> dict[str, Any]:
+    """Reads a RUN/metrics.json written by `write_metrics` (see `standard_json`)."""
+    with open(path, encoding="utf-8") as handle:
+        return read_metrics_text(handle.read())
+
+
 def write_metrics(run_dir, results: Mapping[str, Any]) -> tuple[str, str]:
-    """Writes RUN/metrics.json and RUN/metrics.md atomically; returns both paths."""
+    """Writes RUN/metrics.json (standard JSON, see `standard_json`) and
+    RUN/metrics.md atomically; returns both paths."""
     run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
-    atomic_write_text(run.metrics_json, json.dumps(results, indent=2) + "\n")
+    atomic_write_text(run.metrics_json, standard_json(results))
     atomic_write_text(run.metrics_md, metrics_markdown(results))
     return run.metrics_json, run.metrics_md

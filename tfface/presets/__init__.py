@@ -22,6 +22,7 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from tfface.config import ConfigError, ModelConfig
 from tfface.registry import Registry
 from tfface.value_range import ValueRange
 
@@ -113,6 +114,42 @@ def divisible_size(image_size, factor: int, name: str) -> tuple[int, int]:
     return height, width
 
 
+def preset_arguments(name: str) -> tuple[str, ...] | None:
+    """The keyword arguments the named preset's builder takes, or None when
+    it takes any (`**kwargs`)."""
+    parameters = inspect.signature(get_preset(name).builder).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return tuple(p.name for p in parameters if p.kind is not inspect.Parameter.VAR_POSITIONAL)
+
+
+def check_model_config(model: ModelConfig) -> None:
+    """Raises `ConfigError` naming the key when the `[model]` section sets
+    an argument its preset does not take (a `model.<key>` field or a key of
+    `model.args`), or names an unknown preset; run before any data is read.
+
+    Example:
+
+    >>> check_model_config(ModelConfig(preset="ae_demo", beta=1.0))
+    Traceback (most recent call last):
+    ...
+    tfface.config.ConfigError: model.beta: preset 'ae_demo' takes no argument 'beta'; its arguments: image_size, latent_dim, widths, reconstruction_loss, input_noise_stddev, seed
+    """
+    try:
+        accepted = preset_arguments(model.preset)
+    except KeyError as error:
+        raise ConfigError(f"model.preset: {error.args[0]}") from None
+    if accepted is None:
+        return
+    fields = set(ModelConfig.__dataclass_fields__)
+    for key in model.preset_kwargs():
+        if key not in accepted:
+            name = f"model.{key}" if key in fields else f"model.args.{key}"
+            raise ConfigError(
+                f"{name}: preset {model.preset!r} takes no argument {key!r}; its arguments: {', '.join(accepted)}"
+            )
+
+
 def build_preset(name: str, **kwargs: Any):
     """Builds the named preset's model; kwargs override its arguments."""
     preset = get_preset(name)
@@ -123,4 +160,14 @@ def build_preset(name: str, **kwargs: Any):
         raise TypeError(f"preset {name!r}: {error}. Its arguments: {params}") from None
 
 
-__all__ = ["PRESETS", "Preset", "build_preset", "divisible_size", "get_preset", "load_all", "register_preset"]
+__all__ = [
+    "PRESETS",
+    "Preset",
+    "build_preset",
+    "check_model_config",
+    "divisible_size",
+    "get_preset",
+    "load_all",
+    "preset_arguments",
+    "register_preset",
+]

@@ -40,6 +40,7 @@ from typing import Sequence
 from tfface.layers import Decoder, Encoder
 from tfface.models import VAE
 from tfface.presets import divisible_size, register_preset
+from tfface.value_range import ValueRange
 
 REPORT = "001 §3 Tables 1-2"
 RECIPE = {
@@ -77,7 +78,7 @@ def _decoder_blocks(widths: Sequence[int], channels: int) -> list[dict]:
     return blocks
 
 
-@register_preset("r001_vae", image_size=(64, 48), report=REPORT, value_range="-1_1", recipe=RECIPE)
+@register_preset("r001_vae", image_size=(64, 48), report=REPORT, value_range=ValueRange.MINUS_ONE_ONE, recipe=RECIPE)
 def r001_vae(
     image_size: Sequence[int] = (64, 48),
     latent_dim: int = 64,

@@ -16,7 +16,7 @@ class RunDir:
     ```
     RUN/
       config.json          resolved experiment config
-      history.csv          per-epoch losses (Keras CSVLogger)
+      history.csv          per-epoch losses (rewritten atomically each epoch)
       history.json         the same, written at the end
       loss_curves.png      train/validation curves, updated each epoch
       grids/               samples_eNNN_{begin,end}.png, reconstructions_eNNN.png
@@ -24,6 +24,7 @@ class RunDir:
       export/1/            SavedModel (TF Serving layout, version 1); its assets.extra/
                            holds model.keras, config.json, sampler.json (load_run opens it)
       checkpoints/         state for resuming an interrupted run
+      tensorboard/         TensorBoard logs: train/, validation/ (loss terms, learning rate), grids/
       skipped_files.txt    unusable input files and why
       sampler.json         fitted latent sampler (`tfface sample`)
       samples/             generated grids, interpolations, traversals, edits
@@ -70,6 +71,10 @@ class RunDir:
 
     def export_version(self, version: int = 1) -> str:
         return self.path("export", str(version))
+
+    @property
+    def tensorboard(self) -> str:
+        return self.path("tensorboard")
 
     @property
     def checkpoints(self) -> str:

@@ -23,14 +23,23 @@ class LoadedRun:
     """A run folder with its resolved config and trained model.
 
     Attributes:
-        run_dir: `RunDir`.
+        run_dir: `RunDir`. Where the config and model are read from.
         config: the run's `ExperimentConfig` (from `RUN/config.json`).
         model: the trained model (from `RUN/model.keras`).
+        outputs: `RunDir`. Where samples, `sampler.json` and metrics are
+            written: the run folder itself, or for a published export
+            `OUT/<version>`, the folder `OUT/<version>-outputs` beside it
+            (a published export is never written into).
     """
 
     run_dir: RunDir
     config: ExperimentConfig
     model: Any
+    outputs: RunDir | None = None
+
+    def __post_init__(self):
+        if self.outputs is None:
+            self.outputs = self.run_dir
 
     @property
     def name(self) -> str:
@@ -91,10 +100,21 @@ def resolve_run_folder(path: str | os.PathLike) -> str:
     return path
 
 
+def outputs_folder(run_folder: str | os.PathLike) -> str:
+    """Where commands write what they make for a run: the run folder, or
+    `OUT/<version>-outputs` for the `assets.extra/` of an export version."""
+    run_folder = os.path.abspath(os.fspath(run_folder))
+    version, extra = os.path.split(run_folder)
+    if extra == ASSETS_EXTRA:
+        return f"{version}-outputs"
+    return run_folder
+
+
 def load_run(path: str | os.PathLike) -> LoadedRun:
     """Loads `RUN/config.json` and `RUN/model.keras` of a run folder, or of
     an export written by `tfface export` (`OUT/<version>` or `OUT`, newest
-    version), whose `assets.extra/` holds both.
+    version), whose `assets.extra/` holds both (outputs of an export go
+    beside it, see `LoadedRun.outputs`).
 
     Raises FileNotFoundError naming the missing file.
     """
@@ -106,4 +126,4 @@ def load_run(path: str | os.PathLike) -> LoadedRun:
             raise FileNotFoundError(f"{required} not found: is {run.root} a finished run folder?")
     load_all()  # preset modules may register model classes
     model = keras.saving.load_model(run.model, compile=False)
-    return LoadedRun(run, load_config(run.config), model)
+    return LoadedRun(run, load_config(run.config), model, RunDir(outputs_folder(run.root)))

@@ -51,6 +51,20 @@ def kmeans_plus_plus(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndar
     return np.stack(centres)
 
 
+def nearest_centre(x: np.ndarray, centres: np.ndarray, max_elements: int = 1 << 18) -> np.ndarray:
+    """Index of each point's nearest centre (squared Euclidean distance),
+    computed over chunks of points so memory stays at about `max_elements`
+    float64 values (2 MiB by default) whatever the number of points."""
+    k, d = centres.shape
+    rows = max(1, max_elements // max(1, k * d))
+    out = np.empty(len(x), dtype=np.int64)
+    for start in range(0, len(x), rows):
+        chunk = x[start : start + rows]
+        # (rows, k, d) differences for this chunk only
+        out[start : start + rows] = np.argmin(((chunk[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+    return out
+
+
 def gaussian_log_density(x: np.ndarray, means: np.ndarray, covariances: np.ndarray) -> np.ndarray:
     """log N(x_n | μ_k, Σ_k) for every point and component, shape (n, k)."""
     n, d = x.shape
@@ -98,7 +112,8 @@ def fit_gaussian_mixture(
     """Fits a k-component Gaussian mixture to points `x` (n, d) by EM.
 
     Initialisation: k-means++ centres, hard assignment of every point to its
-    nearest centre, then one M-step. `reg_covar` is added to every
+    nearest centre (in chunks: memory grows with n·d and n·k, never n·k·d),
+    then one M-step. `reg_covar` is added to every
     covariance diagonal so components never collapse onto single points.
 
     Args:
@@ -128,8 +143,7 @@ def fit_gaussian_mixture(
         raise ValueError(f"components={components} must be between 1 and the number of points ({len(x)})")
     rng = np.random.default_rng(seed)
     centres = kmeans_plus_plus(x, components, rng)
-    nearest = np.argmin(((x[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
-    resp = np.eye(components)[nearest]
+    resp = np.eye(components)[nearest_centre(x, centres)]
     weights, means, covariances = _m_step(x, resp, covariance, reg_covar)
     previous, converged, iteration = -np.inf, False, 0
     log_likelihood = -np.inf

@@ -31,10 +31,11 @@ def sampler_for_run(
 ) -> LatentSampler:
     """The run's sampler.
 
-    Without `kind` and `refit`, `RUN/sampler.json` if it exists; otherwise a
+    Without `kind` and `refit`, `RUN/sampler.json` if it exists (for an
+    export: the outputs folder's, else the published one); otherwise a
     sampler of `kind` (default: `default_sampler_kind`) fitted on the
     posterior means of up to `limit` training images and, if `save`, written
-    to `RUN/sampler.json`. A saved sampler of another kind than the one asked
+    to `sampler.json` in `run.outputs`. A saved sampler of another kind than the one asked
     for is refitted.
 
     Args:
@@ -45,9 +46,10 @@ def sampler_for_run(
         save: bool. Write the fitted sampler to the run. Defaults to True.
         **kwargs: the sampler's constructor arguments (e.g. components=10).
     """
-    path = run.run_dir.sampler
-    if not refit and os.path.exists(path):
-        saved = load_sampler(path)
+    path = run.outputs.sampler
+    saved_path = next((p for p in (path, run.run_dir.sampler) if os.path.exists(p)), None)
+    if not refit and saved_path is not None:
+        saved = load_sampler(saved_path)
         same_args = all(saved.get_config().get(k) == v for k, v in kwargs.items())
         if (kind is None or saved.kind == kind) and same_args and saved.latent_dim == run.model.latent_dim:
             return saved
@@ -82,7 +84,7 @@ def sample_grid(
     """
     sampler = sampler or sampler_for_run(run)
     images = generate(run.model, sampler, count, seed=seed, temperature=temperature)
-    path = path or os.path.join(run.run_dir.samples, f"samples_{sampler.kind}_t{temperature:g}_s{seed}.png")
+    path = path or os.path.join(run.outputs.samples, f"samples_{sampler.kind}_t{temperature:g}_s{seed}.png")
     return save_grid(path, images, run.value_range)
 
 
@@ -111,7 +113,7 @@ def interpolation_grid(
         if len(images) < 2 * rows:
             raise ValueError(f"the {split} split has {len(images)} images; interpolating {rows} pairs needs {2 * rows}")
         start, end = images[:rows], images[rows:]
-    path = path or os.path.join(run.run_dir.samples, f"interpolation_{method}{'_samples' if from_samples else ''}.png")
+    path = path or os.path.join(run.outputs.samples, f"interpolation_{method}{'_samples' if from_samples else ''}.png")
     interpolation_strip(run.model, start, end, steps=steps, method=method, path=path)
     return os.fspath(path)
 
@@ -126,6 +128,6 @@ def attribute_faces(run, specs, *, path: str | os.PathLike | None = None) -> str
         if isinstance(spec, str):
             spec = ["all"] if spec.strip().lower() == "all" else parse_attribute_spec(spec)
         lists.append(list(spec))
-    path = path or os.path.join(run.run_dir.samples, "attribute_faces.png")
+    path = path or os.path.join(run.outputs.samples, "attribute_faces.png")
     generate_from_attributes(run.model, lists, names, path=path)
     return os.fspath(path)

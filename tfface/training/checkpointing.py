@@ -293,7 +293,7 @@ def repair_history_csv(path: str, epochs: int, history: dict[str, list[float]]) 
     resumed run appends to it: drops rows of epochs after the checkpoint (and
     a half-written last line) or rewrites it from the checkpoint's history."""
     lines: list[str] = []
-    end = "\r\n"  # the csv module's (and so CSVLogger's) line terminator
+    end = "\r\n"  # the csv module's (and so HistoryCSV's) line terminator
     if os.path.exists(path):
         with open(path, encoding="utf-8", newline="") as handle:
             text = handle.read()

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import inspect
 import json
 import logging
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -16,13 +18,23 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfface.callbacks import LossCurves, NonFiniteGuard, NonFiniteLossError, ReconstructionGrid, SampleGrid
+from tfface.callbacks import (
+    GridSummaries,
+    HistoryCSV,
+    LossCurves,
+    NonFiniteGuard,
+    NonFiniteLossError,
+    ReconstructionGrid,
+    SampleGrid,
+    tensorboard_callback,
+    trim_event_files,
+)
 from tfface.config import ConfigError, ExperimentConfig, TrainConfig, load_config, save_config
 from tfface.data import make_dataset, resolve_value_range
 from tfface.data.pipeline import load_split
-from tfface.data.sources import face_counts_line, merge_face_counts, merge_skipped, skipped_report
+from tfface.data.sources import EmptySplitError, face_counts_line, merge_face_counts, merge_skipped, skipped_report
 from tfface.io import atomic_path, atomic_write_text
-from tfface.presets import get_preset
+from tfface.presets import check_model_config, get_preset
 from tfface.registry import Registry
 from tfface.run import RunDir
 from tfface.training.checkpointing import ResumeCheckpoint, check_resumable, repair_history_csv
@@ -109,6 +121,7 @@ def train_run(
     >>> os.path.exists(result.run_dir.model)
     True
     """
+    check_model_config(config.model)
     policy = keras.mixed_precision.global_policy()
     try:
         return _train(config, extra_callbacks, finishers)
@@ -151,7 +164,7 @@ def _train(
                 shuffle=False,  # the tf.data pipeline shuffles
             )
         except NonFiniteLossError as error:
-            raise stopped_on_non_finite(error, model, run, checkpoint, callbacks) from None
+            raise stopped_on_non_finite(error, model, run, checkpoint) from None
         result = finish_run(config, out, model, checkpoint.history, finishers)
         checkpoint.mark_finished()
     finally:
@@ -212,7 +225,7 @@ def make_run_datasets(config: ExperimentConfig, model, run: RunDir | None = None
     batch = config.train.batch_size
     attribute_names = trains_on_attributes(model)
     train_src = load_split(config.data, "train", image_size)
-    val_src = load_split(config.data, "validation", image_size) if _has_validation(config) else None
+    val_src = load_validation_split(config, image_size)
     # A known size allows the resumable stream: the data order of every epoch
     # is a function of (seed, epoch), so a resumed run sees the same batches.
     start_batch = 0 if train_src.num_examples else None
@@ -232,6 +245,23 @@ def make_run_datasets(config: ExperimentConfig, model, run: RunDir | None = None
         if data.face_counts is not None:
             logger.info(f"data: face crop, {face_counts_line(data.face_counts)}")
     return data
+
+
+def load_validation_split(config: ExperimentConfig, image_size):
+    """The validation split, or None with a warning naming the setting when it
+    is empty (`data.validation_fraction = 0`, a folder too small for the
+    held-out share, a CelebA partition that lists no validation image): one
+    rule for every source, the run trains without validation."""
+    try:
+        return load_split(config.data, "validation", image_size)
+    except EmptySplitError as error:
+        warnings.warn(f"{error.key}: the validation split is empty ({error}); training without validation",
+                      EmptyValidationWarning, stacklevel=3)  # fmt: skip
+        return None
+
+
+class EmptyValidationWarning(UserWarning):
+    """The run trains without validation: its validation split is empty."""
 
 
 def training_stream(config: ExperimentConfig, data: RunData, runtime: Runtime | None = None):
@@ -351,12 +381,9 @@ def reopen_finished_run(config: ExperimentConfig, run: RunDir, model, checkpoint
     return RunResult(run, model, checkpoint.history, files, initial_epoch=checkpoint.epoch)
 
 
-def stopped_on_non_finite(error: NonFiniteLossError, model, run: RunDir, checkpoint: ResumeCheckpoint, callbacks) -> NonFiniteLossError:
-    """After a non-finite loss: close open files, put the last good
-    checkpoint's weights back into the model and say where things stand."""
-    for callback in callbacks:
-        if isinstance(callback, keras.callbacks.CSVLogger):
-            callback.on_train_end()
+def stopped_on_non_finite(error: NonFiniteLossError, model, run: RunDir, checkpoint: ResumeCheckpoint) -> NonFiniteLossError:
+    """After a non-finite loss: put the last good checkpoint's weights back
+    into the model and say where things stand."""
     if checkpoint.state is not None:
         epoch = checkpoint.restore(model)
         where = (
@@ -372,24 +399,40 @@ def run_callbacks(
     config: ExperimentConfig, run: RunDir, model, data: RunData, checkpoint: ResumeCheckpoint | None = None
 ) -> list[keras.callbacks.Callback]:
     """NaN guard (first, so nothing records a broken epoch), history CSV,
-    loss curves, sample and reconstruction grids, then the checkpoint (last,
-    so a checkpoint's epoch always has its history row and grids)."""
+    loss curves, TensorBoard, sample and reconstruction grids, then the
+    checkpoint (last, so a checkpoint's epoch always has its history row and
+    grids). A resumed run's TensorBoard logs keep the epochs before the
+    checkpoint's and continue at its step (`initial_epoch`): no step twice."""
     start_epoch = checkpoint.epoch if checkpoint is not None else 0
     if start_epoch:
         repair_history_csv(run.history_csv, start_epoch, checkpoint.history)
     callbacks: list[keras.callbacks.Callback] = [
         NonFiniteGuard(),
-        keras.callbacks.CSVLogger(run.history_csv, append=bool(start_epoch)),
+        HistoryCSV(run.history_csv, append=bool(start_epoch)),
         LossCurves(run.loss_curves, history=checkpoint.history if start_epoch else None),
     ]
+    summaries = None
+    if config.run.tensorboard and not tensorboard_installed():
+        warnings.warn("run.tensorboard: the tensorboard package is not installed (`pip install tensorboard`); "
+                      "this run writes no TensorBoard logs", stacklevel=3)  # fmt: skip
+    elif config.run.tensorboard:
+        trim_event_files(run.tensorboard, start_epoch)
+        callbacks.append(tensorboard_callback(run.tensorboard))
+        summaries = GridSummaries(os.path.join(run.tensorboard, "grids"))
     if config.run.sample_grid and generates_images(model):
-        callbacks.append(SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed))
+        callbacks.append(SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed, summaries=summaries))
     if config.run.reconstruction_grid and generates_images(model):
         source = data.validation_source or data.train_source
-        callbacks.append(ReconstructionGrid(run.grids, fixed_images(config, source, data.image_size, data.value_range)))
+        images = fixed_images(config, source, data.image_size, data.value_range)
+        callbacks.append(ReconstructionGrid(run.grids, images, summaries=summaries))
     if checkpoint is not None:
         callbacks.append(checkpoint)
     return callbacks
+
+
+def tensorboard_installed() -> bool:
+    """tf.summary needs the tensorboard package, which TensorFlow 2.20+ no longer installs."""
+    return importlib.util.find_spec("tensorboard") is not None
 
 
 def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict, finishers: Sequence[Finisher] = ()) -> RunResult:
@@ -414,8 +457,3 @@ def fixed_images(config: ExperimentConfig, source, image_size, value_range: str,
     ds = make_dataset(data, batch_size=count, image_size=image_size, value_range=value_range, training=False, source=source)
     return np.asarray(next(iter(ds.take(1))))
 
-
-def _has_validation(config: ExperimentConfig) -> bool:
-    if config.data.validation_count is not None:
-        return config.data.validation_count > 0
-    return config.data.validation_fraction > 0
