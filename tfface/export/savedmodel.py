@@ -10,7 +10,7 @@ N the batch, (H, W) the model's image size and d its latent size:
 | `generate`    | `z` float32 [N, d], finite               | `images` [N, H, W, 3] (image dtype) |
 | `decode`      | `z` float32 [N, d], finite               | `images` float32 [N, H, W, 3] in [0, 1] |
 | `sample`      | `count` int32 [], `seed` int64 [], `temperature` float32 [] | `images` [count, H, W, 3] (image dtype), `z` float32 [count, d] |
-| `encode`      | `images` [N, H, W, 3] (image dtype)       | `mean` float32 [N, d], `log_variance` float32 [N, d] in [-30, 20] |
+| `encode`      | `images` [N, H, W, 3] (image dtype)       | `mean` float32 [N, d], `log_variance` float32 [N, d] in [-30, 6] |
 | `reconstruct` | `images` [N, H, W, 3] (image dtype)       | `images` [N, H, W, 3] (image dtype) |
 
 `generate` is the client's "latents → faces" call and follows the image
@@ -146,7 +146,7 @@ def signature_docs(model, options: ServingOptions = ServingOptions(), with_sampl
     >>> list(docs)
     ['generate', 'decode', 'sample', 'encode', 'reconstruct']
     >>> docs["encode"].outputs["log_variance"].describe()
-    {'dtype': 'float32', 'shape': ['N', 8], 'values': '[-30, 20]'}
+    {'dtype': 'float32', 'shape': ['N', 8], 'values': '[-30, 6]'}
     """
     shape, d, kind = tuple(model.image_shape), model.latent_dim, options.image_dtype
     vae = getattr(model.encoder, "head", None) == "gaussian"
