@@ -201,6 +201,15 @@ class TrainConfig:
             replicas, BatchNorm statistics are computed over the global
             batch rather than each replica's share. Defaults to True.
         deterministic: bool. Enable TensorFlow op determinism. Defaults to False.
+        early_stopping: dict. Stop when a logged metric stops improving:
+            `{monitor = "val_loss", patience = 3, min_delta = 0.0, mode =
+            "auto"}` ("min", "max" or "auto": max for accuracy, PSNR, SSIM).
+            Empty = off. Its state is a function of the run's history, so it
+            survives a kill and resume; `RUN/best/best.json` records it.
+            Defaults to {}.
+        keep_best: bool. Restore the weights of the best epoch of
+            `early_stopping.monitor` (or "val_loss") at the end of the run,
+            so `model.keras` and the export hold them. Defaults to False.
     """
 
     epochs: int = field(default=10, metadata=_at_least(1))
@@ -222,9 +231,39 @@ class TrainConfig:
     )
     sync_batch_norm: bool = True
     deterministic: bool = False
+    early_stopping: dict = field(default_factory=dict)
+    keep_best: bool = False
 
     def __post_init__(self):
         _validate(self, "train")
+        object.__setattr__(self, "early_stopping", _early_stopping(self.early_stopping))
+
+    @property
+    def monitor(self) -> str:
+        """The metric that early stopping and `keep_best` follow."""
+        return self.early_stopping.get("monitor", "val_loss")
+
+
+EARLY_STOPPING_KEYS = {"monitor": str, "patience": int, "min_delta": float, "mode": str}
+
+
+def _early_stopping(raw: Mapping[str, Any]) -> dict:
+    """`train.early_stopping` checked: known keys, types, ranges; defaults filled."""
+    if not raw:
+        return {}
+    out = {"monitor": "val_loss", "patience": 3, "min_delta": 0.0, "mode": "auto"}
+    for key, value in raw.items():
+        if key not in EARLY_STOPPING_KEYS:
+            known = [f"train.early_stopping.{k}" for k in EARLY_STOPPING_KEYS]
+            raise _unknown_key(f"train.early_stopping.{key}", known, "")
+        out[key] = _coerce(value, EARLY_STOPPING_KEYS[key], f"train.early_stopping.{key}")
+    if out["patience"] < 0:
+        raise ConfigError(f"train.early_stopping.patience: must be >= 0, got {out['patience']!r}")
+    if out["min_delta"] < 0:
+        raise ConfigError(f"train.early_stopping.min_delta: must be >= 0, got {out['min_delta']!r}")
+    if out["mode"] not in ("auto", "min", "max"):
+        raise ConfigError(f"train.early_stopping.mode: {out['mode']!r} is not one of 'auto', 'min', 'max'")
+    return out
 
 
 @dataclass(frozen=True)
@@ -237,6 +276,9 @@ class RunConfig:
             every epoch. Defaults to True.
         grid_rows: int. Rows and columns of the sample grid (5 → 25 images).
             Defaults to 5.
+        sampler_fit_images: int. Training images whose codes fit the
+            sampler of autoencoders' sample grids (refitted at every grid)
+            and of the export's `sample` signature. Defaults to 256.
         reconstruction_grid: bool. Save originals above reconstructions each
             epoch. Defaults to True.
         save_model: bool. Save the `.keras` model. Defaults to True.
@@ -248,6 +290,9 @@ class RunConfig:
             over. Defaults to True.
         checkpoint_every: int. Save a resumable checkpoint every this many
             epochs and after the last one (0 = never). Defaults to 1.
+        evaluate_split: str. The split `tfface evaluate` (and `evaluate_run`)
+            measures when none is given: "validation", "test" or "train".
+            Defaults to "validation".
         tensorboard: bool. Write TensorBoard logs under RUN/tensorboard/: the
             loss terms, learning rate and the sample and reconstruction grids
             per epoch; a resumed run appends. Defaults to True.
@@ -256,12 +301,14 @@ class RunConfig:
     dir: str = "runs/default"
     sample_grid: bool = True
     grid_rows: int = field(default=5, metadata=_at_least(1))
+    sampler_fit_images: int = field(default=256, metadata=_at_least(2))
     reconstruction_grid: bool = True
     save_model: bool = True
     export: bool = True
     verbose: int = field(default=1, metadata={"choices": (0, 1, 2)})
     resume: bool = True
     checkpoint_every: int = field(default=1, metadata=_at_least(0))
+    evaluate_split: str = field(default="validation", metadata=_choices("validation", "test", "train"))
     tensorboard: bool = True
 
     def __post_init__(self):

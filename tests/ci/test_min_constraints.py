@@ -24,7 +24,7 @@ def package_source():
 
 def test_constraints_pin_every_runtime_floor_exactly():
     pins = dict(line.split("==") for line in min_constraints.floors(SETUP_CFG))
-    assert set(pins) == {"tensorflow", "keras", "tensorflow-datasets", "opencv-python-headless", "matplotlib", "numpy",
+    assert set(pins) == {"tensorflow", "keras", "tensorflow-datasets", "opencv-python-headless", "matplotlib", "numpy", "pillow",
                          "tensorboard"}
     # every pin is a full release number (pip's `==4.8` would not match 4.8.0.76)
     assert all(re.fullmatch(r"\d+\.\d+\.\d+(\.\d+)?", v) for v in pins.values()), pins

@@ -137,10 +137,8 @@ def test_shipped_sweeps_load(capsys):
     assert first.data.value_range == "-1_1" and first.data.validation_count == 1000 and first.data.path == "/data/ffhq"
     assert (first.train.learning_rate, first.train.beta_1, first.train.batch_size, first.train.epochs) == (2e-4, 0.5, 32, 10)
     assert table2.metrics[:2] == ("mse_data_range", "psnr_data_range")
-    lam = load_sweep(os.path.join(REPO, "pipelines", "sweeps", "r001_lambda.toml"))
-    assert [r.config.model.beta for r in lam.runs] == [1e-3, 1e-4, 1e-5, 1e-6]
-    assert {r.config.model.latent_dim for r in lam.runs} == {64}
-    latent = load_sweep(os.path.join(REPO, "pipelines", "sweeps", "r001_latent.toml"))
-    assert [r.config.model.latent_dim for r in latent.runs] == [32, 64, 128]
-    assert {r.config.model.beta for r in latent.runs} == {1e-5}
-    assert latent.runs[0].config.data.image_size == (64, 48) and latent.figures["interpolation"]
+    r001 = load_sweep(os.path.join(REPO, "pipelines", "sweeps", "r001.toml"))
+    settings = [(r.config.model.beta, r.config.model.latent_dim, r.config.model.args.get("kl_boost", 0.0)) for r in r001.runs]
+    assert settings == [(1e-3, 64, 0.0), (1e-4, 64, 0.0), (1e-5, 64, 0.0), (1e-6, 64, 0.0),
+                        (1e-5, 32, 0.0), (1e-5, 128, 0.0), (1e-5, 64, 1.0)]  # fmt: skip
+    assert r001.runs[0].config.data.image_size == (64, 48) and r001.figures["interpolation"]

@@ -130,10 +130,12 @@ def check_r001(workdir: str, nb) -> None:
                  "samples/interpolation_linear.png", "samples/interpolation_slerp.png", "samples/interpolation_slerp_samples.png")
     config = load_json(os.path.join(root, "r001_vae", "config.json"))
     assert (config["model"]["preset"], config["model"]["beta"], config["data"]["value_range"]) == ("r001_vae", 1e-5, "-1_1")
-    assert_sweep(os.path.join(root, "lambda"), ["beta=0.001"])
-    assert_files(os.path.join(root, "lambda"), "samples.png")
-    assert load_json(os.path.join(root, "lambda", "beta=0.001", "config.json"))["model"]["beta"] == 1e-3
-    assert_sweep(os.path.join(root, "latent"), ["latent_dim=32"])
+    sweep = os.path.join(root, "sweep")
+    assert_sweep(sweep, ["lambda=1e-03", "closer_to_centre"])
+    assert_files(sweep, "samples.png")
+    assert load_json(os.path.join(sweep, "lambda=1e-03", "config.json"))["model"]["beta"] == 1e-3
+    centred = load_json(os.path.join(sweep, "closer_to_centre", "config.json"))["model"]
+    assert (centred["beta"], centred["latent_dim"], centred["args"]["kl_boost"]) == (1e-5, 64, 1.0)
 
 
 R000 = ["r000_model1_classifier", "r000_model1", "r000_model2", "r000_model3_classifier", "r000_model3", "r000_model4"]
@@ -145,8 +147,12 @@ def check_r000(workdir: str, nb) -> None:
         assert_files(os.path.join(root, name), "model.keras", "history.json", "metrics.md")
         assert "attribute_accuracy" in load_json(os.path.join(root, name, "history.json"))
         assert 0 <= load_json(os.path.join(root, name, "metrics.json"))["metrics"]["attribute_accuracy"] <= 1
+    for name in ("r000_model1_classifier", "r000_model3_classifier", "r000_model1", "r000_model2", "r000_model3", "r000_model4"):
+        assert load_json(os.path.join(root, name, "metrics.json"))["protocol"]["split"] == "test"
     for name in ("r000_model1", "r000_model2", "r000_model3", "r000_model4"):
-        assert_files(os.path.join(root, name), *GRIDS, "grids/reconstructions_e001.png", "metrics.json", "metrics.md")
+        assert_files(os.path.join(root, name), *GRIDS, "grids/reconstructions_e001.png", "metrics.json", "metrics.md",
+                     "samples/samples_diagonal_t1_s0.png")  # Figure 6: the codes' mean and standard deviation
+        assert load_json(os.path.join(root, name, "sampler.json"))["kind"] == "diagonal"
     for model, classifier in (("r000_model1", "r000_model1_classifier"), ("r000_model3", "r000_model3_classifier")):
         config = load_json(os.path.join(root, model, "config.json"))
         assert config["model"]["args"]["encoder_from"] == os.path.join(root, classifier)
@@ -195,7 +201,7 @@ TINY: dict[str, TinyRun] = {
     "r000_celeba_autoencoders.ipynb": TinyRun(
         TINY_REPORT, check_r000, presets=tuple(R000), configs=tuple(f"{name}.toml" for name in R000), slow=True),
     "r001_instancenorm_vae.ipynb": TinyRun(
-        {**TINY_REPORT, "LAMBDA_RUNS": ["beta=0.001"], "LATENT_RUNS": ["latent_dim=32"]}, check_r001,
+        {**TINY_REPORT, "RUNS": ["lambda=1e-03", "closer_to_centre"]}, check_r001,
         presets=("r001_vae",), configs=("r001_vae.toml",), slow=True),
     "r002_vae_family.ipynb": TinyRun(
         # The two VAEs (150 M parameters at 256x256, 27 M at 64x64) shrink to 64x64 and 32x32 (their presets

@@ -59,6 +59,10 @@ def test_report_config_matches_its_preset_recipe(path):
     for key in RECIPE_KEYS:
         if key in preset.recipe:
             assert getattr(config.train, key) == pytest.approx(preset.recipe[key]), key
+    for key, value in preset.recipe.get("early_stopping", {}).items():
+        assert config.train.early_stopping.get(key) == value, f"train.early_stopping.{key}"
+    if "keep_best" in preset.recipe:
+        assert config.train.keep_best == preset.recipe["keep_best"]
     if "beta" in preset.recipe and config.model.beta is not None:
         assert config.model.beta == pytest.approx(preset.recipe["beta"])
     if "loss" in preset.recipe and config.model.reconstruction_loss is not None:
@@ -122,11 +126,22 @@ def test_tiny_two_stage_run_of_report_000(tmp_path):
     from tfface.metrics import evaluate_run
 
     evaluation = evaluate_run(str(tmp_path / "cls"), batch_size=8)
+    assert evaluation["protocol"]["split"] == "test"  # report 000 quotes CelebA test accuracies
     assert set(evaluation["metrics"]) == {"attribute_accuracy"}  # no reconstruction metrics
     assert set(evaluation["attribute_accuracy"]) == set(SYNTHETIC_ATTRIBUTES)
 
     stage2 = os.path.join(REPO, "pipelines", "r000_model1.toml")
     overrides = tiny_overrides(tmp_path / "ae", f"model.args.encoder_from='{tmp_path / 'cls'}'")
-    autoencoder = train(load_config(stage2, overrides))
+    config = load_config(stage2, overrides)
+    autoencoder = train(config)
     assert math.isfinite(autoencoder.final("val_loss"))
     assert os.listdir(autoencoder.files["grids"])
+    # Generation from the codes' mean and standard deviation (report 000 §5.3):
+    # the export's `sample` signature and `tfface sample` default to "diagonal".
+    from tfface.sampling import sampler_for_run
+    from tfface.run import load_run
+    from tfface.training.runner import export_sampler
+
+    exported = export_sampler(config, autoencoder.model)
+    assert exported.kind == "diagonal" and exported.latent_dim == 40
+    assert sampler_for_run(load_run(str(tmp_path / "ae")), save=False).kind == "diagonal"

@@ -1,4 +1,7 @@
-"""Training callbacks: sample and reconstruction grids, history CSV and loss curves, NaN guard, TensorBoard."""
+"""Training callbacks: sample and reconstruction grids, history CSV and loss
+curves, NaN guard, TensorBoard, early stopping with kept best weights."""
+
+from tfface.callbacks.best import BestWeights
 
 from tfface.callbacks.grids import ReconstructionGrid, SampleGrid
 from tfface.callbacks.guard import NonFiniteGuard, NonFiniteLossError
@@ -6,6 +9,7 @@ from tfface.callbacks.history import HistoryCSV, LossCurves
 from tfface.callbacks.tensorboard import GridSummaries, tensorboard_callback, trim_event_files
 
 __all__ = [
+    "BestWeights",
     "GridSummaries",
     "HistoryCSV",
     "LossCurves",

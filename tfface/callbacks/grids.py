@@ -9,27 +9,36 @@ import numpy as np
 
 from tfface.imaging import save_grid
 from tfface.io import atomic_path
+from tfface.sampling.latents import fit_sampler
+from tfface.sampling.samplers import SAMPLERS
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """Saves a rows×rows grid decoded from fixed latent vectors at the
-    **beginning and the end of every epoch** (report 002's 25-image grids).
+    """Saves a rows×rows grid of generated faces at the **beginning and the
+    end of every epoch** (report 002's 25-image grids).
 
-    The latents are drawn once from a private seeded generator (N(0, I)
-    scaled by `temperature`) or given, so every grid shows the same 25 codes
-    and the grids of a run can be compared across epochs. Decoding runs in
-    inference mode and the result is cast to float32 before saving.
+    The codes come from the distribution the model generates with
+    (`sampler`): for "prior" (VAEs) N(0, I) scaled by `temperature`, drawn
+    once; for a fitted sampler ("diagonal", "gaussian", "gmm": autoencoders,
+    whose codes follow no prior — report 000's sigmoid codes live in
+    [0, 1]) the sampler is refitted on the posterior means of `fit_images`
+    (a fixed training subset) at every grid and drawn with the same seed.
+    Either way the grids of a run are comparable across epochs. Decoding
+    runs in inference mode and the result is cast to float32 before saving.
 
     Files: `{directory}/samples_e{epoch:03d}_{begin|end}.png` with 1-based
-    epochs, and the latents in `{directory}/sample_latents.npy`.
+    epochs, and for the prior the latents in `{directory}/sample_latents.npy`.
 
     Args:
         directory: str. Output folder.
         rows: int. Grid rows and columns. Defaults to 5 (25 images).
         seed: int. Seed of the latents. Defaults to 0.
-        temperature: float. Scale of the prior draws. Defaults to 1.0.
+        temperature: float. Scale of the draws around the centre. Defaults to 1.0.
         latents: array or None. Explicit (rows², latent_dim) latents.
         at_begin: bool. Also save at epoch begin. Defaults to True.
+        sampler: str. A registered sampler kind. Defaults to "prior".
+        fit_images: array or None. Training images the sampler is fitted
+            on (required unless `sampler` is "prior").
         summaries: `GridSummaries` or None. Also log each grid to TensorBoard
             (tags `samples_begin`/`samples_end`, step = 0-based epoch).
             Defaults to None.
@@ -55,26 +64,39 @@ class SampleGrid(keras.callbacks.Callback):
         temperature: float = 1.0,
         latents=None,
         at_begin: bool = True,
+        sampler: str = "prior",
+        fit_images=None,
         summaries=None,
     ):
         super().__init__()
+        if sampler not in SAMPLERS:
+            raise ValueError(f"SampleGrid: unknown sampler {sampler!r}; known: {', '.join(SAMPLERS.names())}")
+        if sampler != "prior" and latents is None and fit_images is None:
+            raise ValueError(f"SampleGrid: the {sampler!r} sampler is fitted on codes; pass fit_images")
         self.directory = os.fspath(directory)
         self.rows = int(rows)
         self.seed = seed
         self.temperature = float(temperature)
         self.latents = None if latents is None else np.asarray(latents, dtype=np.float32)
         self.at_begin = at_begin
+        self.sampler = sampler
+        self.fit_images = None if fit_images is None else np.asarray(fit_images, dtype=np.float32)
+        self.fitted = None
         self.summaries = summaries
 
     def _latents(self) -> np.ndarray:
-        if self.latents is None:
+        if self.latents is not None:
+            return self.latents
+        count = self.rows * self.rows
+        if self.sampler == "prior":
             rng = np.random.default_rng(self.seed)
-            self.latents = (
-                rng.standard_normal((self.rows * self.rows, self.model.latent_dim)) * self.temperature
-            ).astype(np.float32)
+            self.latents = (rng.standard_normal((count, self.model.latent_dim)) * self.temperature).astype(np.float32)
             with atomic_path(os.path.join(self.directory, "sample_latents.npy")) as tmp:
                 np.save(tmp, self.latents)
-        return self.latents
+            return self.latents
+        # Refitted at every grid: the codes' distribution moves as the encoder trains.
+        self.fitted = fit_sampler(self.model, self.fit_images, self.sampler)
+        return self.fitted.sample(count, seed=self.seed, temperature=self.temperature)
 
     def save(self, epoch: int, moment: str) -> str:
         images = self.model.decode(self._latents(), training=False)

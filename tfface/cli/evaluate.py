@@ -10,7 +10,7 @@ from tfface.cli import command
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", help="run folder written by `tfface train`")
-    parser.add_argument("--split", default="validation")
+    parser.add_argument("--split", default=None, help="data split (default: the run's run.evaluate_split, 'validation' unless its config says otherwise)")
     parser.add_argument("--count", type=int, default=None, help="images of the split evaluated (default: all)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--fid", action="store_true", help="also compute FID and KID on Inception features")

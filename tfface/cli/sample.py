@@ -29,7 +29,7 @@ ACTIONS: Registry = Registry("sample action")
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", help="run folder written by `tfface train`")
     parser.add_argument("action", nargs="?", default="grid", help="grid (default), fit, interpolate, traverse, attributes, edit")
-    parser.add_argument("--sampler", default=None, help="prior, diagonal, gaussian or gmm (default: RUN/sampler.json, else prior for VAEs, gaussian for AEs)")
+    parser.add_argument("--sampler", default=None, help="prior, diagonal, gaussian or gmm (default: RUN/sampler.json, else the preset's (report 000: diagonal), prior for VAEs, gaussian for AEs)")
     parser.add_argument("--components", type=int, default=None, help="gmm: number of components")
     parser.add_argument("--covariance", default=None, choices=("full", "diag"), help="gmm: covariance type")
     parser.add_argument("--refit", action="store_true", help="fit the sampler again even if RUN/sampler.json exists")
@@ -91,10 +91,10 @@ def interpolate_action(args, run) -> str:
 def traverse_action(args, run) -> str:
     import numpy as np
 
-    from tfface.sampling import default_sampler_kind, encode_dataset, traversal_grid
+    from tfface.sampling import encode_dataset, run_sampler_kind, traversal_grid
 
     codes, _ = encode_dataset(run.model, run.dataset(args.split, batch_size=256), limit=1000)
-    scale = 1.0 if default_sampler_kind(run.model) == "prior" else codes.std(axis=0)
+    scale = 1.0 if run_sampler_kind(run) == "prior" else codes.std(axis=0)
     path = _out(args, run, "traversal.png")
     traversal_grid(run.model, codes[0], args.dims, span=args.span, steps=args.steps, scale=np.asarray(scale), path=path)
     return path

@@ -4,9 +4,9 @@ then tabulate and compare them.
 A sweep config is a TOML (or JSON) file:
 
 ```toml
-name = "r001_lambda"
+name = "r001"
 description = "Report 001: KL weight 1e-3 .. 1e-6"
-output = "runs/sweeps/r001_lambda"   # each run writes output/<run name>/
+output = "runs/sweeps/r001"   # each run writes output/<run name>/
 base = "../r001_vae.toml"            # optional experiment config (relative to this file)
 set = ["train.epochs=20"]            # optional overrides for every run
 

@@ -12,6 +12,7 @@ from tfface.config import ExperimentConfig
 from tfface.export import export_savedmodel
 from tfface.run import RunDir
 from tfface.training import RunResult, generates_images, train_run
+from tfface.training.runner import export_sampler
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +20,9 @@ logger = logging.getLogger(__name__)
 def export_trained_model(config: ExperimentConfig, run: RunDir, model: Any) -> dict[str, str]:
     """With `run.export`, writes the SavedModel export `RUN/export/1` of a
     freshly trained model (skipped, with a note, for models that do not
-    generate images). Returns {"export": path} or {}."""
+    generate images); its `sample` signature draws from the model's default
+    sampler (`export_sampler`: the prior, or report 000's "diagonal" fitted
+    on training codes). Returns {"export": path} or {}."""
     if not config.run.export:
         return {}
     if not generates_images(model):
@@ -27,7 +30,8 @@ def export_trained_model(config: ExperimentConfig, run: RunDir, model: Any) -> d
             logger.info(f"export: skipped, {type(model).__name__} has no generate/reconstruct signatures (model.keras is saved)")
         return {}
     keras_file = run.model if config.run.save_model else None
-    return {"export": export_savedmodel(model, run.export_version(1), config=config, keras_file=keras_file)}
+    sampler = export_sampler(config, model)
+    return {"export": export_savedmodel(model, run.export_version(1), sampler=sampler, config=config, keras_file=keras_file)}
 
 
 def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks.Callback] = ()) -> RunResult:

@@ -308,12 +308,14 @@ def _endpoints(model, sampler, options: ServingOptions) -> dict[str, Any]:
     return endpoints
 
 
-def default_sampler(model):
+def default_sampler(model, config=None):
     """The sampler `export_savedmodel` embeds when none is given: the prior
-    N(0, I) for VAEs; None (no `sample` signature) for autoencoders, whose
-    codes follow no prior — pass a fitted sampler (`tfface export RUN` fits
-    the run's default ex-post Gaussian)."""
-    return PriorSampler(latent_dim=model.latent_dim) if default_sampler_kind(model) == "prior" else None
+    N(0, I) when that is the model's default (VAEs); None (no `sample`
+    signature) when the default sampler is fitted on codes (autoencoders,
+    report 000's "diagonal") — pass a fitted sampler (`tfface export RUN`
+    and `tfface train` fit the run's default)."""
+    preset = config.model.preset if config is not None else None
+    return PriorSampler(latent_dim=model.latent_dim) if default_sampler_kind(model, preset) == "prior" else None
 
 
 def serving_description(model, sampler, options: ServingOptions) -> dict[str, Any]:
@@ -368,7 +370,7 @@ def export_savedmodel(
     """
     path = os.fspath(path)
     if isinstance(sampler, str) and sampler == "auto":
-        sampler = default_sampler(model)
+        sampler = default_sampler(model, config)
     if sampler is not None:
         if not isinstance(sampler, LatentSampler) or not sampler.fitted:
             raise ValueError(f"sampler must be a fitted LatentSampler, 'auto' or None, got {sampler!r}")

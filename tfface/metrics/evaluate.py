@@ -34,8 +34,10 @@ class EvaluationOptions:
     """What `evaluate_run` measures and how.
 
     Args:
-        split: str. Data split of the reconstruction metrics and the real
-            images of FID/KID. Defaults to "validation".
+        split: str or None. Data split of the reconstruction metrics and
+            the real images of FID/KID; None takes the run's
+            `run.evaluate_split` (report 000's classifiers: "test").
+            Defaults to None.
         count: int or None. Images of the split evaluated (None: all).
         batch_size: int. Defaults to 64.
         fid: bool. Compute FID and KID. Defaults to False.
@@ -63,7 +65,7 @@ class EvaluationOptions:
         seed: int. Seed of generation and KID subsets. Defaults to 0.
     """
 
-    split: str = "validation"
+    split: str | None = None
     count: int | None = None
     batch_size: int = 64
     fid: bool = False
@@ -153,6 +155,9 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
     """
     options = dataclasses.replace(options or EvaluationOptions(), **kwargs)
     loaded = run if isinstance(run, LoadedRun) else load_run(run)
+    given = options.to_dict()  # as asked (a sweep compares these on its next pass)
+    if options.split is None:
+        options = dataclasses.replace(options, split=loaded.config.run.evaluate_split)
     model = loaded.model
     source = loaded.source(options.split)
     names = tuple(source.attribute_names)
@@ -178,7 +183,7 @@ def evaluate_run(run, options: EvaluationOptions | None = None, *, write: bool =
         "run_dir": loaded.run_dir.root,
         "metrics": metrics,
         "protocol": protocol,
-        "options": options.to_dict(),
+        "options": given,
         "history": _final_history(loaded.run_dir.history_json),
         "notes": notes,
         "tfface_version": __version__,

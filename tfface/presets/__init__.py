@@ -2,7 +2,9 @@
 
 A preset module per report registers its builders with `@register_preset`;
 every module in this package is imported on first use, so adding a module
-adds its presets. `tfface presets` lists them.
+adds its presets. `tfface presets` lists them. docs/reports.md sets every
+report's stated numbers beside the preset or config that holds them; each
+registered preset has a row there.
 
 Example:
 
@@ -40,6 +42,10 @@ class Preset:
         value_range: "0_1" or "-1_1": the data range the model expects.
         recipe: the report's training recipe (learning rate, batch, epochs,
             loss, optimizer betas...), used by `pipelines/` configs.
+        sampler: the latent sampler its runs generate with by default (sample
+            grids, `tfface sample`, the export's `sample` signature), or ""
+            for the model family's default (`prior` for VAEs, `gaussian`
+            for autoencoders).
         summary: one line, from the builder's docstring.
     """
 
@@ -49,6 +55,7 @@ class Preset:
     report: str = ""
     value_range: ValueRange = ValueRange.ZERO_ONE
     recipe: dict = field(default_factory=dict)
+    sampler: str = ""
 
     @property
     def summary(self) -> str:
@@ -71,6 +78,7 @@ def register_preset(
     report: str = "",
     value_range: str | ValueRange = ValueRange.ZERO_ONE,
     recipe: dict | None = None,
+    sampler: str = "",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Registers a builder function as a named preset."""
 
@@ -84,6 +92,7 @@ def register_preset(
                 report=report,
                 value_range=ValueRange.parse(value_range),
                 recipe=dict(recipe or {}),
+                sampler=sampler,
             ),
         )
         return builder

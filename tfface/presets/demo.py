@@ -1,7 +1,8 @@
 """tfface's own small presets: the demo VAE and its AE/denoising siblings.
 
 Built from `tfface.layers.symmetric_trunks` — the same stride-2 conv family
-report 004's presets use — sized to train in minutes on a 2-core CPU.
+report 004's presets use — sized to train in minutes on a 2-core CPU. They follow no report; their
+rows in docs/reports.md say so.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ data, the first 1,000 files for validation, MSE, Adam lr 2e-4 with betas
 (0.5, 0.999), batch 32, 10 epochs. PSNR = 10·log10(1/MSE) with the MSE on
 [-1, 1] is `tfface.metrics`' `psnr_data_range`.
 
+Every stated number beside where tfface sets it: docs/reports.md, report 004.
+
 Ambiguities resolved (the report gives the layer types, not their sizes):
 
 - Kernel 4, stride 2, padding 1 (the PyTorch DCGAN convention): Keras'

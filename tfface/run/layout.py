@@ -24,6 +24,7 @@ class RunDir:
       export/1/            SavedModel (TF Serving layout, version 1); its assets.extra/
                            holds model.keras, config.json, sampler.json (load_run opens it)
       checkpoints/         state for resuming an interrupted run
+      best/                best.json (early stopping / best epoch) and that epoch's weights
       tensorboard/         TensorBoard logs: train/, validation/ (loss terms, learning rate), grids/
       skipped_files.txt    unusable input files and why
       sampler.json         fitted latent sampler (`tfface sample`)
@@ -79,6 +80,10 @@ class RunDir:
     @property
     def checkpoints(self) -> str:
         return self.path("checkpoints")
+
+    @property
+    def best(self) -> str:
+        return self.path("best")
 
     @property
     def skipped_files(self) -> str:

@@ -24,7 +24,14 @@ from tfface.sampling.samplers import (
     save_sampler,
     seed_pair,
 )
-from tfface.sampling.run import attribute_faces, default_sampler_kind, interpolation_grid, sample_grid, sampler_for_run
+from tfface.sampling.run import (
+    attribute_faces,
+    default_sampler_kind,
+    interpolation_grid,
+    run_sampler_kind,
+    sample_grid,
+    sampler_for_run,
+)
 
 __all__ = [
     "INTERPOLATIONS",
@@ -33,6 +40,7 @@ __all__ = [
     "attribute_faces",
     "attribute_vector",
     "default_sampler_kind",
+    "run_sampler_kind",
     "edit_images",
     "generate_from_attributes",
     "interpolate",

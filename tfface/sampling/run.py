@@ -7,17 +7,30 @@ import os
 from typing import Any
 
 from tfface.imaging import save_grid
+from tfface.presets import load_all
 from tfface.sampling.attributes import generate_from_attributes, latent_attribute_names, parse_attribute_spec
 from tfface.sampling.interpolation import interpolation_strip
 from tfface.sampling.latents import fit_sampler, generate
 from tfface.sampling.samplers import LatentSampler, load_sampler, save_sampler
 
 
-def default_sampler_kind(model) -> str:
-    """"prior" for VAEs (Gaussian posterior), "gaussian" (ex-post full
-    covariance) for deterministic encoders, whose codes follow no prior."""
+def default_sampler_kind(model, preset: str | None = None) -> str:
+    """The sampler a model generates with by default: its preset's own
+    (report 000's autoencoders: "diagonal", the report's "mean and standard
+    deviation" of the codes), else "prior" for VAEs (Gaussian posterior) and
+    "gaussian" (ex-post full covariance) for deterministic encoders, whose
+    codes follow no prior."""
+    presets = load_all() if preset else None
+    if presets is not None and preset in presets and presets.get(preset).sampler:
+        return presets.get(preset).sampler
     encoder = getattr(model, "encoder", None)
     return "prior" if getattr(encoder, "head", None) == "gaussian" else "gaussian"
+
+
+def run_sampler_kind(run) -> str:
+    """`default_sampler_kind` of a loaded run (its model and preset)."""
+    config = getattr(run, "config", None)
+    return default_sampler_kind(run.model, config.model.preset if config is not None else None)
 
 
 def sampler_for_run(
@@ -33,7 +46,7 @@ def sampler_for_run(
 
     Without `kind` and `refit`, `RUN/sampler.json` if it exists (for an
     export: the outputs folder's, else the published one); otherwise a
-    sampler of `kind` (default: `default_sampler_kind`) fitted on the
+    sampler of `kind` (default: `run_sampler_kind`) fitted on the
     posterior means of up to `limit` training images and, if `save`, written
     to `sampler.json` in `run.outputs`. A saved sampler of another kind than the one asked
     for is refitted.
@@ -53,7 +66,7 @@ def sampler_for_run(
         same_args = all(saved.get_config().get(k) == v for k, v in kwargs.items())
         if (kind is None or saved.kind == kind) and same_args and saved.latent_dim == run.model.latent_dim:
             return saved
-    kind = kind or default_sampler_kind(run.model)
+    kind = kind or run_sampler_kind(run)
     data = None if kind == "prior" else run.dataset("train", batch_size=256)
     sampler = fit_sampler(run.model, data, kind, limit=limit, **kwargs)
     if save:

@@ -4,8 +4,9 @@ Samplers live outside the model classes (as in pythae): a sampler is
 fitted on latent codes — usually the posterior means of the training set,
 see `fit_sampler` — and then draws codes for the decoder.
 
-- `prior`: N(0, I) scaled by a temperature (report 001's "z closer to the
-  centre" is a temperature below 1).
+- `prior`: N(0, I) scaled by a temperature (a sampling option, not
+  report 001's "z closer to the centre", which changed training:
+  `r001_vae`'s `kl_boost`).
 - `diagonal`: N(mean, diag(std²)) of the codes (report 000's "mean and
   standard deviation of the encoder outputs").
 - `gaussian`: N(mean, Σ) with the codes' full covariance.

@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -19,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfface.callbacks import (
+    BestWeights,
     GridSummaries,
     HistoryCSV,
     LossCurves,
@@ -37,6 +39,8 @@ from tfface.io import atomic_path, atomic_write_text
 from tfface.presets import check_model_config, get_preset
 from tfface.registry import Registry
 from tfface.run import RunDir
+from tfface.sampling.latents import fit_sampler
+from tfface.sampling.run import default_sampler_kind
 from tfface.training.checkpointing import ResumeCheckpoint, check_resumable, repair_history_csv
 from tfface.training.runtime import Runtime, configure_runtime, synchronize_batch_norm
 
@@ -147,9 +151,10 @@ def _train(
         with runtime.strategy.scope():
             compile_model(model, config, data, runtime)
         start_epoch = restore_checkpoint(config, model, data, checkpoint, runtime)
-        if checkpoint.finished and start_epoch >= config.train.epochs:
-            return reopen_finished_run(config, run, model, checkpoint)
-        callbacks = [*run_callbacks(config, out, model, data, checkpoint), *extra_callbacks]
+        best = best_weights(config, out, checkpoint, start_epoch)
+        if checkpoint.finished and (start_epoch >= config.train.epochs or (best is not None and best.state.stopped)):
+            return reopen_finished_run(config, run, model, checkpoint, best)
+        callbacks = [*run_callbacks(config, out, model, data, checkpoint, best), *extra_callbacks]
         resumable = data.start_batch is not None
         try:
             model.fit(
@@ -165,6 +170,7 @@ def _train(
             )
         except NonFiniteLossError as error:
             raise stopped_on_non_finite(error, model, run, checkpoint) from None
+        keep_best_weights(config, model, checkpoint, best)
         result = finish_run(config, out, model, checkpoint.history, finishers)
         checkpoint.mark_finished()
     finally:
@@ -343,6 +349,8 @@ def open_checkpoint(config: ExperimentConfig, run: RunDir, runtime: Runtime) -> 
     checkpoint = ResumeCheckpoint(run.checkpoints, every=config.run.checkpoint_every, write=runtime.is_chief)
     if not config.run.resume:
         checkpoint.clear()
+        if runtime.is_chief:
+            shutil.rmtree(run.best, ignore_errors=True)
     elif checkpoint.state is not None and os.path.exists(run.config):
         check_resumable(load_config(run.config), config, run.root)
     return checkpoint
@@ -366,10 +374,45 @@ def restore_checkpoint(
     return start_epoch
 
 
-def reopen_finished_run(config: ExperimentConfig, run: RunDir, model, checkpoint: ResumeCheckpoint) -> RunResult:
+def best_weights(config: ExperimentConfig, run: RunDir, checkpoint: ResumeCheckpoint, start_epoch: int) -> BestWeights | None:
+    """The early-stopping / keep-best callback of a run (None when neither is
+    configured), its state rebuilt from the checkpoint's history."""
+    train_config = config.train
+    if not train_config.early_stopping and not train_config.keep_best:
+        return None
+    stopping = train_config.early_stopping
+    saved = lambda: checkpoint.state.epoch if checkpoint.state is not None else 0  # noqa: E731
+    best = BestWeights(run.best, monitor=train_config.monitor, patience=stopping.get("patience"),
+                       min_delta=stopping.get("min_delta", 0.0), mode=stopping.get("mode", "auto"),
+                       saved_epoch=saved)  # fmt: skip
+    best.resume(checkpoint.history, start_epoch)
+    return best
+
+
+def keep_best_weights(config: ExperimentConfig, model, checkpoint: ResumeCheckpoint, best: BestWeights | None) -> None:
+    """After `fit`: checkpoints an early-stopped epoch that `run.checkpoint_every`
+    skipped (so a rerun knows the run is over), then with `train.keep_best`
+    loads the best epoch's weights, which the `.keras` model and the export
+    then hold. The checkpoint keeps the last epoch's weights."""
+    if best is None:
+        return
+    saved = checkpoint.state
+    if best.state.stopped and config.run.checkpoint_every and (saved is None or saved.epoch < checkpoint.epoch):
+        checkpoint.save()
+    if config.train.keep_best:
+        epoch = best.restore_best(model)
+        if config.run.verbose and epoch:
+            print(f"keep_best: restored the weights of epoch {epoch} ({best.monitor} = {best.state.best:.6g})")
+
+
+def reopen_finished_run(config: ExperimentConfig, run: RunDir, model, checkpoint: ResumeCheckpoint,
+                        best: BestWeights | None = None) -> RunResult:
     """A rerun of a finished run trains nothing: it returns the run with the
-    model at its final checkpoint (raise `train.epochs` to train further, or
-    set `run.resume=false` to start over)."""
+    model at its final checkpoint, or at its best epoch with
+    `train.keep_best` (raise `train.epochs` to train further, or set
+    `run.resume=false` to start over)."""
+    if config.train.keep_best and best is not None:
+        best.restore_best(model)
     if config.run.verbose:
         logger.info(
             f"{config.run.dir} already finished {checkpoint.epoch} epochs; nothing to train. "
@@ -396,13 +439,15 @@ def stopped_on_non_finite(error: NonFiniteLossError, model, run: RunDir, checkpo
 
 
 def run_callbacks(
-    config: ExperimentConfig, run: RunDir, model, data: RunData, checkpoint: ResumeCheckpoint | None = None
+    config: ExperimentConfig, run: RunDir, model, data: RunData, checkpoint: ResumeCheckpoint | None = None,
+    best: BestWeights | None = None,
 ) -> list[keras.callbacks.Callback]:
     """NaN guard (first, so nothing records a broken epoch), history CSV,
-    loss curves, TensorBoard, sample and reconstruction grids, then the
-    checkpoint (last, so a checkpoint's epoch always has its history row and
-    grids). A resumed run's TensorBoard logs keep the epochs before the
-    checkpoint's and continue at its step (`initial_epoch`): no step twice."""
+    loss curves, TensorBoard, sample and reconstruction grids, early
+    stopping / best weights, then the checkpoint (last, so a checkpoint's
+    epoch always has its history row, grids and best-weights state). A
+    resumed run's TensorBoard logs keep the epochs before the checkpoint's
+    and continue at its step (`initial_epoch`): no step twice."""
     start_epoch = checkpoint.epoch if checkpoint is not None else 0
     if start_epoch:
         repair_history_csv(run.history_csv, start_epoch, checkpoint.history)
@@ -420,11 +465,16 @@ def run_callbacks(
         callbacks.append(tensorboard_callback(run.tensorboard))
         summaries = GridSummaries(os.path.join(run.tensorboard, "grids"))
     if config.run.sample_grid and generates_images(model):
-        callbacks.append(SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed, summaries=summaries))
+        kind = default_sampler_kind(model, config.model.preset)
+        fit_images = None if kind == "prior" else sampler_images(config, data.train_source, data.image_size, data.value_range)
+        callbacks.append(SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed, sampler=kind,
+                                    fit_images=fit_images, summaries=summaries))  # fmt: skip
     if config.run.reconstruction_grid and generates_images(model):
         source = data.validation_source or data.train_source
         images = fixed_images(config, source, data.image_size, data.value_range)
         callbacks.append(ReconstructionGrid(run.grids, images, summaries=summaries))
+    if best is not None:
+        callbacks.append(best)
     if checkpoint is not None:
         callbacks.append(checkpoint)
     return callbacks
@@ -435,9 +485,30 @@ def tensorboard_installed() -> bool:
     return importlib.util.find_spec("tensorboard") is not None
 
 
+def sampler_images(config: ExperimentConfig, source, image_size, value_range: str) -> np.ndarray:
+    """The first `run.sampler_fit_images` images of a training source (no
+    augmentation): the codes a fitted sampler is fitted on during training."""
+    return fixed_images(config, source, image_size, value_range, count=config.run.sampler_fit_images)
+
+
+def export_sampler(config: ExperimentConfig, model):
+    """The sampler behind a trained run's export `sample` signature: the
+    model's default (`default_sampler_kind`; report 000: "diagonal"), fitted
+    on `sampler_images` of the training split when it is not the prior, else
+    "auto" (the prior)."""
+    kind = default_sampler_kind(model, config.model.preset)
+    if kind == "prior":
+        return "auto"
+    image_size = tuple(model.image_shape[:2])
+    source = load_split(config.data, "train", image_size)
+    images = sampler_images(config, source, image_size, resolve_value_range(config.data, model.value_range))
+    return fit_sampler(model, images, kind)
+
+
 def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict, finishers: Sequence[Finisher] = ()) -> RunResult:
     """Writes history.json and the `.keras` model, then calls each finisher
-    (e.g. the SavedModel export of `tfface.experiments.train`)."""
+    (e.g. the SavedModel export of `tfface.experiments.train`, whose `sample`
+    signature draws from `export_sampler`)."""
     logs = {k: [float(v) for v in values] for k, values in history.items()}
     atomic_write_text(run.history_json, json.dumps(logs, indent=2) + "\n")
     files = {"config": run.config, "history": run.history_csv, "grids": run.grids, "loss_curves": run.loss_curves}
