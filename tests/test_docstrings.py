@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import os
 import pkgutil
 
 import numpy as np
@@ -27,7 +28,7 @@ def _modules() -> list[str]:
 def _examples(name: str) -> list[doctest.DocTest]:
     module = importlib.import_module(name)
     finder = doctest.DocTestFinder(exclude_empty=True)
-    return [t for t in finder.find(module, extraglobs={"np": np}) if t.examples]
+    return [t for t in finder.find(module, extraglobs={"np": np, "os": os}) if t.examples]
 
 
 MODULES = _modules()
