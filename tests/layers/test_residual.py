@@ -7,7 +7,8 @@ import importlib
 import numpy as np
 import pytest
 
-from tests.helpers import random_images, run_serialization_test
+from tests.harness import run_model_saving_test
+from tests.helpers import random_images
 from tfface.layers import ResidualDecoder, ResidualEncoder, residual_block, residual_trunks
 from tfface.models import VAE, Autoencoder
 
@@ -68,5 +69,5 @@ def test_bad_sizes_and_heads_are_named():
 def test_models_on_residual_trunks_save_and_reload(head, tmp_path):
     encoder, decoder = residual_trunks((16, 16), [4, 8], latent_dim=3, head=head, norm="batch", attention=True)
     model = (VAE if head == "gaussian" else Autoencoder)(encoder, decoder, decoder_sigma="learned_channel")
-    restored = run_serialization_test(model, random_images(2, (16, 16, 3)), tmp_path)
+    restored = run_model_saving_test(model, random_images(2, (16, 16, 3)), tmp_path)
     assert isinstance(restored.encoder, ResidualEncoder) and restored.decoder_sigma == "learned_channel"
