@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from tfface.config import ExperimentConfig, apply_overrides
+from tfface.value_range import ValueRange
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -32,22 +33,8 @@ def tiny_config(run_dir, *overrides: str) -> ExperimentConfig:
 
 
 def random_images(n: int, shape=(32, 32, 3), value_range: str = "0_1", seed: int = 0) -> np.ndarray:
-    x = np.random.default_rng(seed).random((n, *shape), dtype=np.float32)
-    return x * 2 - 1 if value_range == "-1_1" else x
-
-
-def run_serialization_test(model, inputs, tmp_path) -> keras.Model:
-    """`.keras` save → load gives the same class, config and outputs."""
-    path = os.path.join(str(tmp_path), "model.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
-    assert type(restored) is type(model)
-    assert restored.get_config() == model.get_config()
-    np.testing.assert_array_equal(
-        keras.ops.convert_to_numpy(model(inputs, training=False)),
-        keras.ops.convert_to_numpy(restored(inputs, training=False)),
-    )
-    return restored
+    """Uniform float32 images in `value_range`."""
+    return ValueRange.parse(value_range).from_unit(np.random.default_rng(seed).random((n, *shape), dtype=np.float32))
 
 
 def run_python(code: str, *args: str, timeout: int = 300, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -75,10 +75,3 @@ def test_overrides_from_python_values_round_trip():
     assert cfg.model.args == {"widths": [8, 16]} and cfg.train.steps_per_epoch is None
 
 
-def test_examples_run():
-    import doctest
-
-    import tfface.config
-
-    result = doctest.testmod(tfface.config)
-    assert result.attempted > 0 and result.failed == 0

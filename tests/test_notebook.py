@@ -1,6 +1,5 @@
 """Notebook helpers: precision per device, Drive fallback, pipelines folder, inline display."""
 
-import doctest
 import os
 import subprocess
 
@@ -8,11 +7,6 @@ import pytest
 
 import tfface.notebook as notebook
 from tests.helpers import REPO
-
-
-def test_examples_run():
-    result = doctest.testmod(notebook, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
 
 
 @pytest.mark.parametrize(

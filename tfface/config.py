@@ -46,6 +46,7 @@ from typing import Any, ClassVar, Mapping, Sequence
 
 from tfface.io import atomic_write_text
 from tfface.registry import did_you_mean
+from tfface.value_range import ValueRange
 
 __all__ = [
     "ConfigError",
@@ -205,7 +206,7 @@ class DataConfig(_Section):
     source: str = "synthetic"
     path: str | None = None
     image_size: tuple[int, int] | None = field(default=None, metadata=_at_least(1))
-    value_range: str = field(default="auto", metadata=_choices("auto", "0_1", "-1_1"))
+    value_range: str = field(default="auto", metadata=_choices("auto", *(r.value for r in ValueRange)))
     num_examples: int = field(default=2048, metadata=_at_least(1))
     validation_fraction: float = field(default=0.1, metadata={"min": 0.0, "max": 0.9})
     validation_count: int | None = field(default=None, metadata=_at_least(0))

@@ -1,4 +1,4 @@
-"""Image grids and PNG files: value-range conversion, tiling, saving."""
+"""Image grids and PNG files: value-range conversion (`ValueRange.to_uint8`), tiling, saving."""
 
 from __future__ import annotations
 
@@ -8,17 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfface.io import atomic_write_bytes
-
-
-def to_uint8(images, value_range: str = "0_1") -> np.ndarray:
-    """Float images in `value_range` ("0_1" or "-1_1") → uint8 RGB, clipped."""
-    array = np.asarray(images, dtype=np.float32)
-    if value_range == "-1_1":
-        array = (array + 1.0) / 2.0
-    elif value_range != "0_1":
-        raise ValueError(f"value_range must be '0_1' or '-1_1', got {value_range!r}")
-    array = np.nan_to_num(array, nan=0.0)
-    return np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
+from tfface.value_range import ValueRange
 
 
 def tile(images: np.ndarray, rows: int, cols: int, pad: int = 2, pad_value: int = 255) -> np.ndarray:
@@ -60,9 +50,9 @@ def save_png(path: str | os.PathLike, image: np.ndarray) -> str:
     return os.fspath(path)
 
 
-def save_grid(path, images, value_range: str = "0_1", rows: int | None = None, cols: int | None = None, pad: int = 2) -> str:
+def save_grid(path, images, value_range: str | ValueRange = ValueRange.ZERO_ONE, rows: int | None = None, cols: int | None = None, pad: int = 2) -> str:
     """Converts float images to uint8, tiles them and saves a PNG."""
-    pixels = to_uint8(images, value_range)
+    pixels = ValueRange.parse(value_range).to_uint8(images)
     n = len(pixels)
     if rows is None and cols is None:
         cols = int(np.ceil(np.sqrt(n)))

@@ -19,10 +19,10 @@ def odd_padding_vae():
     from tfface.layers import Decoder, Encoder
     from tfface.models import VAE
 
-    encoder = Encoder(input_shape=(16, 12, 3), latent_dim=4, norm="batch", activation="leaky_relu",
+    encoder = Encoder(image_shape=(16, 12, 3), latent_dim=4, norm="batch", activation="leaky_relu",
                       blocks=[{"filters": 6, "kernel_size": 5, "strides": 2},
                               {"filters": 8, "kernel_size": 3, "strides": 2}])  # fmt: skip
-    decoder = Decoder(latent_dim=4, output_shape=(16, 12, 3), start_shape=(4, 3, 8), transpose=True, strides=2,
+    decoder = Decoder(latent_dim=4, image_shape=(16, 12, 3), start_shape=(4, 3, 8), transpose=True, strides=2,
                       blocks=[{"filters": 6, "kernel_size": 3}, {"filters": 3, "kernel_size": 5, "activation": None}])  # fmt: skip
     return VAE(encoder, decoder, beta=0.5)
 

@@ -115,12 +115,3 @@ def test_loss_curves_show_the_training_not_just_the_first_epoch(tmp_path):
     plt.close(fig)
     curves.on_epoch_end(4, {"loss": 0.85, "kl_loss": 235.0, "val_kl_loss": 236.0})
     assert (tmp_path / "loss_curves.png").stat().st_size > 0
-
-
-def test_examples_run():
-    import doctest
-
-    import tfface.callbacks.history as module
-
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0

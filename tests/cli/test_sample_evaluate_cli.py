@@ -1,19 +1,9 @@
 import json
 
 import numpy as np
-import pytest
 
-from tests.helpers import tiny_config
 from tfface.cli.main import main
 from tfface.sampling import load_sampler
-from tfface.experiments import train
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    path = tmp_path_factory.mktemp("run")
-    train(tiny_config(path, "run.export=false", "run.sample_grid=false"))
-    return path
 
 
 def png_shape(path):

@@ -7,19 +7,16 @@ import os
 
 import numpy as np
 
-from tests.helpers import tiny_config
 from tfface.cli.main import main
 from tfface.sampling import sampler_for_run
-from tfface.experiments import train
 from tfface.run import load_run
 from tfface.training import make_optimizer
 
 
-def test_export_command_writes_verified_versions_that_reload_for_training(tmp_path, capsys):
+def test_export_command_writes_verified_versions_that_reload_for_training(exported_run, tmp_path, capsys):
     import tensorflow as tf
 
-    run_dir = tmp_path / "run"
-    train(tiny_config(run_dir, "run.sample_grid=false", "run.reconstruction_grid=false"))
+    run_dir = exported_run
     # training's own export: every signature, and the files to reopen it
     loaded = tf.saved_model.load(str(run_dir / "export" / "1"))
     assert sorted(loaded.signatures) == ["decode", "encode", "generate", "reconstruct", "sample", "serving_default"]

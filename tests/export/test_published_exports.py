@@ -8,17 +8,15 @@ import shutil
 
 import pytest
 
-from tests.helpers import tiny_config
 from tfface.cli.main import main
 from tfface.export import export_run
-from tfface.experiments import train
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
+def published(trained_exported_run, tmp_path_factory):
     """A tiny run and a copy of its export published as OUT/1."""
     root = tmp_path_factory.mktemp("published")
-    train(tiny_config(root / "run", "run.sample_grid=false", "run.reconstruction_grid=false"))
+    shutil.copytree(trained_exported_run, root / "run")
     shutil.copytree(root / "run" / "export" / "1", root / "out" / "1")
     return root
 

@@ -59,12 +59,3 @@ def test_the_demo_config_with_the_ae_preset_fails_in_one_line_before_data(monkey
     err = capsys.readouterr().err.strip()
     assert err.startswith("tfface train: error: model.beta: preset 'ae_demo' takes no argument 'beta'; its arguments: ")
     assert "latent_dim" in err and len(err.splitlines()) == 1
-
-
-def test_examples_run():
-    import doctest
-
-    import tfface.presets as module
-
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0

@@ -7,7 +7,8 @@ import importlib
 import numpy as np
 import pytest
 
-from tests.helpers import random_images, run_serialization_test
+from tests.harness import run_model_saving_test
+from tests.helpers import random_images
 from tfface.layers import ResidualDecoder, ResidualEncoder, residual_block, residual_trunks
 from tfface.models import VAE, Autoencoder
 
@@ -33,10 +34,10 @@ def test_trunk_shapes_and_config_round_trip(attention):
 
 
 def test_levels_downsample_by_strided_conv_and_upsample_by_nearest_neighbour():
-    encoder = ResidualEncoder(input_shape=(16, 16, 3), widths=[4, 8], blocks_per_level=2, latent_dim=2, norm="group:2")
+    encoder = ResidualEncoder(image_shape=(16, 16, 3), widths=[4, 8], blocks_per_level=2, latent_dim=2, norm="group:2")
     assert [encoder.get_layer(f"enc{i}_down").strides for i in (1, 2)] == [(2, 2), (2, 2)]
     assert encoder.get_layer("enc2_res2_add").output.shape[1:] == (4, 4, 8)
-    decoder = ResidualDecoder(latent_dim=2, output_shape=(16, 16, 1), widths=[4, 8], norm=None, output_activation="tanh")
+    decoder = ResidualDecoder(latent_dim=2, image_shape=(16, 16, 1), widths=[4, 8], norm=None, output_activation="tanh")
     assert decoder.value_range == "-1_1"
     assert decoder.get_layer("dec1_up").interpolation == "nearest"
 
@@ -57,16 +58,16 @@ def test_residual_block_is_the_identity_when_its_last_conv_is_zero():
 
 def test_bad_sizes_and_heads_are_named():
     with pytest.raises(ValueError, match="divisible by 2\\*\\*3"):
-        ResidualEncoder(input_shape=(20, 20, 3), widths=[4, 8, 16])
+        ResidualEncoder(image_shape=(20, 20, 3), widths=[4, 8, 16])
     with pytest.raises(ValueError, match="head"):
-        ResidualEncoder(input_shape=(8, 8, 3), widths=[4], head="spherical")
+        ResidualEncoder(image_shape=(8, 8, 3), widths=[4], head="spherical")
     with pytest.raises(ValueError, match="widths"):
-        ResidualDecoder(latent_dim=2, output_shape=(8, 8, 3), widths=[])
+        ResidualDecoder(latent_dim=2, image_shape=(8, 8, 3), widths=[])
 
 
 @pytest.mark.parametrize("head", ["gaussian", "deterministic"])
 def test_models_on_residual_trunks_save_and_reload(head, tmp_path):
     encoder, decoder = residual_trunks((16, 16), [4, 8], latent_dim=3, head=head, norm="batch", attention=True)
     model = (VAE if head == "gaussian" else Autoencoder)(encoder, decoder, decoder_sigma="learned_channel")
-    restored = run_serialization_test(model, random_images(2, (16, 16, 3)), tmp_path)
+    restored = run_model_saving_test(model, random_images(2, (16, 16, 3)), tmp_path)
     assert isinstance(restored.encoder, ResidualEncoder) and restored.decoder_sigma == "learned_channel"

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
+from tests.harness import run_serialization_test
 from tfface.layers import Decoder, Encoder, symmetric_trunks
+from tfface.value_range import ValueRange
 
 
 def test_symmetric_trunks_shapes_and_config_round_trip():
@@ -10,14 +12,13 @@ def test_symmetric_trunks_shapes_and_config_round_trip():
     assert z_mean.shape == (2, 6) and z_log_var.shape == (2, 6)
     assert decoder(np.zeros((2, 6), np.float32)).shape == (2, 32, 48, 3)
     for trunk in (encoder, decoder):
-        clone = type(trunk).from_config(trunk.get_config())
+        clone = run_serialization_test(trunk)
         assert clone.count_params() == trunk.count_params()
-        assert clone.get_config() == trunk.get_config()
 
 
 def test_decoder_shape_mismatch_names_both_shapes():
     with pytest.raises(ValueError, match=r"\(16, 16, 3\).*\(32, 32, 3\)"):
-        Decoder(latent_dim=4, output_shape=(32, 32, 3), start_shape=(8, 8, 8), strides=2, transpose=True,
+        Decoder(latent_dim=4, image_shape=(32, 32, 3), start_shape=(8, 8, 8), strides=2, transpose=True,
                 blocks=[{"filters": 3, "activation": None}])
 
 
@@ -27,7 +28,7 @@ def test_indivisible_size_is_rejected():
 
 
 def test_instance_norm_normalises_each_sample_independently():
-    encoder = Encoder(input_shape=(8, 8, 3), blocks=[{"filters": 4, "norm": "instance", "activation": None}],
+    encoder = Encoder(image_shape=(8, 8, 3), blocks=[{"filters": 4, "norm": "instance", "activation": None}],
                       latent_dim=2)
     norm_layer = encoder.get_layer("enc1_norm")
     conv = encoder.get_layer("enc1_conv")
@@ -40,7 +41,7 @@ def test_instance_norm_normalises_each_sample_independently():
 
 def test_unknown_block_key_is_named():
     with pytest.raises(ValueError, match="kernal"):
-        Encoder(input_shape=(8, 8, 3), blocks=[{"filters": 4, "kernal": 3}])
+        Encoder(image_shape=(8, 8, 3), blocks=[{"filters": 4, "kernal": 3}])
 
 
 def _deconv(padding, kernel_size=4, output_padding=0, size=5):
@@ -72,3 +73,20 @@ def test_transposed_output_padding_gives_pytorch_sizes(kernel_size, padding):
 def test_output_padding_needs_an_integer_transposed_padding():
     with pytest.raises(ValueError, match="output_padding"):
         _deconv("same", output_padding=1)
+
+
+def test_configs_of_older_versions_load_with_their_shape_keys():
+    encoder, decoder = symmetric_trunks((16, 16), [8], latent_dim=4)
+    for trunk, old_key in ((encoder, "input_shape"), (decoder, "output_shape")):
+        config = trunk.get_config()
+        assert config["image_shape"] == [16, 16, 3] and trunk.image_shape == (16, 16, 3)
+        config[old_key] = config.pop("image_shape")
+        assert type(trunk).from_config(config).get_config() == trunk.get_config()
+
+
+def test_decoder_stores_its_value_range_as_the_type_and_the_config_as_the_string():
+    _, decoder = symmetric_trunks((16, 16), [8], latent_dim=4, output_activation="tanh")
+    assert decoder.value_range is ValueRange.MINUS_ONE_ONE
+    assert type(decoder.get_config()["value_range"]) is str and decoder.get_config()["value_range"] == "-1_1"
+    with pytest.raises(ValueError, match="value_range must be"):
+        Decoder(latent_dim=4, image_shape=(4, 4, 3), start_shape=(4, 4, 3), output_activation=None, value_range="0_255")

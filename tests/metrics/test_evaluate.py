@@ -6,15 +6,7 @@ import pytest
 from tests.helpers import tiny_config
 from tfface.config import save_config
 from tfface.metrics import attribute_accuracy, evaluate_run
-from tfface.experiments import train
 from tfface.run import RunDir, load_run
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    path = tmp_path_factory.mktemp("run")
-    train(tiny_config(path, "run.export=false", "run.sample_grid=false"))
-    return path
 
 
 def test_attribute_accuracy_per_label_and_mean():
@@ -95,9 +87,9 @@ def test_evaluate_run_reports_attribute_accuracy_for_classifier_encoders(tmp_pat
     from tfface.models import Autoencoder
 
     k = len(SYNTHETIC_ATTRIBUTES)
-    encoder = Encoder(input_shape=(32, 32, 3), blocks=[8], latent_dim=k, head="deterministic",
+    encoder = Encoder(image_shape=(32, 32, 3), blocks=[8], latent_dim=k, head="deterministic",
                       latent_activation="sigmoid", strides=2)
-    decoder = Decoder(latent_dim=k, output_shape=(32, 32, 3), start_shape=(16, 16, 8), blocks=[{"filters": 3}],
+    decoder = Decoder(latent_dim=k, image_shape=(32, 32, 3), start_shape=(16, 16, 8), blocks=[{"filters": 3}],
                       strides=2, transpose=True)
     model = Autoencoder(encoder, decoder)
     run = RunDir(tmp_path).create()

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.helpers import random_images, run_serialization_test, tiny_config
+from tests.harness import run_model_saving_test
+from tests.helpers import random_images, tiny_config
 from tfface.config import ConfigError
 from tfface.export import export_savedmodel
 from tfface.layers import PatchDiscriminator, symmetric_trunks
@@ -37,7 +38,7 @@ def test_patch_discriminator_layout_and_round_trip(tmp_path):
     assert tuple(critic(np.zeros((1, 32, 32, 3))).shape) == (1, 6, 6, 1)
     assert [layer.filters for layer in critic.layers if hasattr(layer, "filters")] == [8, 16, 32, 1]
     assert [layer.strides for layer in critic.layers if hasattr(layer, "filters")] == [(2, 2), (2, 2), (1, 1), (1, 1)]
-    run_serialization_test(critic, random_images(2), tmp_path)
+    run_model_saving_test(critic, random_images(2), tmp_path)
     with pytest.raises(ValueError, match="num_layers"):
         PatchDiscriminator(num_layers=0)
 
@@ -107,7 +108,7 @@ def test_round_trip_keeps_discriminator_and_both_optimizers(tmp_path):
     model = _autoencoder(adversarial_weight=0.1, adversarial_start=1, **TINY_D)
     x = random_images(8, seed=6)
     model.fit(x, epochs=1, batch_size=4, verbose=0)
-    restored = run_serialization_test(model, x, tmp_path)
+    restored = run_model_saving_test(model, x, tmp_path)
     assert restored.get_config()["adversarial_start"] == 1
     for a, b in zip(model.get_weights(), restored.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from tests.helpers import random_images, run_serialization_test
+from tests.harness import run_export_test, run_model_saving_test, run_precision_test, run_serialization_test
+from tests.helpers import random_images
 from tfface.config import DataConfig
 from tfface.data import make_dataset
 from tfface.layers import symmetric_trunks
@@ -42,9 +43,29 @@ def test_keras_round_trip_after_fit_keeps_outputs_and_config(tmp_path):
     model = build_preset("vae_tiny", latent_dim=5, beta=0.25, kl_warmup_steps=7, seed=0)
     model.compile(optimizer="adam")
     model.fit(random_images(16), epochs=1, batch_size=8, verbose=0)
-    restored = run_serialization_test(model, random_images(3), tmp_path)
+    restored = run_model_saving_test(model, random_images(3), tmp_path)
     assert (restored.latent_dim, restored.beta, restored.kl_warmup_steps) == (5, 0.25, 7)
     assert restored.count_params() == model.count_params()
+
+
+FAMILIES = {
+    "vae": lambda: VAE(*symmetric_trunks((16, 16), [8], 4), beta=0.5, kl_warmup_steps=3, seed=0),
+    "vae_tanh": lambda: VAE(*symmetric_trunks((16, 16), [8], 4, output_activation="tanh"), seed=0),
+    "autoencoder": lambda: Autoencoder(*symmetric_trunks((16, 16), [8], 4, head="deterministic"), seed=0),
+    "denoising": lambda: DenoisingAutoencoder(*symmetric_trunks((16, 16), [8], 4, head="deterministic"),
+                                              input_noise_stddev=0.2, seed=0),
+}
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_family_serializes_saves_exports_and_runs_in_bfloat16(family, tmp_path):
+    model = FAMILIES[family]()
+    clone = run_serialization_test(model)
+    assert clone.value_range == model.value_range and clone.image_shape == (16, 16, 3)
+    x = random_images(2, (16, 16, 3))
+    run_model_saving_test(model, model.value_range.from_unit(x), tmp_path)
+    run_export_test(model, x, tmp_path)
+    run_precision_test(FAMILIES[family], x)
 
 
 def test_kl_warmup_is_linear_in_optimizer_steps():

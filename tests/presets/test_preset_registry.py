@@ -7,7 +7,8 @@ import inspect
 import numpy as np
 import pytest
 
-from tests.helpers import random_images, run_serialization_test
+from tests.harness import run_model_saving_test, run_serialization_test
+from tests.helpers import random_images
 from tfface.presets import load_all
 
 # Presets above ~40M parameters at their native size (150M for report 002's
@@ -61,4 +62,5 @@ def test_preset_builds_trains_one_step_and_round_trips(name, tmp_path):
     changed = [not np.array_equal(a, np.array(b)) for a, b in zip(before, model.trainable_weights)]
     assert any(changed), f"{name}: one train step changed no weight"
 
-    run_serialization_test(model, images, tmp_path)
+    run_serialization_test(model)
+    run_model_saving_test(model, images, tmp_path)

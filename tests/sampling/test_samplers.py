@@ -26,8 +26,8 @@ def clustered(n_per=300, seed=0):
     return np.concatenate([rng.normal(c, s, (n_per, 3)) for c, s in zip(CENTRES, scales)]).astype(np.float32)
 
 
-def test_registry_holds_the_four_samplers():
-    assert SAMPLERS.names() == ["diagonal", "gaussian", "gmm", "prior"]
+def test_registry_holds_the_five_samplers():
+    assert SAMPLERS.names() == ["diagonal", "gaussian", "gmm", "prior", "two_stage"]
     with pytest.raises(KeyError, match="Did you mean 'gmm'"):
         make_sampler("gmn")
 

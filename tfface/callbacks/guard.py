@@ -55,10 +55,10 @@ class NonFiniteGuard(keras.callbacks.TerminateOnNaN):
     >>> x = np.random.rand(8, 32, 32, 3).astype("float32")
     >>> x[4:] = np.nan
     >>> try:
-    ...     model.fit(x, batch_size=4, callbacks=[NonFiniteGuard()], verbose=0)
+    ...     model.fit(x, batch_size=4, shuffle=False, callbacks=[NonFiniteGuard()], verbose=0)
     ... except NonFiniteLossError as error:
     ...     print(error.epoch, error.batch, sorted(error.terms))
-    1 2 ['loss', 'reconstruction_loss']
+    1 2 ['kl_loss', 'loss', 'reconstruction_loss']
     """
 
     def __init__(self, fixes=FIXES):

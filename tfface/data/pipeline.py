@@ -9,6 +9,7 @@ import tensorflow as tf
 from tfface.config import DataConfig
 from tfface.data import transforms
 from tfface.data.sources import SOURCES, SourceSplit
+from tfface.value_range import ValueRange
 
 AUTOTUNE = tf.data.AUTOTUNE
 
@@ -32,16 +33,17 @@ def _size(image_size, config: DataConfig) -> tuple[int, int]:
     return tuple(int(n) for n in size)
 
 
-def resolve_value_range(config: DataConfig, model_value_range: str) -> str:
+def resolve_value_range(config: DataConfig, model_value_range: str | ValueRange) -> ValueRange:
     """The data range: the model's, unless the config names another."""
+    model_value_range = ValueRange.parse(model_value_range, "model value_range")
     if config.value_range == "auto":
         return model_value_range
-    if config.value_range != model_value_range:
+    if ValueRange.parse(config.value_range, "data.value_range") != model_value_range:
         raise ValueError(
             f"data.value_range={config.value_range!r} but the model outputs {model_value_range!r}; "
             "set data.value_range='auto' or match the model"
         )
-    return config.value_range
+    return model_value_range
 
 
 def make_dataset(
@@ -50,7 +52,7 @@ def make_dataset(
     *,
     batch_size: int = 64,
     image_size: Sequence[int] | None = None,
-    value_range: str = "0_1",
+    value_range: str | ValueRange = ValueRange.ZERO_ONE,
     training: bool | None = None,
     with_attributes: bool = False,
     attribute_names: Sequence[str] | None = None,
@@ -104,7 +106,7 @@ def make_dataset(
         image = example["image"]
         if config.center_crop:
             image = transforms.center_crop_to_aspect(image, aspect)
-        image = tf.ensure_shape(transforms.to_uint8(transforms.resize(image, size)), (*size, 3))
+        image = tf.ensure_shape(transforms.quantize(transforms.resize(image, size)), (*size, 3))
         if with_attributes:
             return image, select(tf.cast(example["attributes"], tf.float32))
         return image

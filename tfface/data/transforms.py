@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from tfface.value_range import ValueRange
 
 def center_crop_to_aspect(image, aspect: float):
     """Crops the largest centred box with width/height = `aspect`."""
@@ -34,19 +35,15 @@ def resize(image, image_size):
     )
 
 
-def to_uint8(image):
+def quantize(image):
     """Float pixels in [0, 255] → uint8 (rounded, saturated)."""
     return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
 
 
-def normalize(image, value_range: str):
+def normalize(image, value_range: str | ValueRange):
     """[0, 255] floats → [0, 1] ("0_1") or [-1, 1] ("-1_1")."""
-    image = tf.clip_by_value(image / 255.0, 0.0, 1.0)
-    if value_range == "-1_1":
-        return image * 2.0 - 1.0
-    if value_range != "0_1":
-        raise ValueError(f"value_range must be '0_1' or '-1_1', got {value_range!r}")
-    return image
+    value_range = ValueRange.parse(value_range)
+    return value_range.from_unit(tf.clip_by_value(image / 255.0, 0.0, 1.0))
 
 
 def random_flip(image, seed):

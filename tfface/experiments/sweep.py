@@ -74,13 +74,14 @@ from tfface.config import (
     toml_literal,
 )
 from tfface.experiments.train_export import train
-from tfface.imaging import tile, to_uint8
+from tfface.imaging import tile
 from tfface.io import atomic_path, atomic_write_text
 from tfface.metrics.evaluate import PSNR_NOTE, evaluate_run
 from tfface.metrics.report import csv_text, markdown_table, read_metrics
 from tfface.presets import check_model_config
 from tfface.run import RunDir, load_run
 from tfface.sampling import generate, interpolation_strip, sampler_for_run
+from tfface.value_range import ValueRange
 
 logger = logging.getLogger(__name__)
 
@@ -526,12 +527,12 @@ def write_figures(sweep: Sweep) -> dict[str, str]:
         if spec.samples:
             sampler = sampler_for_run(loaded, sweep.evaluate.sampler)
             images = generate(loaded.model, sampler, spec.count, seed=spec.seed, temperature=spec.temperature)
-            samples[item.name] = tile(to_uint8(images, loaded.value_range), 1, len(images), pad=pad)
+            samples[item.name] = tile(ValueRange.parse(loaded.value_range).to_uint8(images), 1, len(images), pad=pad)
         if spec.interpolation:
             ends = loaded.images(spec.split, 2)
             if len(ends) == 2:
                 strip = interpolation_strip(loaded.model, ends[:1], ends[1:], steps=spec.steps, method=spec.method)
-                strips[item.name] = tile(to_uint8(strip, loaded.value_range), 1, len(strip), pad=pad)
+                strips[item.name] = tile(ValueRange.parse(loaded.value_range).to_uint8(strip), 1, len(strip), pad=pad)
         if os.path.exists(loaded.run_dir.history_json):
             with open(loaded.run_dir.history_json, encoding="utf-8") as handle:
                 histories[item.name] = json.load(handle)

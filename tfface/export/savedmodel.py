@@ -10,7 +10,7 @@ N the batch, (H, W) the model's image size and d its latent size:
 | `generate`    | `z` float32 [N, d], finite               | `images` [N, H, W, 3] (image dtype) |
 | `decode`      | `z` float32 [N, d], finite               | `images` float32 [N, H, W, 3] in [0, 1] |
 | `sample`      | `count` int32 [], `seed` int64 [], `temperature` float32 [] | `images` [count, H, W, 3] (image dtype), `z` float32 [count, d] |
-| `encode`      | `images` [N, H, W, 3] (image dtype)       | `mean` float32 [N, d], `log_variance` float32 [N, d] in [-30, 20] |
+| `encode`      | `images` [N, H, W, 3] (image dtype)       | `mean` float32 [N, d], `log_variance` float32 [N, d] in [-30, 6] |
 | `reconstruct` | `images` [N, H, W, 3] (image dtype)       | `images` [N, H, W, 3] (image dtype) |
 
 `generate` is the client's "latents → faces" call and follows the image
@@ -53,6 +53,7 @@ from tfface.models.posterior import LOG_VAR_RANGE
 from tfface.run import ASSETS_EXTRA
 from tfface.sampling.run import default_sampler_kind
 from tfface.sampling.samplers import LatentSampler, PriorSampler, save_sampler
+from tfface.value_range import ValueRange
 from tfface.version import __version__
 
 IMAGE_DTYPES = ("float32", "uint8")
@@ -145,7 +146,7 @@ def signature_docs(model, options: ServingOptions = ServingOptions(), with_sampl
     >>> list(docs)
     ['generate', 'decode', 'sample', 'encode', 'reconstruct']
     >>> docs["encode"].outputs["log_variance"].describe()
-    {'dtype': 'float32', 'shape': ['N', 8], 'values': '[-30, 20]'}
+    {'dtype': 'float32', 'shape': ['N', 8], 'values': '[-30, 6]'}
     """
     shape, d, kind = tuple(model.image_shape), model.latent_dim, options.image_dtype
     vae = getattr(model.encoder, "head", None) == "gaussian"
@@ -184,15 +185,6 @@ def signature_docs(model, options: ServingOptions = ServingOptions(), with_sampl
 
 
 # ------------------------------------------------------------ graph pieces
-
-
-def _to_unit(images, value_range: str):
-    images = tf.cast(images, tf.float32)
-    return (images + 1.0) / 2.0 if value_range == "-1_1" else images
-
-
-def _from_unit(images, value_range: str):
-    return images * 2.0 - 1.0 if value_range == "-1_1" else images
 
 
 def _to_pixels(images):
@@ -245,12 +237,12 @@ def _endpoints(model, sampler, options: ServingOptions) -> dict[str, Any]:
     """The serving tf.functions, in the order they are added (the first is
     `serving_default`)."""
     docs = signature_docs(model, options, with_sample=sampler is not None)
-    value_range, shape, d = model.value_range, tuple(model.image_shape), model.latent_dim
+    value_range, shape, d = ValueRange.parse(model.value_range), tuple(model.image_shape), model.latent_dim
     pixels = options.image_dtype == "uint8"
 
     def images_in(images):
         unit = tf.cast(images, tf.float32) / 255.0 if pixels else images
-        return _from_unit(unit, value_range)
+        return value_range.from_unit(unit)
 
     def images_out(unit):
         return _to_pixels(unit) if pixels else unit
@@ -258,7 +250,7 @@ def _endpoints(model, sampler, options: ServingOptions) -> dict[str, Any]:
     def decode_unit(z):
         return _unless_empty(
             z,
-            lambda: _to_unit(model.decode(z, training=False), value_range),
+            lambda: value_range.to_unit(tf.cast(model.decode(z, training=False), tf.float32)),
             lambda: tf.zeros(tf.concat([tf.shape(z)[:1], shape], 0), tf.float32),
         )
 
@@ -297,7 +289,7 @@ def _endpoints(model, sampler, options: ServingOptions) -> dict[str, Any]:
         (images,) = checked("reconstruct", images=images)
         unit = _unless_empty(
             images,
-            lambda: _to_unit(model(images_in(images), training=False), value_range),
+            lambda: value_range.to_unit(tf.cast(model(images_in(images), training=False), tf.float32)),
             lambda: tf.zeros(tf.shape(images), tf.float32),
         )
         return {"images": images_out(unit)}
@@ -333,7 +325,7 @@ def serving_description(model, sampler, options: ServingOptions) -> dict[str, An
         "image_dtype": options.image_dtype,
         "image_shape": list(model.image_shape),
         "latent_dim": model.latent_dim,
-        "model_value_range": model.value_range,
+        "model_value_range": str(model.value_range),
         "max_count": options.max_count,
         "max_temperature": options.max_temperature,
         "sampler": None if sampler is None else sampler.kind,

@@ -19,6 +19,7 @@ import numpy as np
 from tfface.export.savedmodel import ServingOptions, signature_docs
 from tfface.models.posterior import LOG_VAR_RANGE
 from tfface.sampling.latents import to_numpy
+from tfface.value_range import ValueRange
 
 # Runs in the fresh process: tfface imports are refused, so the SavedModel
 # must stand on TensorFlow alone. Signatures run twice: through
@@ -124,15 +125,17 @@ def _fixed_inputs(model, options: ServingOptions, with_sample: bool) -> dict[str
 def reference_outputs(model, sampler, options: ServingOptions, inputs: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
     """What each signature must return for `inputs`, computed with the Keras
     model (and the sampler) in this process."""
+    value_range = ValueRange.parse(model.value_range)
+
     def unit(x):
         x = to_numpy(x)
-        return (x + 1.0) / 2.0 if model.value_range == "-1_1" else x
+        return value_range.to_unit(x)
 
     def out(x):
         return np.round(np.clip(x, 0.0, 1.0) * 255).astype(np.uint8) if options.image_dtype == "uint8" else x
 
     images = inputs["images"].astype(np.float32) / (255.0 if options.image_dtype == "uint8" else 1.0)
-    images = images * 2.0 - 1.0 if model.value_range == "-1_1" else images
+    images = value_range.from_unit(images)
     posterior = model.posterior(images, training=False)
     mean = to_numpy(posterior.mean)
     log_var = np.full_like(mean, LOG_VAR_RANGE[0]) if posterior.log_var is None else to_numpy(posterior.log_var)

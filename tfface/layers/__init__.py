@@ -4,10 +4,12 @@ from tfface.layers.blocks import conv_block, dense_block, make_activation, make_
 from tfface.layers.discriminator import PatchDiscriminator
 from tfface.layers.likelihood import DECODER_SIGMAS, GaussianLikelihood
 from tfface.layers.norm import FusedBatchNormalization
+from tfface.layers.serialization import Configurable
 from tfface.layers.residual import ResidualDecoder, ResidualEncoder, attention_block, residual_block, residual_trunks
 from tfface.layers.trunks import Decoder, Encoder, symmetric_trunks
 
 __all__ = [
+    "Configurable",
     "DECODER_SIGMAS",
     "GaussianLikelihood",
     "Decoder",

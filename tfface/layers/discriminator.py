@@ -7,10 +7,11 @@ from typing import Any, Sequence
 import keras
 
 from tfface.layers.blocks import conv_block, resolve_block
+from tfface.layers.serialization import Configurable
 
 
 @keras.saving.register_keras_serializable(package="tfface")
-class PatchDiscriminator(keras.Model):
+class PatchDiscriminator(Configurable, keras.Model):
     """PatchGAN: a fully convolutional critic that scores overlapping image
     patches, so its output is a map of logits, one per receptive field.
 
@@ -22,7 +23,7 @@ class PatchDiscriminator(keras.Model):
     activation). A 64×64 input with 3 layers gives a 6×6 logit map.
 
     Args:
-        input_shape: (int, int, int). Image (height, width, channels).
+        image_shape: (int, int, int). Image (height, width, channels).
         num_layers: int. Stride-2 convs (each halves the resolution).
             Defaults to 3.
         width: int. Channels of the first conv. Defaults to 64.
@@ -32,7 +33,7 @@ class PatchDiscriminator(keras.Model):
 
     Example:
 
-    >>> critic = PatchDiscriminator(input_shape=(32, 32, 3), num_layers=2, width=8)
+    >>> critic = PatchDiscriminator(image_shape=(32, 32, 3), num_layers=2, width=8)
     >>> tuple(critic(np.zeros((2, 32, 32, 3))).shape)
     (2, 6, 6, 1)
 
@@ -42,9 +43,11 @@ class PatchDiscriminator(keras.Model):
         Transformers for High-Resolution Image Synthesis", CVPR 2021.
     """
 
+    renamed = {"input_shape": "image_shape"}
+
     def __init__(
         self,
-        input_shape: Sequence[int] = (64, 64, 3),
+        image_shape: Sequence[int] = (64, 64, 3),
         num_layers: int = 3,
         width: int = 64,
         norm: str | None = "batch",
@@ -58,28 +61,20 @@ class PatchDiscriminator(keras.Model):
         specs: list[dict[str, Any]] = [{"filters": width, "strides": 2, "norm": None}]
         specs += [{"filters": width * min(2**n, 8), "strides": 2} for n in range(1, num_layers)]
         specs += [{"filters": width * min(2**num_layers, 8), "strides": 1}]
-        images = keras.Input(shape=tuple(input_shape), name="images")
+        images = keras.Input(shape=tuple(image_shape), name="images")
         x = images
         for i, spec in enumerate(specs):
             x = conv_block(x, resolve_block(spec, defaults), name=f"disc{i + 1}")
         head = resolve_block({"filters": 1, "strides": 1, "norm": None, "activation": None}, defaults)
         logits = keras.layers.Activation("linear", dtype="float32", name="logits")(conv_block(x, head, name="disc_out"))
         super().__init__(inputs=images, outputs=logits, **kwargs)
-        self.image_shape = tuple(int(d) for d in input_shape)
+        self.image_shape = tuple(int(d) for d in image_shape)
         self.num_layers = int(num_layers)
         self.width = int(width)
         self.norm = norm
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "input_shape": list(self.image_shape),
-            "num_layers": self.num_layers,
-            "width": self.width,
-            "norm": self.norm,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "PatchDiscriminator":
-        return cls(**config)
+        config = super().get_config()
+        config.update({"image_shape": list(self.image_shape), "num_layers": self.num_layers, "width": self.width,
+                       "norm": self.norm})  # fmt: skip
+        return config

@@ -18,7 +18,9 @@ from typing import Any, Sequence
 import keras
 
 from tfface.layers.blocks import make_activation, make_norm
+from tfface.layers.serialization import Configurable
 from tfface.layers.trunks import check_head, latent_head, output_layer, output_value_range
+from tfface.value_range import ValueRange
 
 
 def _apply(x, *layers):
@@ -70,7 +72,7 @@ def _check_trunk(widths: Sequence[int], blocks_per_level: int, size: Sequence[in
 
 
 @keras.saving.register_keras_serializable(package="tfface")
-class ResidualEncoder(keras.Model):
+class ResidualEncoder(Configurable, keras.Model):
     """Residual encoder trunk with a latent head.
 
     images → conv3×3 (`widths[0]`) → per level: stride-2 conv3×3 to the
@@ -79,7 +81,7 @@ class ResidualEncoder(keras.Model):
     Each level halves the resolution.
 
     Args:
-        input_shape: (int, int, int). Image (height, width, channels).
+        image_shape: (int, int, int). Image (height, width, channels).
         widths: list of int. Width of each level. Defaults to (32, 64, 128, 256).
         blocks_per_level: int. Residual blocks after each downsampling.
             Defaults to 1.
@@ -96,7 +98,7 @@ class ResidualEncoder(keras.Model):
 
     Example:
 
-    >>> encoder = ResidualEncoder(input_shape=(32, 32, 3), widths=[8, 16],
+    >>> encoder = ResidualEncoder(image_shape=(32, 32, 3), widths=[8, 16],
     ...                           latent_dim=4, attention=True)
     >>> z_mean, z_log_var = encoder(np.zeros((2, 32, 32, 3)))
     >>> tuple(z_mean.shape)
@@ -107,9 +109,11 @@ class ResidualEncoder(keras.Model):
         Diffusion Models", CVPR 2022 (the autoencoder's trunk).
     """
 
+    renamed = {"input_shape": "image_shape"}
+
     def __init__(
         self,
-        input_shape: Sequence[int] = (64, 64, 3),
+        image_shape: Sequence[int] = (64, 64, 3),
         widths: Sequence[int] = (32, 64, 128, 256),
         blocks_per_level: int = 1,
         latent_dim: int = 128,
@@ -121,9 +125,9 @@ class ResidualEncoder(keras.Model):
         **kwargs: Any,
     ):
         check_head(head)
-        _check_trunk(widths, blocks_per_level, input_shape)
+        _check_trunk(widths, blocks_per_level, image_shape)
         widths = [int(w) for w in widths]
-        images = keras.Input(shape=tuple(input_shape), name="images")
+        images = keras.Input(shape=tuple(image_shape), name="images")
         x = _conv(widths[0], "enc_conv_in")(images)
         for level, filters in enumerate(widths, start=1):
             x = _conv(filters, f"enc{level}_down", strides=2)(x)
@@ -136,7 +140,7 @@ class ResidualEncoder(keras.Model):
         x = keras.layers.Flatten(name="flatten")(x)
         outputs = latent_head(x, latent_dim, head, latent_activation)
         super().__init__(inputs=images, outputs=outputs, **kwargs)
-        self.image_shape = tuple(int(d) for d in input_shape)
+        self.image_shape = tuple(int(d) for d in image_shape)
         self.widths = widths
         self.blocks_per_level = int(blocks_per_level)
         self.latent_dim = int(latent_dim)
@@ -147,10 +151,9 @@ class ResidualEncoder(keras.Model):
         self.latent_activation = latent_activation
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "input_shape": list(self.image_shape),
+        config = super().get_config()
+        config.update({
+            "image_shape": list(self.image_shape),
             "widths": self.widths,
             "blocks_per_level": self.blocks_per_level,
             "latent_dim": self.latent_dim,
@@ -159,15 +162,12 @@ class ResidualEncoder(keras.Model):
             "activation": self.activation,
             "attention": self.attention,
             "latent_activation": self.latent_activation,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "ResidualEncoder":
-        return cls(**config)
+        })
+        return config
 
 
 @keras.saving.register_keras_serializable(package="tfface")
-class ResidualDecoder(keras.Model):
+class ResidualDecoder(Configurable, keras.Model):
     """Residual decoder trunk, the mirror of `ResidualEncoder`.
 
     z → dense → reshape to (H/2^L, W/2^L, `widths[-1]`) → [residual block +
@@ -178,7 +178,7 @@ class ResidualDecoder(keras.Model):
 
     Args:
         latent_dim: int. Size of the latent code. Defaults to 128.
-        output_shape: (int, int, int). Image shape. Defaults to (64, 64, 3).
+        image_shape: (int, int, int). Image shape. Defaults to (64, 64, 3).
         widths: list of int. Level widths, as given to the encoder (the
             decoder runs them in reverse). Defaults to (32, 64, 128, 256).
         blocks_per_level: int. Residual blocks per level. Defaults to 1.
@@ -193,27 +193,29 @@ class ResidualDecoder(keras.Model):
 
     Example:
 
-    >>> decoder = ResidualDecoder(latent_dim=4, output_shape=(32, 32, 3),
+    >>> decoder = ResidualDecoder(latent_dim=4, image_shape=(32, 32, 3),
     ...                           widths=[8, 16])
     >>> tuple(decoder(np.zeros((2, 4))).shape)
     (2, 32, 32, 3)
     """
 
+    renamed = {"output_shape": "image_shape"}
+
     def __init__(
         self,
         latent_dim: int = 128,
-        output_shape: Sequence[int] = (64, 64, 3),
+        image_shape: Sequence[int] = (64, 64, 3),
         widths: Sequence[int] = (32, 64, 128, 256),
         blocks_per_level: int = 1,
         norm: str | None = "group:8",
         activation: str | None = "silu",
         attention: bool = False,
         output_activation: str | None = "sigmoid",
-        value_range: str | None = None,
+        value_range: str | ValueRange | None = None,
         **kwargs: Any,
     ):
         value_range = output_value_range(output_activation, value_range)
-        height, width = _check_trunk(widths, blocks_per_level, output_shape)
+        height, width = _check_trunk(widths, blocks_per_level, image_shape)
         widths = [int(w) for w in widths]
         start_shape = (height, width, widths[-1])
         z = keras.Input(shape=(int(latent_dim),), name="z")
@@ -233,11 +235,11 @@ class ResidualDecoder(keras.Model):
         # feature maps, the costliest layers on a CPU.
         x = _apply(x, make_norm(norm, "dec_norm_out"), make_activation(activation, "dec_act_out"))
         x = keras.layers.UpSampling2D(2, interpolation="nearest", name="dec_up_out")(x)
-        x = _conv(int(output_shape[-1]), "dec_conv_out")(x)
-        x = output_layer(x, output_activation, output_shape)
+        x = _conv(int(image_shape[-1]), "dec_conv_out")(x)
+        x = output_layer(x, output_activation, image_shape)
         super().__init__(inputs=z, outputs=x, **kwargs)
         self.latent_dim = int(latent_dim)
-        self.image_shape = tuple(int(d) for d in output_shape)
+        self.image_shape = tuple(int(d) for d in image_shape)
         self.widths = widths
         self.blocks_per_level = int(blocks_per_level)
         self.norm = norm
@@ -247,23 +249,19 @@ class ResidualDecoder(keras.Model):
         self.value_range = value_range
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
+        config = super().get_config()
+        config.update({
             "latent_dim": self.latent_dim,
-            "output_shape": list(self.image_shape),
+            "image_shape": list(self.image_shape),
             "widths": self.widths,
             "blocks_per_level": self.blocks_per_level,
             "norm": self.norm,
             "activation": self.activation,
             "attention": self.attention,
             "output_activation": self.output_activation,
-            "value_range": self.value_range,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "ResidualDecoder":
-        return cls(**config)
+            "value_range": self.value_range.value,
+        })
+        return config
 
 
 def residual_trunks(
@@ -290,8 +288,8 @@ def residual_trunks(
     shape = (int(image_size[0]), int(image_size[1]), int(channels))
     common = {"widths": widths, "blocks_per_level": blocks_per_level, "norm": norm,
               "activation": activation, "attention": attention}  # fmt: skip
-    encoder = ResidualEncoder(input_shape=shape, latent_dim=latent_dim, head=head, name="encoder", **common)
+    encoder = ResidualEncoder(image_shape=shape, latent_dim=latent_dim, head=head, name="encoder", **common)
     decoder = ResidualDecoder(
-        latent_dim=latent_dim, output_shape=shape, output_activation=output_activation, name="decoder", **common
+        latent_dim=latent_dim, image_shape=shape, output_activation=output_activation, name="decoder", **common
     )
     return encoder, decoder

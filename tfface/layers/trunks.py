@@ -12,9 +12,11 @@ from typing import Any, Mapping, Sequence
 import keras
 
 from tfface.layers.blocks import BLOCK_KEYS, conv_block, dense_block, make_activation, resolve_block
+from tfface.layers.serialization import Configurable
+from tfface.value_range import ValueRange
 
 HEADS = ("gaussian", "deterministic")
-OUTPUT_RANGES = {"sigmoid": "0_1", "tanh": "-1_1"}
+OUTPUT_RANGES = {"sigmoid": ValueRange.ZERO_ONE, "tanh": ValueRange.MINUS_ONE_ONE}
 
 
 def _block_defaults(**kwargs: Any) -> dict[str, Any]:
@@ -47,7 +49,7 @@ def latent_head(x, latent_dim: int, head: str, latent_activation: str | None = N
     return z
 
 
-def output_value_range(output_activation: str | None, value_range: str | None) -> str:
+def output_value_range(output_activation: str | None, value_range: str | ValueRange | None) -> ValueRange:
     """The decoder's value range: given, or implied by its output activation."""
     if value_range is None:
         value_range = OUTPUT_RANGES.get(output_activation or "")
@@ -56,34 +58,33 @@ def output_value_range(output_activation: str | None, value_range: str | None) -
                 f"output_activation={output_activation!r} does not bound the output; "
                 "pass value_range='0_1' or '-1_1'"
             )
-    if value_range not in ("0_1", "-1_1"):
-        raise ValueError(f"value_range must be '0_1' or '-1_1', got {value_range!r}")
-    return value_range
+    return ValueRange.parse(value_range)
 
 
-def output_layer(x, output_activation: str | None, output_shape: Sequence[int]):
+def output_layer(x, output_activation: str | None, image_shape: Sequence[int]):
     """The decoder's float32 output activation, checking the image shape."""
     out_act = make_activation(output_activation, "output") or keras.layers.Identity(name="output")
     out_act.dtype_policy = keras.DTypePolicy("float32")
     x = out_act(x)
     produced = tuple(int(d) for d in x.shape[1:])
-    if produced != tuple(output_shape):
+    if produced != tuple(image_shape):
         raise ValueError(
-            f"decoder blocks produce images of shape {produced} but output_shape is "
-            f"{tuple(output_shape)}; adjust start_shape, strides or the last block's filters"
+            f"decoder blocks produce images of shape {produced} but image_shape is "
+            f"{tuple(image_shape)}; adjust start_shape, strides or the last block's filters"
         )
     return x
 
 
 @keras.saving.register_keras_serializable(package="tfface")
-class Encoder(keras.Model):
+class Encoder(Configurable, keras.Model):
     """Convolutional (or fully connected) encoder trunk with a latent head.
 
     Images → conv blocks → flatten → dense blocks → head. The Gaussian head
     returns `[z_mean, z_log_var]`; the deterministic head returns `z`.
 
     Args:
-        input_shape: (int, int, int). Image (height, width, channels).
+        image_shape: (int, int, int). Image (height, width, channels).
+            (Configs of older versions call it `input_shape`.)
         blocks: list of dict or int. Conv block specs (see
             `tfface.layers.blocks`), applied in order. Empty for a purely
             fully connected encoder. Defaults to ().
@@ -101,16 +102,18 @@ class Encoder(keras.Model):
 
     Example:
 
-    >>> encoder = Encoder(input_shape=(32, 32, 3), blocks=[16, 32],
+    >>> encoder = Encoder(image_shape=(32, 32, 3), blocks=[16, 32],
     ...                   strides=2, latent_dim=8)
     >>> z_mean, z_log_var = encoder(np.zeros((2, 32, 32, 3)))
     >>> tuple(z_mean.shape)
     (2, 8)
     """
 
+    renamed = {"input_shape": "image_shape"}
+
     def __init__(
         self,
-        input_shape: Sequence[int] = (64, 64, 3),
+        image_shape: Sequence[int] = (64, 64, 3),
         blocks: Sequence[Any] = (),
         latent_dim: int = 64,
         head: str = "gaussian",
@@ -131,7 +134,7 @@ class Encoder(keras.Model):
             kernel_size=kernel_size, strides=strides, padding=padding, norm=norm, pool=pool
         )
         defaults["activation"] = activation
-        images = keras.Input(shape=tuple(input_shape), name="images")
+        images = keras.Input(shape=tuple(image_shape), name="images")
         x = images
         for i, spec in enumerate(blocks):
             x = conv_block(x, resolve_block(spec, defaults), name=f"enc{i + 1}")
@@ -140,7 +143,7 @@ class Encoder(keras.Model):
             x = dense_block(x, units, dense_norm, dense_activation, name=f"enc_fc{j + 1}")
         outputs = latent_head(x, latent_dim, head, latent_activation)
         super().__init__(inputs=images, outputs=outputs, **kwargs)
-        self.image_shape = tuple(int(d) for d in input_shape)
+        self.image_shape = tuple(int(d) for d in image_shape)
         self.blocks = _as_list(blocks)
         self.latent_dim = int(latent_dim)
         self.head = head
@@ -156,10 +159,9 @@ class Encoder(keras.Model):
         self.latent_activation = latent_activation
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "input_shape": list(self.image_shape),
+        config = super().get_config()
+        config.update({
+            "image_shape": list(self.image_shape),
             "blocks": self.blocks,
             "latent_dim": self.latent_dim,
             "head": self.head,
@@ -173,21 +175,19 @@ class Encoder(keras.Model):
             "dense_norm": self.dense_norm,
             "dense_activation": self.dense_activation,
             "latent_activation": self.latent_activation,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "Encoder":
-        return cls(**config)
+        })
+        return config
 
 
 @keras.saving.register_keras_serializable(package="tfface")
-class Decoder(keras.Model):
+class Decoder(Configurable, keras.Model):
     """Decoder trunk: latent → dense → reshape → conv blocks → output.
 
     Args:
         latent_dim: int. Size of the latent code. Defaults to 64.
-        output_shape: (int, int, int). Image shape the last block must
+        image_shape: (int, int, int). Image shape the last block must
             produce; a mismatch is an error at construction naming both.
+            (Configs of older versions call it `output_shape`.)
         start_shape: (int, int, int). Shape the projection is reshaped to.
             Defaults to (4, 4, 256).
         blocks: list of dict or int. Block specs; the last one usually has
@@ -205,17 +205,19 @@ class Decoder(keras.Model):
 
     Example:
 
-    >>> decoder = Decoder(latent_dim=8, output_shape=(32, 32, 3),
+    >>> decoder = Decoder(latent_dim=8, image_shape=(32, 32, 3),
     ...                   start_shape=(8, 8, 32), strides=2, transpose=True,
     ...                   blocks=[16, {"filters": 3, "activation": None}])
     >>> tuple(decoder(np.zeros((2, 8))).shape)
     (2, 32, 32, 3)
     """
 
+    renamed = {"output_shape": "image_shape"}
+
     def __init__(
         self,
         latent_dim: int = 64,
-        output_shape: Sequence[int] = (64, 64, 3),
+        image_shape: Sequence[int] = (64, 64, 3),
         start_shape: Sequence[int] = (4, 4, 256),
         blocks: Sequence[Any] = (),
         dense_units: Sequence[int] = (),
@@ -230,7 +232,7 @@ class Decoder(keras.Model):
         dense_norm: str | None = None,
         dense_activation: str | None = "relu",
         output_activation: str | None = "sigmoid",
-        value_range: str | None = None,
+        value_range: str | ValueRange | None = None,
         **kwargs: Any,
     ):
         value_range = output_value_range(output_activation, value_range)
@@ -251,10 +253,10 @@ class Decoder(keras.Model):
         x = keras.layers.Reshape(tuple(start_shape), name="dec_reshape")(x)
         for i, spec in enumerate(blocks):
             x = conv_block(x, resolve_block(spec, defaults), name=f"dec{i + 1}")
-        x = output_layer(x, output_activation, output_shape)
+        x = output_layer(x, output_activation, image_shape)
         super().__init__(inputs=z, outputs=x, **kwargs)
         self.latent_dim = int(latent_dim)
-        self.image_shape = tuple(int(d) for d in output_shape)
+        self.image_shape = tuple(int(d) for d in image_shape)
         self.start_shape = tuple(int(d) for d in start_shape)
         self.blocks = _as_list(blocks)
         self.dense_units = [int(u) for u in dense_units]
@@ -272,11 +274,10 @@ class Decoder(keras.Model):
         self.value_range = value_range
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
+        config = super().get_config()
+        config.update({
             "latent_dim": self.latent_dim,
-            "output_shape": list(self.image_shape),
+            "image_shape": list(self.image_shape),
             "start_shape": list(self.start_shape),
             "blocks": self.blocks,
             "dense_units": self.dense_units,
@@ -291,12 +292,9 @@ class Decoder(keras.Model):
             "dense_norm": self.dense_norm,
             "dense_activation": self.dense_activation,
             "output_activation": self.output_activation,
-            "value_range": self.value_range,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "Decoder":
-        return cls(**config)
+            "value_range": self.value_range.value,
+        })
+        return config
 
 
 def symmetric_trunks(
@@ -334,7 +332,7 @@ def symmetric_trunks(
         )
     widths = [int(w) for w in widths]
     encoder = Encoder(
-        input_shape=(height, width, channels),
+        image_shape=(height, width, channels),
         blocks=widths,
         latent_dim=latent_dim,
         head=head,
@@ -351,7 +349,7 @@ def symmetric_trunks(
     ]
     decoder = Decoder(
         latent_dim=latent_dim,
-        output_shape=(height, width, channels),
+        image_shape=(height, width, channels),
         start_shape=(height // factor, width // factor, widths[-1]),
         blocks=decoder_blocks,
         dense_units=decoder_dense_units,

@@ -7,6 +7,8 @@ import os
 import keras
 from keras import ops
 
+from tfface.value_range import ValueRange
+
 VGG_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
 # Keras' VGG16 ImageNet weights are converted from Caffe: BGR, 0-255, mean-subtracted.
 _CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
@@ -62,11 +64,11 @@ def vgg16_features(image_shape, weights: str | None = "imagenet", option: str = 
     return features
 
 
-def vgg_preprocess(images, value_range: str = "0_1"):
+def vgg_preprocess(images, value_range: str | ValueRange = ValueRange.ZERO_ONE):
     """Images in the model's value range → VGG16's Caffe input (BGR, 0-255,
     ImageNet mean subtracted)."""
     images = ops.cast(images, "float32")
-    unit = (images + 1.0) / 2.0 if value_range == "-1_1" else images
+    unit = ValueRange.parse(value_range).to_unit(images)
     bgr = ops.flip(unit * 255.0, axis=-1)
     return bgr - ops.convert_to_tensor(_CAFFE_BGR_MEAN, dtype="float32")
 

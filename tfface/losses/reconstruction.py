@@ -4,12 +4,10 @@ import math
 
 from keras import ops
 
+from tfface.value_range import ValueRange
+
 RECONSTRUCTION_LOSSES = ("mse", "bce")
 _EPSILON = 1e-7
-
-
-def _to_unit(x, value_range: str):
-    return (x + 1.0) / 2.0 if value_range == "-1_1" else x
 
 
 def reduce_per_example(per_pixel, reduction: str):
@@ -22,7 +20,7 @@ def reduce_per_example(per_pixel, reduction: str):
     raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
 
 
-def reconstruction_loss(targets, outputs, kind: str = "mse", reduction: str = "sum", value_range: str = "0_1"):
+def reconstruction_loss(targets, outputs, kind: str = "mse", reduction: str = "sum", value_range: str | ValueRange = ValueRange.ZERO_ONE):
     """Per-example reconstruction loss, reduced over all non-batch axes.
 
     Args:
@@ -48,8 +46,9 @@ def reconstruction_loss(targets, outputs, kind: str = "mse", reduction: str = "s
     if kind == "mse":
         per_pixel = ops.square(targets - outputs)
     elif kind == "bce":
-        t = _to_unit(targets, value_range)
-        p = ops.clip(_to_unit(outputs, value_range), _EPSILON, 1.0 - _EPSILON)
+        value_range = ValueRange.parse(value_range)
+        t = value_range.to_unit(targets)
+        p = ops.clip(value_range.to_unit(outputs), _EPSILON, 1.0 - _EPSILON)
         per_pixel = -(t * ops.log(p) + (1.0 - t) * ops.log(1.0 - p))
     else:
         raise ValueError(f"reconstruction loss must be one of {RECONSTRUCTION_LOSSES}, got {kind!r}")

@@ -44,8 +44,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfface.metrics.image import to_unit
-
 from tfface.registry import Registry
+from tfface.value_range import ValueRange
 
 #: FID feature networks by name: constructor(**options) → extractor with
 #: `__call__(images, value_range)` → (n, 2048) and a `protocol` dict.
@@ -228,7 +228,7 @@ class InceptionFeatures:
             "inception_input_size": self.input_size,
         }
 
-    def __call__(self, images, value_range: str = "0_1") -> np.ndarray:
+    def __call__(self, images, value_range: str | ValueRange = ValueRange.ZERO_ONE) -> np.ndarray:
         """Features (n, 2048) float64 of float images in `value_range`."""
         images = np.asarray(images)
         out = []
@@ -324,15 +324,16 @@ class TFGANInceptionFeatures:
             outputs = signature(**{name: batch})
         return np.reshape(np.asarray(outputs["pool_3"], np.float64), (len(batch), -1))
 
-    def __call__(self, images, value_range: str = "0_1") -> np.ndarray:
+    def __call__(self, images, value_range: str | ValueRange = ValueRange.ZERO_ONE) -> np.ndarray:
         """Features (n, 2048) float64 of float images in `value_range`."""
         images = np.asarray(images)
         out = []
+        value_range = ValueRange.parse(value_range)
         for start in range(0, len(images), self.batch_size):
-            batch = np.clip(np.asarray(to_unit(images[start : start + self.batch_size], value_range)), 0.0, 1.0)
-            quantised = tf.cast(np.round(batch * 255.0).astype(np.uint8), tf.float32) / 255.0
+            pixels = value_range.to_uint8(images[start : start + self.batch_size])
+            quantised = tf.cast(pixels, tf.float32) / 255.0
             resized = tf.image.resize(quantised, (self.input_size, self.input_size), method="bilinear", antialias=False)
-            out.append(self._pool_3(resized * 2.0 - 1.0))
+            out.append(self._pool_3(ValueRange.MINUS_ONE_ONE.from_unit(resized)))
         return np.concatenate(out) if out else np.zeros((0, 2048))
 
 
@@ -378,7 +379,7 @@ class GenerationScores:
 def generation_scores(
     real_images,
     generated_images,
-    value_range: str = "0_1",
+    value_range: str | ValueRange = ValueRange.ZERO_ONE,
     extractor=None,
     kid_subsets: int = 100,
     kid_subset_size: int = 1000,

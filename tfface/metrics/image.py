@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from tfface.value_range import ValueRange
 SCALES = ("unit", "data")
 
 
-def to_unit(images, value_range: str):
-    """Float images in `value_range` ("0_1" or "-1_1") mapped to [0, 1]."""
-    images = tf.cast(images, tf.float32)
-    if value_range == "-1_1":
-        return (images + 1.0) / 2.0
-    if value_range != "0_1":
-        raise ValueError(f"value_range must be '0_1' or '-1_1', got {value_range!r}")
-    return images
+def to_unit(images, value_range: str | ValueRange):
+    """Float images in `value_range` ("0_1" or "-1_1") mapped to [0, 1], float32."""
+    return ValueRange.parse(value_range).to_unit(tf.cast(images, tf.float32))
 
 
 def _scaled(images, value_range: str, scale: str):
@@ -33,7 +29,7 @@ def _scaled(images, value_range: str, scale: str):
     return unit if scale == "unit" else tf.cast(images, tf.float32)
 
 
-def mse(images, reconstructions, value_range: str = "0_1", scale: str = "unit"):
+def mse(images, reconstructions, value_range: str | ValueRange = ValueRange.ZERO_ONE, scale: str = "unit"):
     """Per-image mean squared error, shape (batch,).
 
     Args:
@@ -55,7 +51,7 @@ def mse(images, reconstructions, value_range: str = "0_1", scale: str = "unit"):
     return tf.reduce_mean(tf.square(a - b), axis=[1, 2, 3])
 
 
-def psnr(images, reconstructions, value_range: str = "0_1", scale: str = "unit"):
+def psnr(images, reconstructions, value_range: str | ValueRange = ValueRange.ZERO_ONE, scale: str = "unit"):
     """Per-image PSNR in dB.
 
     `scale="unit"`: `tf.image.psnr` with max_val=1 on [0, 1] (clipped).
@@ -80,7 +76,7 @@ def psnr_from_mse(value):
     return 10.0 * tf.math.log(1.0 / value) / tf.math.log(10.0)
 
 
-def ssim(images, reconstructions, value_range: str = "0_1"):
+def ssim(images, reconstructions, value_range: str | ValueRange = ValueRange.ZERO_ONE):
     """Per-image SSIM on the [0, 1] scale (`tf.image.ssim`, 11×11 Gaussian
     window, σ 1.5, k1 0.01, k2 0.03)."""
     a = tf.clip_by_value(to_unit(images, value_range), 0.0, 1.0)

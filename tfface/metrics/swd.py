@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from tfface.metrics.image import to_unit
+from tfface.value_range import ValueRange
 
 BINOMIAL_5 = np.array([1.0, 4.0, 6.0, 4.0, 1.0], np.float32) / 16.0
 
@@ -210,11 +210,10 @@ def sliced_wasserstein(a: np.ndarray, b: np.ndarray, directions: int = 128, repe
     return float(np.mean(results))
 
 
-def to_uint8_levels(images, value_range: str = "0_1") -> np.ndarray:
+def to_uint8_levels(images, value_range: str | ValueRange = ValueRange.ZERO_ONE) -> np.ndarray:
     """Float images in `value_range` → float32 values of their uint8
     quantisation (0…255), as ProGAN's evaluation sees them."""
-    unit = np.asarray(to_unit(images, value_range))
-    return np.round(np.clip(unit, 0.0, 1.0) * 255.0).astype(np.float32)
+    return ValueRange.parse(value_range).to_uint8(images).astype(np.float32)
 
 
 def swd_descriptors(images, value_range: str = "0_1", options: SWDOptions | None = None, *, stream: int = 0,

@@ -2,7 +2,7 @@
 `tfface.presets`."""
 
 from tfface.models.autoencoder import Autoencoder, DenoisingAutoencoder
-from tfface.models.base import LatentAutoencoder, images_from_batch
+from tfface.models.base import FaceModel, LatentAutoencoder, images_from_batch
 from tfface.models.classifier import AttributeClassifier, load_encoder_weights
 from tfface.models.posterior import LOG_VAR_RANGE, DiagonalGaussian, PointMass
 from tfface.models.vae import VAE
@@ -13,6 +13,7 @@ __all__ = [
     "Autoencoder",
     "DenoisingAutoencoder",
     "DiagonalGaussian",
+    "FaceModel",
     "LatentAutoencoder",
     "PointMass",
     "VAE",

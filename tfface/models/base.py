@@ -10,6 +10,7 @@ from keras import ops
 
 from tfface.layers.discriminator import PatchDiscriminator
 from tfface.layers.likelihood import GaussianLikelihood
+from tfface.layers.serialization import Configurable
 from tfface.layers.trunks import Decoder, Encoder
 from tfface.losses import reconstruction_loss
 from tfface.losses.perceptual import PerceptualLoss
@@ -25,8 +26,7 @@ from tfface.models.adversarial import (
 )
 from tfface.models.posterior import DiagonalGaussian, PointMass
 from tfface.models.steps import apply_gradient_list, scaled_loss, step_results
-
-VALUE_BOUNDS = {"0_1": (0.0, 1.0), "-1_1": (-1.0, 1.0)}
+from tfface.value_range import ValueRange
 
 
 def images_from_batch(data: Any):
@@ -37,7 +37,28 @@ def images_from_batch(data: Any):
     return x
 
 
-class LatentAutoencoder(keras.Model):
+class FaceModel(Configurable, keras.Model):
+    """Base of tfface's subclassed model families: the config written once
+    (`Configurable`: name, trainable, the trunks in `nested`) and the
+    `build()` every family needs.
+
+    Subclasses store each constructor argument under its own name and
+    extend `get_config()` with `super().get_config()` then `update`.
+
+    Args:
+        **kwargs: `keras.Model` arguments (name, trainable, dtype).
+    """
+
+    nested = ("encoder",)
+
+    def build(self, input_shape=None):
+        # The trunks are functional models, built at construction. Marking
+        # the wrapper built makes count_params(), save() and export() work
+        # before and after fit() (which does not build subclassed models).
+        self.built = True
+
+
+class LatentAutoencoder(FaceModel):
     """Base class: encoder → posterior → latent → decoder, trained by one
     `train_step`/`test_step` pair that reports every loss term as a metric.
 
@@ -117,6 +138,7 @@ class LatentAutoencoder(keras.Model):
     ['adversarial_loss', 'adversarial_weight', 'discriminator_fake']
     """
 
+    nested = ("encoder", "decoder")
     loss_terms: tuple[str, ...] = ("loss", "reconstruction_loss")
     kl_reduction: str = "sum"
 
@@ -190,12 +212,6 @@ class LatentAutoencoder(keras.Model):
 
     # ------------------------------------------------------------ structure
 
-    def build(self, input_shape=None):
-        # The trunks are functional models, built at construction. Marking
-        # the wrapper built makes count_params(), save() and export() work
-        # before and after fit() (which does not build subclassed models).
-        self.built = True
-
     @property
     def latent_dim(self) -> int:
         return self.decoder.latent_dim
@@ -205,8 +221,8 @@ class LatentAutoencoder(keras.Model):
         return tuple(self.decoder.image_shape)
 
     @property
-    def value_range(self) -> str:
-        """ "0_1" or "-1_1": the range of inputs and outputs."""
+    def value_range(self) -> ValueRange:
+        """The range of inputs and outputs ("0_1" or "-1_1")."""
         return self.decoder.value_range
 
     @property
@@ -258,7 +274,7 @@ class LatentAutoencoder(keras.Model):
         if not self.input_noise_stddev:
             return images
         noise = keras.random.normal(ops.shape(images), seed=self.seed_generator, dtype=images.dtype)
-        low, high = VALUE_BOUNDS[self.value_range]
+        low, high = self.value_range.bounds
         return ops.clip(images + self.input_noise_stddev * noise, low, high)
 
     def regularizer(self, kl, posterior, z):
@@ -388,11 +404,8 @@ class LatentAutoencoder(keras.Model):
     # --------------------------------------------------------- serialization
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
+        config = super().get_config()
+        config.update({
             "reconstruction_loss": self.reconstruction_loss,
             "reconstruction_reduction": self.reconstruction_reduction,
             "input_noise_stddev": self.input_noise_stddev,
@@ -406,12 +419,5 @@ class LatentAutoencoder(keras.Model):
             "discriminator_layers": self.discriminator_layers,
             "discriminator_width": self.discriminator_width,
             "discriminator_norm": self.discriminator_norm,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]):
-        config = dict(config)
-        for key in ("encoder", "decoder"):
-            if isinstance(config[key], dict):
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        })
+        return config

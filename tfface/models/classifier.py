@@ -13,11 +13,13 @@ import tfface.models.autoencoder  # noqa: F401  (registers the models an encoder
 import tfface.models.vae  # noqa: F401
 from tfface.layers.trunks import Encoder
 from tfface.losses.attributes import AttributeAccuracy, attribute_bce
+from tfface.models.base import FaceModel
 from tfface.models.steps import apply_gradients, scaled_loss, step_results
+from tfface.value_range import ValueRange
 
 
 @keras.saving.register_keras_serializable(package="tfface")
-class AttributeClassifier(keras.Model):
+class AttributeClassifier(FaceModel):
     """An encoder trunk whose sigmoid latent predicts binary attributes.
 
     Report 000 pre-trains the encoders of its Models 1 and 3 to classify the
@@ -40,7 +42,7 @@ class AttributeClassifier(keras.Model):
 
     Example:
 
-    >>> enc = Encoder(input_shape=(16, 16, 3), blocks=[4], strides=2, latent_dim=3,
+    >>> enc = Encoder(image_shape=(16, 16, 3), blocks=[4], strides=2, latent_dim=3,
     ...               head="deterministic", latent_activation="sigmoid")
     >>> model = AttributeClassifier(enc, attribute_names=["Male", "Smiling", "Young"])
     >>> model.compile(optimizer="adam")
@@ -79,18 +81,13 @@ class AttributeClassifier(keras.Model):
         self.accuracy = AttributeAccuracy(threshold=self.threshold)
         self.build(encoder.input_shape)
 
-    def build(self, input_shape=None):
-        # The encoder is a functional model built at construction (see
-        # LatentAutoencoder.build: fit() does not build subclassed models).
-        self.built = True
-
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.encoder.image_shape)
 
     @property
-    def value_range(self) -> str:
-        return "0_1"
+    def value_range(self) -> ValueRange:
+        return ValueRange.ZERO_ONE
 
     @property
     def num_attributes(self) -> int:
@@ -138,20 +135,9 @@ class AttributeClassifier(keras.Model):
         return self._record(*self._step(data, training=False))
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "attribute_names": list(self.attribute_names),
-            "threshold": self.threshold,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]):
-        config = dict(config)
-        if isinstance(config["encoder"], dict):
-            config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        return cls(**config)
+        config = super().get_config()
+        config.update({"attribute_names": list(self.attribute_names), "threshold": self.threshold})
+        return config
 
 
 def _model_file(path: str) -> str:

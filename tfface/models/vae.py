@@ -76,9 +76,6 @@ class VAE(LatentAutoencoder):
         return self.kl_weight() * ops.mean(kl)
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "beta": self.beta,
-            "kl_reduction": self.kl_reduction,
-            "kl_warmup_steps": self.kl_warmup_steps,
-        }
+        config = super().get_config()
+        config.update({"beta": self.beta, "kl_reduction": self.kl_reduction, "kl_warmup_steps": self.kl_warmup_steps})
+        return config

@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 from tfface.config import ConfigError, ModelConfig
 from tfface.registry import Registry
+from tfface.value_range import ValueRange
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Preset:
     builder: Callable[..., Any]
     image_size: tuple[int, int]
     report: str = ""
-    value_range: str = "0_1"
+    value_range: ValueRange = ValueRange.ZERO_ONE
     recipe: dict = field(default_factory=dict)
     sampler: str = ""
 
@@ -86,7 +87,7 @@ def register_preset(
     *,
     image_size: tuple[int, int],
     report: str = "",
-    value_range: str = "0_1",
+    value_range: str | ValueRange = ValueRange.ZERO_ONE,
     recipe: dict | None = None,
     sampler: str = "",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -100,7 +101,7 @@ def register_preset(
                 builder=builder,
                 image_size=tuple(image_size),
                 report=report,
-                value_range=value_range,
+                value_range=ValueRange.parse(value_range),
                 recipe=dict(recipe or {}),
                 sampler=sampler,
             ),

@@ -2,7 +2,8 @@
 (`tfface.layers.residual_trunks`) with a calibrated Gaussian decoder
 (σ-VAE), so the reconstruction/KL balance needs no hand-tuned β. Their
 recipes fit a GMM sampler at the end of training (`run.fit_sampler`, see
-`pipelines/face_64.toml`; it beat the two-stage VAE sampler on SWD)."""
+`pipelines/face_64.toml`; it beat the two-stage VAE sampler on SWD).
+They follow no report; their rows in `docs/reports.md` say so."""
 
 from __future__ import annotations
 

@@ -94,7 +94,7 @@ def _square(image_size: Sequence[int], size: int, name: str) -> tuple[int, int, 
 def model1_encoder(image_size: Sequence[int] = (64, 64)) -> Encoder:
     """Model 1's classifier encoder: 6 × (3×3 conv pad 1, ReLU, 2×2 max pool) 8-256, dense 256, 40 sigmoid."""
     return Encoder(
-        input_shape=_square(image_size, 64, "r000 model 1"),
+        image_shape=_square(image_size, 64, "r000 model 1"),
         blocks=[8, 16, 32, 64, 128, 256],
         latent_dim=NUM_ATTRIBUTES,
         head="deterministic",
@@ -114,7 +114,7 @@ def model3_encoder(image_size: Sequence[int] = (128, 128)) -> Encoder:
         {"filters": w, "kernel_size": 5 if i < 3 else 3, "padding": 2 if i < 3 else 1} for i, w in enumerate(widths)
     ]
     return Encoder(
-        input_shape=_square(image_size, 128, "r000 model 3"),
+        image_shape=_square(image_size, 128, "r000 model 3"),
         blocks=blocks,
         latent_dim=NUM_ATTRIBUTES,
         head="deterministic",
@@ -190,7 +190,7 @@ def r000_model1(
     encoder = _classifier_encoder(model1_encoder(image_size), encoder_from, "r000_model1_classifier")
     decoder = Decoder(
         latent_dim=NUM_ATTRIBUTES,
-        output_shape=(64, 64, 3),
+        image_shape=(64, 64, 3),
         start_shape=(1, 1, 256),
         blocks=[128, 64, 32, 16, 8, {"filters": 3, "activation": None}],
         dense_units=[256],
@@ -226,7 +226,7 @@ def r000_model2(
         seed: int or None. Defaults to None.
     """
     encoder = Encoder(
-        input_shape=_square(image_size, 64, "r000_model2"),
+        image_shape=_square(image_size, 64, "r000_model2"),
         blocks=[16, 32, 64, 128, 256],
         latent_dim=latent_dim,
         head="deterministic",
@@ -237,7 +237,7 @@ def r000_model2(
     )
     decoder = Decoder(
         latent_dim=latent_dim,
-        output_shape=(64, 64, 3),
+        image_shape=(64, 64, 3),
         start_shape=(1, 1, 512),
         blocks=[512, 256, 128, 64, 32, 16, {"filters": 3, "kernel_size": 3, "strides": 1, "activation": None}],
         dense_units=[256, 512],
@@ -300,7 +300,7 @@ def r000_model3(
     blocks += [{"filters": 16, **large}, {"filters": 8, **large}, {"filters": 3, "activation": None, **large}]
     decoder = Decoder(
         latent_dim=NUM_ATTRIBUTES,
-        output_shape=(128, 128, 3),
+        image_shape=(128, 128, 3),
         start_shape=(1, 1, 512),
         blocks=blocks,
         dense_units=[512],
@@ -341,7 +341,7 @@ def r000_model4(
     """
     widths = [16, 32, 64, 128, 256, 512]
     encoder = Encoder(
-        input_shape=_square(image_size, 128, "r000_model4"),
+        image_shape=_square(image_size, 128, "r000_model4"),
         blocks=widths,
         latent_dim=latent_dim,
         head="deterministic",
@@ -359,7 +359,7 @@ def r000_model4(
         start, blocks = (2, 2, 512), [256, 128, 64, 32, 16, {"filters": 3, "norm": None, "activation": None}]
     decoder = Decoder(
         latent_dim=latent_dim,
-        output_shape=(128, 128, 3),
+        image_shape=(128, 128, 3),
         start_shape=start,
         blocks=blocks,
         projection_activation=LEAKY,

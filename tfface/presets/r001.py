@@ -66,6 +66,7 @@ from typing import Sequence
 from tfface.layers import Decoder, Encoder
 from tfface.models import VAE
 from tfface.presets import divisible_size, register_preset
+from tfface.value_range import ValueRange
 
 REPORT = "001 §3 Tables 1-2"
 RECIPE = {
@@ -103,7 +104,7 @@ def _decoder_blocks(widths: Sequence[int], channels: int) -> list[dict]:
     return blocks
 
 
-@register_preset("r001_vae", image_size=(64, 48), report=REPORT, value_range="-1_1", recipe=RECIPE)
+@register_preset("r001_vae", image_size=(64, 48), report=REPORT, value_range=ValueRange.MINUS_ONE_ONE, recipe=RECIPE)
 def r001_vae(
     image_size: Sequence[int] = (64, 48),
     latent_dim: int = 64,
@@ -138,7 +139,7 @@ def r001_vae(
     height, width = divisible_size(image_size, factor, "r001_vae")
     common = {"padding": 1, "norm": NORM, "activation": "relu"}
     encoder = Encoder(
-        input_shape=(height, width, 3),
+        image_shape=(height, width, 3),
         blocks=_encoder_blocks(widths),
         latent_dim=latent_dim,
         head="gaussian",
@@ -147,7 +148,7 @@ def r001_vae(
     )
     decoder = Decoder(
         latent_dim=latent_dim,
-        output_shape=(height, width, 3),
+        image_shape=(height, width, 3),
         start_shape=(height // factor, width // factor, widths[-1]),
         blocks=_decoder_blocks(widths, 3),
         transpose=True,

@@ -112,7 +112,7 @@ def _vae_encoder(image_size: Sequence[int], latent_dim: int) -> Encoder:
     widths = (32, 64, 128, 256, 512)
     blocks = [{"filters": w, "strides": 1 if i == 0 else 2} for i, w in enumerate(widths)]
     return Encoder(
-        input_shape=(int(image_size[0]), int(image_size[1]), 3),
+        image_shape=(int(image_size[0]), int(image_size[1]), 3),
         blocks=blocks,
         latent_dim=latent_dim,
         head="gaussian",
@@ -130,7 +130,7 @@ def _vae_encoder(image_size: Sequence[int], latent_dim: int) -> Encoder:
 def _vae_decoder(image_size: Sequence[int], latent_dim: int, start_shape, blocks) -> Decoder:
     return Decoder(
         latent_dim=latent_dim,
-        output_shape=(int(image_size[0]), int(image_size[1]), 3),
+        image_shape=(int(image_size[0]), int(image_size[1]), 3),
         start_shape=start_shape,
         blocks=blocks,
         dense_units=[1024],
@@ -240,9 +240,9 @@ def r002_dense_ae(
         seed: int or None. Defaults to None.
     """
     shape = (int(image_size[0]), int(image_size[1]), 3)
-    encoder = Encoder(input_shape=shape, latent_dim=latent_dim, head="deterministic",
+    encoder = Encoder(image_shape=shape, latent_dim=latent_dim, head="deterministic",
                       dense_units=list(hidden_units), name="encoder")  # fmt: skip
-    decoder = Decoder(latent_dim=latent_dim, output_shape=shape, start_shape=shape,
+    decoder = Decoder(latent_dim=latent_dim, image_shape=shape, start_shape=shape,
                       dense_units=list(reversed(hidden_units)), name="decoder")  # fmt: skip
     return Autoencoder(encoder, decoder, reconstruction_loss=reconstruction_loss,
                        reconstruction_reduction="mean", seed=seed, name="r002_dense_ae")  # fmt: skip
@@ -252,13 +252,13 @@ def _conv_ae_trunks(image_size: Sequence[int], latent_dim: int, widths: Sequence
     factor = 2 ** len(widths)
     height, width = divisible_size(image_size, factor, "r002 conv autoencoder")
     shape = (height, width, 3)
-    encoder = Encoder(input_shape=shape, blocks=list(widths), latent_dim=latent_dim, head="deterministic",
+    encoder = Encoder(image_shape=shape, blocks=list(widths), latent_dim=latent_dim, head="deterministic",
                       kernel_size=3, pool="max", name="encoder")  # fmt: skip
     decoder_blocks = [{"filters": w, "upsample": 2} for w in reversed(widths)]
     decoder_blocks.append({"filters": 3, "activation": None})
     decoder = Decoder(
         latent_dim=latent_dim,
-        output_shape=shape,
+        image_shape=shape,
         start_shape=(height // factor, width // factor, widths[-1]),
         blocks=decoder_blocks,
         projection_activation="relu",

@@ -69,7 +69,7 @@ def r003_vae(
     """
     height, width = divisible_size(image_size, 16, "r003_vae")
     encoder = Encoder(
-        input_shape=(height, width, 3),
+        image_shape=(height, width, 3),
         blocks=[32, 32, 64, 64],
         latent_dim=latent_dim,
         head="gaussian",
@@ -81,7 +81,7 @@ def r003_vae(
     )
     decoder = Decoder(
         latent_dim=latent_dim,
-        output_shape=(height, width, 3),
+        image_shape=(height, width, 3),
         start_shape=(height // 16, width // 16, 64),
         blocks=[
             {"filters": 64, "upsample": 2},

@@ -30,6 +30,7 @@ from typing import Sequence
 from tfface.layers import symmetric_trunks
 from tfface.models import Autoencoder
 from tfface.presets import register_preset
+from tfface.value_range import ValueRange
 
 REPORT = "004 §3, Table 1"
 RECIPE = {
@@ -115,7 +116,7 @@ def _register(variant: str, latent_dim: int, base_width: int) -> None:
         "See `tfface.presets.r004.r004_autoencoder` and the module docstring for the "
         "architecture and the ambiguities it resolves."
     )
-    register_preset(name, image_size=(256, 256), report=REPORT, value_range="-1_1", recipe=RECIPE)(builder)
+    register_preset(name, image_size=(256, 256), report=REPORT, value_range=ValueRange.MINUS_ONE_ONE, recipe=RECIPE)(builder)
 
 
 for _variant, (_latent, _width) in VARIANTS.items():

@@ -103,9 +103,9 @@ class TwoStageVAESampler(LatentSampler):
         """The (unfitted) second-stage VAE over codes shaped (1, 1, d)."""
         inner = self.inner_dim or latent_dim
         shape = (1, 1, latent_dim)
-        encoder = Encoder(input_shape=shape, latent_dim=inner, dense_units=self.hidden_units,
+        encoder = Encoder(image_shape=shape, latent_dim=inner, dense_units=self.hidden_units,
                           dense_activation=self.activation, name="stage2_encoder")  # fmt: skip
-        decoder = Decoder(latent_dim=inner, output_shape=shape, start_shape=shape, dense_units=self.hidden_units,
+        decoder = Decoder(latent_dim=inner, image_shape=shape, start_shape=shape, dense_units=self.hidden_units,
                           dense_activation=self.activation, output_activation=None, value_range="-1_1",
                           name="stage2_decoder")  # fmt: skip
         return VAE(encoder, decoder, decoder_sigma=self.decoder_sigma, seed=self.seed, name="two_stage_vae")

@@ -115,6 +115,7 @@ def train_run(
 
     Example:
 
+    >>> import os, tempfile
     >>> from tfface.config import apply_overrides, ExperimentConfig
     >>> cfg = apply_overrides(ExperimentConfig(), [
     ...     "model.preset='vae_tiny'", "data.image_size=32", "data.num_examples=32",
