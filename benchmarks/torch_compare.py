@@ -14,18 +14,18 @@ backward, Adam step; `--torch-variants` adds channels_last and
 torch.compile). Adam with the preset's recipe learning rate and betas
 (default 1e-3, (0.9, 0.999)) and Keras' epsilon 1e-7 in both. Both
 frameworks get the same intra- and inter-op thread counts (`--threads`,
-default 1: on shared cores PyTorch's OpenMP threads wait for each other
-whenever another process takes a core, TensorFlow's thread pool does not,
-so 1 thread is the like-for-like comparison; `--threads 1 2` on a quiet
-machine).
+default all cores: how people train; on cores other jobs share, PyTorch's
+OpenMP threads wait for each other whenever another process takes a core,
+TensorFlow's thread pool does not, so use `--threads 1` there), at batch
+32 and 64 (`--batch`) by default.
 
 Prints images/s (median of the timed epochs, median over rounds) and
 images per CPU-second, the tfface/PyTorch ratios (target >= 1.0), each
 framework's counted GFLOP/s as a share of its own 2048^3 float32 matmul,
 and peak memory.
 
-    python benchmarks/torch_compare.py [--presets r002_anime_vae r003_vae r004_ae_baseline]
-        [--batch 8] [--steps 5] [--repeats 3] [--rounds 2] [--threads 1]
+    python benchmarks/torch_compare.py [--presets vae_demo r003_vae r004_ae_baseline r002_anime_vae face_64]
+        [--batch 32 64] [--steps 5] [--repeats 3] [--rounds 2] [--threads <all cores>]
         [--precision float32|bfloat16] [--torch-variants eager channels_last compile]
 """
 
@@ -45,7 +45,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from train_throughput import (  # noqa: E402
-    HEADLINE_PRESETS,
     MATMUL_N,
     Timer,
     cpu_line,
@@ -61,6 +60,9 @@ from train_throughput import (  # noqa: E402
 )
 
 KERAS_ADAM_EPSILON = 1e-7
+# The headline comparison (issue 13): the 64² demo and anime VAEs, the
+# report VAE at 112² and autoencoder at 256², the recommended face preset.
+COMPARE_PRESETS = ("vae_demo", "r003_vae", "r004_ae_baseline", "r002_anime_vae", "face_64")
 HEAD_LAYERS = ("z_mean", "z_log_var", "z", "z_act")
 
 
@@ -76,6 +78,9 @@ def describe_layer(layer) -> list[dict]:
         name = activation.__name__
         return [] if name == "linear" else [{"op": "act", "fn": name}]
 
+    if isinstance(layer.input, (list, tuple)):
+        raise ValueError(f"{layer.name}: {type(layer).__name__} has several inputs (a residual or skip "
+                         "connection); only chains of layers are translated")  # fmt: skip
     in_shape = [int(d) for d in layer.input.shape[1:]]
     out_shape = [int(d) for d in layer.output.shape[1:]]
     base = {"in": in_shape, "out": out_shape}
@@ -535,21 +540,30 @@ def export_preset(name: str, folder: str) -> dict:
             "train_flops": train_flops, "lr": lr, "betas": betas, "input": arch["input"]}  # fmt: skip
 
 
+def compare_presets() -> list[str]:
+    """`COMPARE_PRESETS` that are registered here."""
+    from tfface.presets import load_all
+
+    registry = load_all()
+    return [name for name in COMPARE_PRESETS if name in registry]
+
+
 def median_rate(runs: list[dict], key: str = "images_per_s") -> float:
     return statistics.median(r[key] for r in runs)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--presets", nargs="+", help=f"default: {', '.join(HEADLINE_PRESETS)} where registered")
-    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--presets", nargs="+", help=f"default: {', '.join(COMPARE_PRESETS)} where registered")
+    parser.add_argument("--batch", type=int, nargs="+", default=[32, 64],
+                        help="batch sizes; each is one comparison (default 32 64, the sizes people train)")  # fmt: skip
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2, help="alternating tfface/PyTorch process pairs")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1],
+    parser.add_argument("--threads", type=int, nargs="+", default=[os.cpu_count()],
                         help="intra- and inter-op threads of both frameworks; each count is one comparison "
-                             "(default 1; e.g. 1 2 on a quiet machine)")  # fmt: skip
+                             f"(default all cores, {os.cpu_count()} here; 1 on cores other jobs share)")  # fmt: skip
     parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
                         help="float32, or bfloat16: tfface mixed_bfloat16 vs torch.autocast(bfloat16)")  # fmt: skip
     parser.add_argument("--xla", default="off", choices=["off", "on"], help="tfface's jit_compile")
@@ -567,26 +581,31 @@ def main(argv=None) -> int:
         return 1
     import tensorflow as tf
 
-    presets = resolve_presets(args.presets)
+    presets = resolve_presets(args.presets or compare_presets())
     script, tf_script = os.path.abspath(__file__), os.path.join(HERE, "train_throughput.py")
     folder = tempfile.mkdtemp(prefix="tfface-torch-")
     policy = "mixed_bfloat16" if args.precision == "bfloat16" else "float32"
-    print(f"{cpu_line()}; TensorFlow {tf.__version__}; batch {args.batch}, {args.repeats} x {args.steps} timed "
+    print(f"{cpu_line()}; TensorFlow {tf.__version__}; batch {' and '.join(map(str, args.batch))}, {args.repeats} x {args.steps} timed "
           f"steps per process (median) after {args.warmup} warm-up steps, {args.rounds} alternating rounds; "
           f"tfface {policy}, XLA {args.xla}; PyTorch {args.precision} ({', '.join(args.torch_variants)}); "
           "PyTorch's intra- and inter-op threads set equal to TensorFlow's")  # fmt: skip
-    timing = {"batch": args.batch, "steps": args.steps, "repeats": args.repeats, "warmup": args.warmup}
+    timing = {"steps": args.steps, "repeats": args.repeats, "warmup": args.warmup}
+    cells = [(threads, batch) for threads in args.threads for batch in args.batch]
     exported, runs = {}, {}
     try:
         for name in presets:
-            exported[name] = export_preset(name, folder)
-            for threads in args.threads:
+            try:
+                exported[name] = export_preset(name, folder)
+            except ValueError as error:  # e.g. a residual trunk: no twin, so no comparison
+                print(f"  {name}: skipped, no PyTorch twin ({error})", flush=True)
+                continue
+            for threads, batch in cells:
                 for _ in range(args.rounds):
-                    spec = {**timing, "threads": threads}
-                    runs.setdefault((name, threads, "tfface"), []).append(run_child(
+                    spec = {**timing, "threads": threads, "batch": batch}
+                    runs.setdefault((name, threads, batch, "tfface"), []).append(run_child(
                         tf_script, {**spec, "preset": name, "precision": policy, "xla": args.xla == "on"}))  # fmt: skip
                     for variant in args.torch_variants:
-                        runs.setdefault((name, threads, variant), []).append(run_child(
+                        runs.setdefault((name, threads, batch, variant), []).append(run_child(
                             script, {**spec, **exported[name]["paths"], "lr": exported[name]["lr"], "betas": exported[name]["betas"],
                                      "precision": args.precision, "variant": variant}))  # fmt: skip
             print(f"  {name}: done", flush=True)
@@ -598,7 +617,7 @@ def main(argv=None) -> int:
     print(f"{'preset':18}{'input':>12}{'Keras total':>13}{'trainable':>12}{'PyTorch params':>16}{'+ buffers':>12}"
           f"{'max |Δ output|':>16}{'max |Δ z|':>11}{'Δ loss rel':>12}")  # fmt: skip
     for name, info in exported.items():
-        pt = runs[(name, args.threads[0], args.torch_variants[0])][0]
+        pt = runs[(name, *cells[0], args.torch_variants[0])][0]
         d = pt["diff"]
         size = "x".join(str(n) for n in info["input"])
         print(f"{name:18}{size:>12}{info['params']:13,}{info['trainable']:12,}{pt['params']:16,}"
@@ -607,13 +626,13 @@ def main(argv=None) -> int:
     print("\ntraining images/s (median over rounds of each process' median) and images per CPU-second; "
           "ratio = tfface / PyTorch (target >= 1.0); GFLOP/s = counted training FLOPs x images/s; 'of mm' = "
           "share of the same process' 2048^3 float32 matmul, per CPU-second")  # fmt: skip
-    print(f"{'preset':18}{'threads':>8}{'framework':>20}{'images/s':>10}{'ratio':>7}{'per round':>16}"
+    print(f"{'preset':18}{'threads':>8}{'batch':>6}{'framework':>20}{'images/s':>10}{'ratio':>7}{'per round':>16}"
           f"{'img/CPU-s':>11}{'ratio':>7}{'GFLOP/s':>9}{'of mm':>7}{'peak RSS MB':>13}{'warm-up s':>11}")  # fmt: skip
     for name, info in exported.items():
-        for threads in args.threads:
-            tf_runs = runs[(name, threads, "tfface")]
+        for threads, batch in cells:
+            tf_runs = runs[(name, threads, batch, "tfface")]
             for framework in ["tfface", *args.torch_variants]:
-                these = runs[(name, threads, framework)]
+                these = runs[(name, threads, batch, framework)]
                 rate, cpu_rate = median_rate(these), median_rate(these, "images_per_cpu_s")
                 is_tf = framework == "tfface"
                 ratio = "" if is_tf else f"{median_rate(tf_runs) / rate:7.2f}"
@@ -623,7 +642,7 @@ def main(argv=None) -> int:
                 gflops = info["train_flops"] * rate / 1e9
                 efficiency = info["train_flops"] * cpu_rate / 1e9 / statistics.median(r["matmul_gflops_cpu"] for r in these)
                 label = framework if is_tf else f"torch {framework}"
-                print(f"{name:18}{threads:8}{label:>20}{rate:10.1f}{ratio:>7}{rounds:>16}{cpu_rate:11.1f}{cpu_ratio:>7}"
+                print(f"{name:18}{threads:8}{batch:6}{label:>20}{rate:10.1f}{ratio:>7}{rounds:>16}{cpu_rate:11.1f}{cpu_ratio:>7}"
                       f"{gflops:9.1f}{efficiency:7.0%}{max(r['peak_rss_mb'] for r in these):13.0f}"
                       f"{statistics.median(r['warmup_s'] for r in these):11.1f}")  # fmt: skip
     return 0

@@ -31,6 +31,8 @@ from typing import Any, Mapping
 
 import keras
 
+from tfface.layers.norm import FusedBatchNormalization
+
 BLOCK_KEYS = (
     "filters",
     "kernel_size",
@@ -91,7 +93,7 @@ def make_norm(kind: str | None, layer_name: str | None = None) -> keras.layers.L
         # reports used: moving statistics settle in tens of steps, not
         # hundreds, so short runs evaluate well. "batch:0.99" is Keras'.
         momentum = float(kind.split(":", 1)[1]) if ":" in kind else 0.9
-        return keras.layers.BatchNormalization(momentum=momentum, name=layer_name)
+        return FusedBatchNormalization(momentum=momentum, name=layer_name)
     if kind in ("instance", "instance:noaffine"):
         # GroupNormalization with one group per channel is instance norm;
         # "noaffine" drops the learned scale and offset (PyTorch's default
