@@ -48,8 +48,9 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
             training
             and self.trainable
             and mask is None
-            and not self.synchronized
-            and not self.renorm
+            # Keras 3.13 has neither attribute; later versions add them.
+            and not getattr(self, "synchronized", False)
+            and not getattr(self, "renorm", False)
             and self.epsilon >= FUSED_MIN_EPSILON
             and len(inputs.shape) == 4
             and self.axis in (-1, 3)
