@@ -61,29 +61,70 @@ from train_throughput import (  # noqa: E402
 
 KERAS_ADAM_EPSILON = 1e-7
 # The headline comparison (issue 13): the 64² demo and anime VAEs, the
-# report VAE at 112² and autoencoder at 256², the recommended face preset.
+# report VAE at 112² and autoencoder at 256², the recommended face preset
+# (residual trunks, σ-VAE decoder).
 COMPARE_PRESETS = ("vae_demo", "r003_vae", "r004_ae_baseline", "r002_anime_vae", "face_64")
-HEAD_LAYERS = ("z_mean", "z_log_var", "z", "z_act")
+# Keras merge layers → the op joining their inputs.
+MERGES = {"Add": "add", "Subtract": "subtract", "Multiply": "multiply", "Average": "average",
+          "Maximum": "maximum", "Minimum": "minimum", "Concatenate": "concat"}  # fmt: skip
 
 
-# ------------------------------------------- Keras model → layer description
+# ------------------------------------------- Keras model → graph description
+
+
+def layer_inputs(layer) -> list:
+    """The symbolic tensors a layer of a functional trunk was called on."""
+    import keras
+
+    if len(getattr(layer, "_inbound_nodes", ())) > 1:
+        raise ValueError(f"{layer.name}: a layer called more than once (shared weights) is not translated")
+    return keras.tree.flatten(layer.input)
+
+
+def torch_axis(axis: int, rank: int) -> int:
+    """PyTorch's axis for Keras axis `axis` of a rank-`rank` tensor (batch
+    axis included): rank-4 tensors are NHWC in Keras, NCHW in PyTorch."""
+    axis = axis % rank
+    return {1: 2, 2: 3, 3: 1}.get(axis, 0) if rank == 4 else axis
+
+
+def describe_attention(layer, inputs) -> dict:
+    """Keras' MultiHeadAttention over the one token axis of (batch, tokens,
+    channels) inputs, called as (query, value[, key]) without masks."""
+    config = layer.get_config()
+    if len(inputs[0].shape) != 3 or tuple(config["attention_axes"] or (1,)) != (1,):
+        raise ValueError(f"{layer.name}: only attention over the token axis of (batch, tokens, channels) is translated")
+    if config.get("use_gate") or config.get("sliding_window") or config["output_shape"] is not None:
+        raise ValueError(f"{layer.name}: MultiHeadAttention with a gate, a sliding window or an output_shape is not translated")
+    return {"op": "attention", "heads": config["num_heads"], "key_dim": config["key_dim"],
+            "value_dim": config["value_dim"] or config["key_dim"], "dropout": float(config["dropout"]),
+            "bias": config["use_bias"], "inputs": len(inputs)}  # fmt: skip
 
 
 def describe_layer(layer) -> list[dict]:
-    """A JSON description of one Keras layer (several entries when a Dense
-    layer carries its own activation)."""
+    """A JSON description of one Keras layer (several entries when a layer
+    carries its own activation). A merge or attention entry takes all the
+    layer's inputs; every other entry takes one."""
     import keras
 
     def act_entry(activation):
         name = activation.__name__
         return [] if name == "linear" else [{"op": "act", "fn": name}]
 
-    if isinstance(layer.input, (list, tuple)):
-        raise ValueError(f"{layer.name}: {type(layer).__name__} has several inputs (a residual or skip "
-                         "connection); only chains of layers are translated")  # fmt: skip
-    in_shape = [int(d) for d in layer.input.shape[1:]]
+    inputs = layer_inputs(layer)
+    in_shape = [int(d) for d in inputs[0].shape[1:]]
     out_shape = [int(d) for d in layer.output.shape[1:]]
     base = {"in": in_shape, "out": out_shape}
+    if isinstance(layer, keras.layers.MultiHeadAttention):
+        return [{**base, **describe_attention(layer, inputs)}]
+    for class_name, kind in MERGES.items():
+        if isinstance(layer, getattr(keras.layers, class_name)):
+            entry = {**base, "op": "merge", "kind": kind}
+            if kind == "concat":
+                entry["axis"] = torch_axis(layer.axis, len(in_shape) + 1)
+            return [entry]
+    if len(inputs) > 1:
+        raise ValueError(f"{layer.name}: no PyTorch translation for {type(layer).__name__} on {len(inputs)} inputs")
     if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose)):
         if tuple(layer.dilation_rate) != (1, 1) or getattr(layer, "groups", 1) != 1:
             raise ValueError(f"{layer.name}: dilated or grouped convolutions are not translated")
@@ -136,38 +177,71 @@ def describe_layer(layer) -> list[dict]:
 
 
 def describe_trunk(trunk, prefix: str, weights: dict) -> dict:
-    """{"body": [...], "heads": {...}} for an Encoder or Decoder; each
-    weighted layer's arrays go into `weights` under "<prefix>.<name>.<i>"."""
+    """{"input": name, "nodes": [...], "outputs": [names]}: a functional
+    trunk as a DAG in topological order. Each node is {"name", "inputs"
+    (node names), "ops" (layer entries applied in turn)}; a run of layers
+    each feeding only the next is one node, so a chain of layers is a single
+    node. Each weighted layer's arrays go into `weights` under
+    "<prefix>.<layer name>.<i>"."""
     import keras
 
-    body, heads, previous = [], {}, None
-    for layer in trunk.layers:
+    # Every operation of the graph, so that one that is not a layer (a slice,
+    # an op on symbolic tensors) fails by its name rather than going unseen.
+    layers = getattr(trunk, "operations", trunk.layers)
+    uses: dict[int, int] = {}
+    for layer in layers:
+        for tensor in layer_inputs(layer):
+            uses[id(tensor)] = uses.get(id(tensor), 0) + 1
+    for tensor in trunk.outputs:
+        uses[id(tensor)] = uses.get(id(tensor), 0) + 1
+
+    producer: dict[int, str] = {}  # symbolic tensor → name of the node computing it
+    nodes: dict[str, dict] = {}
+    input_name = None
+    for layer in layers:
+        name = f"{prefix}.{layer.name}"
         if isinstance(layer, keras.layers.InputLayer):
-            previous = layer.output
+            if input_name is not None:
+                raise ValueError(f"{trunk.name}: a trunk with several inputs is not translated")
+            input_name, producer[id(layer.output)] = name, name
             continue
+        inputs = layer_inputs(layer)
         entries = describe_layer(layer)
         for i, array in enumerate(layer.get_weights()):
-            weights[f"{prefix}.{layer.name}.{i}"] = array
+            weights[f"{name}.{i}"] = array
         for entry in entries:
-            entry["layer"] = f"{prefix}.{layer.name}"
-        if layer.name in HEAD_LAYERS:
-            heads[layer.name] = entries
-            continue
-        if layer.input is not previous:
-            raise ValueError(f"{layer.name}: the trunk is not a chain of layers; cannot translate it")
-        body.extend(entries)
-        previous = layer.output
-    return {"body": body, "heads": heads}
+            entry["layer"] = name
+        sources = [producer[id(tensor)] for tensor in inputs]
+        if len(sources) == 1 and sources[0] in nodes and uses[id(inputs[0])] == 1:
+            node = nodes.pop(sources[0])  # the only reader of its output: extend the node
+            node["name"], node["ops"] = name, node["ops"] + entries
+        else:
+            node = {"name": name, "inputs": sources, "ops": entries}
+        nodes[name] = node
+        producer[id(layer.output)] = name
+    # Insertion order is topological: an extended node moved to the end had no other reader.
+    return {"input": input_name, "nodes": list(nodes.values()), "outputs": [producer[id(tensor)] for tensor in trunk.outputs]}
 
 
 def describe_model(model) -> tuple[dict, dict]:
     """(architecture and loss description, weights) of a tfface autoencoder."""
     from tfface.models import VAE
     from tfface.models.base import LatentAutoencoder
+    from tfface.models.posterior import LOG_VAR_RANGE
 
     if not isinstance(model, LatentAutoencoder):
         raise ValueError(f"{model.name}: only LatentAutoencoder presets are translated to PyTorch")
+    untranslated = {"perceptual_weight": model.perceptual_weight, "adversarial_weight": model.adversarial_weight,
+                    "kl_warmup_steps": getattr(model, "kl_warmup_steps", 0), "freeze_encoder": model.freeze_encoder}  # fmt: skip
+    if any(untranslated.values()):
+        given = ", ".join(f"{key}={value}" for key, value in untranslated.items() if value)
+        raise ValueError(f"{model.name}: {given} is not translated to PyTorch")
     weights: dict = {}
+    likelihood = None
+    if model.likelihood is not None:
+        likelihood = {"sigma": model.likelihood.sigma, "min_log_sigma": model.likelihood.min_log_sigma}
+        if model.likelihood.log_sigma is not None:
+            weights["likelihood.log_sigma"] = model.likelihood.get_weights()[0]
     spec = {
         "input": list(input_shape(model)),
         "encoder": describe_trunk(model.encoder, "encoder", weights),
@@ -175,10 +249,12 @@ def describe_model(model) -> tuple[dict, dict]:
         "head": model.encoder.head,
         "loss": model.reconstruction_loss,
         "reduction": model.reconstruction_reduction,
+        "likelihood": likelihood,
         "value_range": model.value_range,
         "noise": model.input_noise_stddev,
         "beta": model.beta if isinstance(model, VAE) else 0.0,
         "kl_reduction": model.kl_reduction,
+        "log_var_range": list(LOG_VAR_RANGE),
         "params": int(model.count_params()),
     }
     return spec, weights
@@ -261,7 +337,11 @@ def torch_layer(entry: dict, weights: dict):
     if op == "flatten":
         return KerasFlatten()
     if op == "reshape":
-        return KerasReshape(entry["out"])
+        return KerasReshape(entry["in"], entry["out"])
+    if op == "merge":
+        return Merge(entry["kind"], entry.get("axis"))
+    if op == "attention":
+        return Attention(entry, [tensor(i) for i in range(8 if entry["bias"] else 4)])
     if op == "dropout":
         return nn.Dropout(entry["rate"])
     raise ValueError(f"{entry['layer']}: unknown op {op!r}")
@@ -282,6 +362,7 @@ def activation(entry: dict):
 
 def _torch_modules():
     """Module classes defined lazily so that the parent never imports torch."""
+    import numpy as np
     import torch
     from torch import nn
 
@@ -346,37 +427,152 @@ def _torch_modules():
             return x.permute(0, 2, 3, 1).reshape(x.shape[0], -1) if x.dim() == 4 else x.reshape(x.shape[0], -1)
 
     class KerasReshape(nn.Module):
-        """Keras' Reshape to (H, W, C), returned as NCHW."""
+        """Keras' Reshape on tensors in Keras' (H, W, C) order: NCHW inputs
+        are read as NHWC, and an (H, W, C) result is returned as NCHW."""
 
-        def __init__(self, shape):
+        def __init__(self, in_shape, shape):
             super().__init__()
-            self.shape = tuple(shape)
+            self.spatial_in, self.shape = len(in_shape) == 3, tuple(shape)
 
         def forward(self, x):
+            if self.spatial_in:
+                x = x.permute(0, 2, 3, 1)
             x = x.reshape(x.shape[0], *self.shape)
             return x.permute(0, 3, 1, 2) if len(self.shape) == 3 else x
 
+    class Merge(nn.Module):
+        """Keras' merge layers (Add, Concatenate, ...) on their inputs."""
+
+        def __init__(self, kind, axis=None):
+            super().__init__()
+            self.kind, self.axis = kind, axis
+
+        def forward(self, *xs):
+            if self.kind == "concat":
+                return torch.cat(xs, dim=self.axis)
+            if self.kind == "subtract":
+                return xs[0] - xs[1]
+            out = xs[0]
+            for x in xs[1:]:
+                out = {"add": torch.add, "average": torch.add, "multiply": torch.mul,
+                       "maximum": torch.maximum, "minimum": torch.minimum}[self.kind](out, x)  # fmt: skip
+            return out / len(xs) if self.kind == "average" else out
+
+    class Attention(nn.Module):
+        """Keras' MultiHeadAttention on (batch, tokens, channels): per-head
+        projections (Keras kernels (in, heads, dim) flattened to Linear
+        layers), softmax(q·kᵀ/√key_dim)·v, output projection."""
+
+        def __init__(self, entry, arrays):
+            super().__init__()
+            self.heads, self.dropout = entry["heads"], entry["dropout"]
+            kernels, biases = (arrays[0::2], arrays[1::2]) if entry["bias"] else (arrays, [None] * 4)
+
+            def linear(kernel, bias, fan_in):
+                layer = nn.Linear(fan_in, kernel.numel() // fan_in, bias=bias is not None)
+                layer.weight.data = kernel.reshape(fan_in, -1).T.contiguous()
+                if bias is not None:
+                    layer.bias.data = bias.reshape(-1)
+                return layer
+
+            self.query, self.key, self.value = (linear(k, b, k.shape[0]) for k, b in zip(kernels[:3], biases[:3]))
+            heads, value_dim, _ = kernels[3].shape
+            self.output = linear(kernels[3], biases[3], heads * value_dim)
+
+        def forward(self, query, value, key=None):
+            key = value if key is None else key
+            split = lambda x: x.reshape(*x.shape[:2], self.heads, -1).transpose(1, 2)  # noqa: E731  (B, heads, N, dim)
+            q, k, v = split(self.query(query)), split(self.key(key)), split(self.value(value))
+            dropout = self.dropout if self.training else 0.0
+            attended = nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=dropout)
+            return self.output(attended.transpose(1, 2).flatten(2))
+
+    class GraphNode(nn.Module):
+        """One node of a trunk's graph: an optional merge or attention op
+        joining the node's inputs, then a chain of single-input layers."""
+
+        def __init__(self, ops, weights):
+            super().__init__()
+            joins = ops[0]["op"] in ("merge", "attention")
+            self.join = torch_layer(ops[0], weights) if joins else None
+            self.chain = nn.Sequential(*[torch_layer(entry, weights) for entry in ops[1 if joins else 0 :]])
+
+        def forward(self, *xs):
+            return self.chain(self.join(*xs) if self.join is not None else xs[0])
+
+    class TorchGraph(nn.Module):
+        """A trunk described by `describe_trunk`: nodes run in order, each on
+        the outputs of its input nodes; returns the list of trunk outputs."""
+
+        def __init__(self, trunk, weights):
+            super().__init__()
+            self.input, self.outputs = trunk["input"], list(trunk["outputs"])
+            self.names = [node["name"] for node in trunk["nodes"]]
+            self.sources = [list(node["inputs"]) for node in trunk["nodes"]]
+            self.nodes = nn.ModuleList(GraphNode(node["ops"], weights) for node in trunk["nodes"])
+            last_read = {name: i for i, sources in enumerate(self.sources) for name in sources}
+            # Names whose last reader is node i (and that are not outputs): dropped after it.
+            self.release = [[n for n in set(sources) if last_read[n] == i and n not in self.outputs]
+                            for i, sources in enumerate(self.sources)]  # fmt: skip
+
+        def forward(self, x):
+            values = {self.input: x}
+            for name, sources, node, release in zip(self.names, self.sources, self.nodes, self.release):
+                values[name] = node(*[values[source] for source in sources])
+                for source in release:
+                    del values[source]
+            return [values[name] for name in self.outputs]
+
     class TorchLatentAutoencoder(nn.Module):
         """tfface's LatentAutoencoder step in PyTorch: posterior, reparameterised
-        sample, decoder, reconstruction summed or averaged per image, KL."""
+        sample, decoder, reconstruction (summed or averaged per image, or the
+        calibrated Gaussian decoder's NLL), KL."""
 
         def __init__(self, spec, weights):
             super().__init__()
             self.spec = spec
-            build = lambda entries: nn.Sequential(*[torch_layer(e, weights) for e in entries])  # noqa: E731
-            self.body = build(spec["encoder"]["body"])
-            heads = spec["encoder"]["heads"]
-            if spec["head"] == "gaussian":
-                self.z_mean, self.z_log_var = build(heads["z_mean"]), build(heads["z_log_var"])
-            else:
-                self.z = build(heads["z"] + heads.get("z_act", []))
-            self.decoder = build(spec["decoder"]["body"])
+            self.encoder = TorchGraph(spec["encoder"], weights)
+            self.decoder = TorchGraph(spec["decoder"], weights)
+            likelihood = spec["likelihood"]
+            if likelihood is not None and likelihood["sigma"].startswith("learned"):
+                self.log_sigma = nn.Parameter(torch.from_numpy(np.array(weights["likelihood.log_sigma"], dtype=np.float32)))
 
         def posterior(self, x):
-            h = self.body(x)
+            out = self.encoder(x)
             if self.spec["head"] == "gaussian":
-                return self.z_mean(h), self.z_log_var(h).clamp(-30.0, 20.0)
-            return self.z(h), None
+                return out[0], out[1].clamp(*self.spec["log_var_range"])
+            return out[0], None
+
+        def reconstruction(self, images, outputs):
+            """The batch mean of the per-image reconstruction term (NCHW)."""
+            spec, likelihood = self.spec, self.spec["likelihood"]
+            if likelihood is not None:
+                return self.gaussian_nll(images, outputs, likelihood).mean()
+            if spec["loss"] == "mse":
+                per_pixel = (images - outputs) ** 2
+            else:
+                unit = (lambda t: (t + 1) / 2) if spec["value_range"] == "-1_1" else (lambda t: t)
+                t, p = unit(images), unit(outputs).clamp(1e-7, 1 - 1e-7)
+                per_pixel = -(t * torch.log(p) + (1 - t) * torch.log(1 - p))
+            per_image = per_pixel.flatten(1)
+            return (per_image.sum(1) if spec["reduction"] == "sum" else per_image.mean(1)).mean()
+
+        def gaussian_nll(self, images, outputs, likelihood):
+            """Per-image Σ_pixels [log σ + ½ log 2π + (x − x̂)²/(2σ²)] (σ-VAE):
+            σ² the batch's mean squared error (per channel for "optimal_channel"),
+            clipped below at exp(min_log_sigma), gradient stopped; or the learned
+            log σ soft-clipped, min + softplus(log σ − min)."""
+            error = (images - outputs) ** 2
+            per_channel, low = likelihood["sigma"].endswith("_channel"), likelihood["min_log_sigma"]
+            if likelihood["sigma"].startswith("optimal"):
+                mean_error = error.mean(dim=(0, 2, 3)) if per_channel else error.mean()
+                log_sigma = (0.5 * torch.log(mean_error + 1e-12)).clamp(min=low).detach()
+            else:
+                log_sigma = low + nn.functional.softplus(self.log_sigma - low)
+            if per_channel:
+                log_sigma = log_sigma.view(1, -1, 1, 1)
+            per_pixel = log_sigma + 0.5 * math.log(2 * math.pi) + 0.5 * error * torch.exp(-2 * log_sigma)
+            return per_pixel.flatten(1).sum(1)
 
         def losses(self, images, training: bool):
             spec = self.spec
@@ -386,28 +582,20 @@ def _torch_modules():
                 inputs = (images + spec["noise"] * torch.randn_like(images)).clamp(low, 1.0)
             mean, log_var = self.posterior(inputs)
             z = mean if log_var is None or not training else mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
-            outputs = self.decoder(z)
-            if spec["loss"] == "mse":
-                per_pixel = (images - outputs) ** 2
-            else:
-                unit = (lambda t: (t + 1) / 2) if spec["value_range"] == "-1_1" else (lambda t: t)
-                t, p = unit(images), unit(outputs).clamp(1e-7, 1 - 1e-7)
-                per_pixel = -(t * torch.log(p) + (1 - t) * torch.log(1 - p))
-            per_image = per_pixel.flatten(1)
-            rec = (per_image.sum(1) if spec["reduction"] == "sum" else per_image.mean(1)).mean()
+            outputs = self.decoder(z)[0]
+            rec = self.reconstruction(images, outputs)
             if log_var is None:
                 return rec, outputs
             per_dim = -0.5 * (1 + log_var - mean**2 - torch.exp(log_var))
             kl = per_dim.sum(1) if spec["kl_reduction"] == "sum" else per_dim.mean(1)
             return rec + spec["beta"] * kl.mean(), outputs
 
-    return TransposedConv, ChannelsLast, Crop, KerasFlatten, KerasReshape, TorchLatentAutoencoder
+    return {name: value for name, value in locals().items() if isinstance(value, type)}
 
 
 def load_torch_classes() -> None:
     """Defines the module classes above as globals (in the PyTorch child only)."""
-    names = ("TransposedConv", "ChannelsLast", "Crop", "KerasFlatten", "KerasReshape", "TorchLatentAutoencoder")
-    globals().update(zip(names, _torch_modules()))
+    globals().update(_torch_modules())
 
 
 # ------------------------------------------------------------------ children
