@@ -6,6 +6,13 @@ PyTorch module (NCHW; Keras' "same" padding reproduced exactly, with an
 explicit asymmetric zero pad or crop where PyTorch's symmetric padding
 differs), the Keras weights are copied over, and the two are checked to
 agree: parameter counts, eval-mode latents, reconstructions and loss.
+Each trunk is translated as its functional graph (chains, residual Adds
+and other merges, Concatenate, self-attention), so the residual face
+presets (`face_64`) have a twin too; the loss is the preset's
+reconstruction (MSE, BCE or the σ-VAE's calibrated Gaussian NLL) + β·KL
+with its reductions. (PyTorch's BatchNorm keeps the unbiased batch variance
+in its running average, Keras the biased one: equal maths in training,
+slightly different moving statistics.)
 
 Then both train in alternating fresh processes, `--rounds` times per
 thread count: tfface through `model.fit` with its default compile settings
