@@ -1,7 +1,8 @@
 """Every notebook in colab/ runs top to bottom on a tiny synthetic CPU
 configuration (parameters injected after its `parameters` cell, as papermill
-does), and is stored clean: no outputs, a Colab badge, the install cell, the
-GPU check and a `parameters` cell."""
+does), the quickstart also on a folder of face photos, and is stored clean:
+no outputs, a Colab badge, the install cell, the GPU check and a `parameters`
+cell."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import nbformat
 import numpy as np
 import pytest
 
+from tests.data.image_files import write_face_photos
 from tests.helpers import REPO, load_json
 
 COLAB = os.path.join(REPO, "colab")
@@ -33,6 +35,7 @@ class TinyRun:
     presets: tuple[str, ...] = ()
     configs: tuple[str, ...] = ()
     slow: bool = False
+    prepare: Callable[[str], dict] | None = None  # writes the run's data under the work folder, returns parameters naming it
 
 
 def read(name: str) -> nbformat.NotebookNode:
@@ -99,17 +102,43 @@ def assert_export_loads(path: str, latent_dim: int, image_shape) -> None:
 # ---------------------------------------------------------------- per notebook
 
 
-def check_quickstart(workdir: str, nb) -> None:
+def assert_quickstart_run(workdir: str, nb, sampler: str, latent_dim: int) -> dict:
+    """The quickstart's run folder, grids, samples of `sampler`, export; returns its config."""
     run = os.path.join(workdir, "runs", "quickstart")
     assert_files(run, "grids/samples_e001_begin.png", "grids/samples_e001_end.png", "grids/reconstructions_e001.png",
-                 "checkpoints", "model.keras", "sampler.json", "samples/samples_prior_t1_s0.png", "samples/samples_prior_t0.7_s0.png",
-                 "samples/interpolation_slerp.png", "samples/interpolation_slerp_samples.png")
-    assert load_json(os.path.join(run, "config.json"))["train"]["mixed_precision"] == "float32"
+                 "checkpoints", "model.keras", "sampler.json", f"samples/samples_{sampler}_t1_s0.png",
+                 f"samples/samples_{sampler}_t0.7_s0.png", "samples/interpolation_slerp.png",
+                 "samples/interpolation_slerp_samples.png")  # fmt: skip
+    config = load_json(os.path.join(run, "config.json"))
+    assert config["train"]["mixed_precision"] == "float32"
+    assert load_json(os.path.join(run, "sampler.json"))["kind"] == sampler
+    assert load_json(os.path.join(run, "export", "1", "assets.extra", "sampler.json"))["kind"] == sampler  # served by `sample`
     for logs in ("train", "validation", "grids"):  # what the %tensorboard cell shows
         assert glob.glob(os.path.join(run, "tensorboard", logs, "*tfevents*")), f"no TensorBoard {logs} logs"
-    assert_export_loads(os.path.join(run, "export", "1"), 8, (32, 32, 3))
+    assert_export_loads(os.path.join(run, "export", "1"), latent_dim, (32, 32, 3))
     shown = [html for html in outputs(nb, "text/html") if "data:image/png;base64," in html]
     assert any("samples_e001_begin.png" in h and "samples_e001_end.png" in h for h in shown), "grids not displayed"
+    return config
+
+
+def check_quickstart(workdir: str, nb) -> None:
+    config = assert_quickstart_run(workdir, nb, "prior", 8)
+    assert (config["model"]["preset"], config["data"]["source"]) == ("vae_demo", "synthetic")
+
+
+def face_photo_folder(workdir: str) -> dict:
+    """20 photos: 8 held out (the interpolation cell's 4 pairs), 12 to fit face_64.toml's 10-component GMM."""
+    folder = os.path.join(workdir, "photos")
+    write_face_photos(folder, 20)
+    return {"DATA_PATH": folder}
+
+
+def check_quickstart_photos(workdir: str, nb) -> None:
+    config = assert_quickstart_run(workdir, nb, "gmm", 128)  # face_64's latent size: LATENT_DIM = None
+    assert config["name"] == "face_64" and config["model"]["preset"] == "face_64"
+    assert (config["data"]["source"], config["data"]["face_crop"], config["run"]["fit_sampler"]) == ("folder", True, "gmm")
+    crops = glob.glob(os.path.join(workdir, "photos", ".tfface_cache", "faces-*"))
+    assert crops, "no face boxes cached: the Haar crop did not run"
 
 
 GRIDS = ("grids/samples_e001_begin.png", "grids/samples_e001_end.png")
@@ -219,12 +248,24 @@ TINY: dict[str, TinyRun] = {
 }
 
 
+# More runs of a notebook, by test id: the real-photo path of the quickstart (RECIPE "auto" picks
+# face_64.toml for a folder source; its Haar face crop stays on).
+MORE_TINY: dict[str, tuple[str, TinyRun]] = {
+    "quickstart_photos": ("quickstart.ipynb", TinyRun(
+        {"TENSORBOARD": False, "DATA_SOURCE": "folder", "IMAGE_SIZE": 32, "EPOCHS": 1, "STEPS_PER_EPOCH": 2, "BATCH_SIZE": 4,
+         "OVERRIDES": ["data.validation_count=8"]}, check_quickstart_photos,
+        presets=("face_64",), configs=("face_64.toml",), prepare=face_photo_folder)),
+}  # fmt: skip
+
+
 def _cases():
     from tfface.presets import load_all
 
     registered = set(load_all().names())
-    for name in NOTEBOOKS:
-        tiny = TINY.get(name)
+    runs = [(name.removesuffix(".ipynb"), name, TINY.get(name)) for name in NOTEBOOKS]
+    for case, (name, tiny) in MORE_TINY.items():
+        runs.append((case, name, tiny))
+    for case, name, tiny in runs:
         marks = []
         if tiny is not None:
             missing = [p for p in tiny.presets if p not in registered]
@@ -233,7 +274,7 @@ def _cases():
                 marks.append(pytest.mark.skip(reason=f"preset(s) or config(s) not there yet: {', '.join(missing)}"))
             if tiny.slow:
                 marks.append(pytest.mark.slow)
-        yield pytest.param(name, marks=marks, id=name.removesuffix(".ipynb"))
+        yield pytest.param(name, tiny, marks=marks, id=case)
 
 
 def test_every_notebook_has_a_tiny_configuration():
@@ -241,10 +282,11 @@ def test_every_notebook_has_a_tiny_configuration():
     assert sorted(TINY) == NOTEBOOKS
 
 
-@pytest.mark.parametrize("name", list(_cases()))
-def test_notebook_runs_top_to_bottom(name, tmp_path, monkeypatch):
-    tiny = TINY[name]
-    nb = execute(name, tiny.parameters, str(tmp_path), monkeypatch)
+@pytest.mark.parametrize("name, tiny", list(_cases()))
+def test_notebook_runs_top_to_bottom(name, tiny, tmp_path, monkeypatch):
+    assert tiny is not None, f"{name}: no tiny configuration"
+    parameters = {**tiny.parameters, **(tiny.prepare(str(tmp_path)) if tiny.prepare else {})}
+    nb = execute(name, parameters, str(tmp_path), monkeypatch)
     tiny.check(str(tmp_path), nb)
 
 

@@ -58,3 +58,14 @@ def write_bad_files(folder) -> dict[str, str]:
     for name, (data, _) in bad.items():
         write(os.path.join(str(folder), name), data)
     return {name: reason for name, (_, reason) in bad.items()}
+
+
+def write_face_photos(folder, count: int, size: int = 256) -> list[str]:
+    """`count` JPEG photos `photo_NN.jpg` of one face (skimage's astronaut at
+    `size`x`size`, shifted sideways by size/64 more pixels each) in which the
+    Haar cascade finds exactly one face at the default settings."""
+    import cv2
+    import skimage.data
+
+    face = cv2.resize(skimage.data.astronaut(), (size, size), interpolation=cv2.INTER_AREA)
+    return [write_jpeg(os.path.join(str(folder), f"photo_{i:02d}.jpg"), np.roll(face, i * size // 64, axis=1)) for i in range(count)]
