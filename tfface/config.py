@@ -314,8 +314,11 @@ class TrainConfig(_Section):
         validation_steps: int or None. Limit validation batches.
         seed: int. Global seed (weights init, sampling). Defaults to 0.
         mixed_precision: str. "float32", "mixed_float16" (GPU; with dynamic
-            loss scaling) or "mixed_bfloat16" (TPU, recent CPUs/GPUs).
-            Defaults to "float32".
+            loss scaling), "mixed_bfloat16" (TPU, recent CPUs/GPUs) or
+            "auto": mixed_float16 on GPUs with tensor cores, mixed_bfloat16
+            on CPUs with bfloat16 instructions, else float32 (see
+            `tfface.training.precision`; the run records the resolved
+            policy). Defaults to "float32".
         jit_compile: str. XLA: "auto" (on for one GPU, off on CPU and with
             several devices per host), "on" or "off". Defaults to "auto".
         distribution: str. "default" (one device), "mirrored" (all GPUs of
@@ -349,7 +352,7 @@ class TrainConfig(_Section):
     validation_steps: int | None = field(default=None, metadata=_at_least(1))
     seed: int = 0
     mixed_precision: str = field(
-        default="float32", metadata=_choices("float32", "mixed_float16", "mixed_bfloat16")
+        default="float32", metadata=_choices("float32", "mixed_float16", "mixed_bfloat16", "auto")
     )
     jit_compile: str = field(default="auto", metadata=_choices("auto", "on", "off"))
     distribution: str = field(

@@ -31,6 +31,7 @@ import tensorflow as tf
 from tfface.config import load_config, overrides_from
 from tfface.experiments import load_sweep, run_sweep, train
 from tfface.run import RunDir
+from tfface.training.precision import precision_for
 
 __all__ = [
     "Accelerator",
@@ -49,20 +50,7 @@ __all__ = [
     "show_markdown",
 ]
 
-# Tensor cores (float16 matrix units) arrived with compute capability 7.0
-# (V100); the T4 is 7.5, the A100 8.0, the L4 8.9.
-TENSOR_CORE_CAPABILITY = (7, 0)
 DRIVE_MOUNT = "/content/drive"
-
-
-def precision_for(kind: str, compute_capability: tuple[int, int] | None) -> str:
-    """The `train.mixed_precision` policy for a device: "mixed_float16" on
-    GPUs with tensor cores (T4 class and newer), "float32" elsewhere (float16
-    is several times slower on a CPU; bfloat16 helps only on CPUs with
-    bfloat16 instructions, so it is left to `train.mixed_precision`)."""
-    if kind == "gpu" and compute_capability is not None and tuple(compute_capability) >= TENSOR_CORE_CAPABILITY:
-        return "mixed_float16"
-    return "float32"
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 outputs, grids and exports; float16 scales the loss and skips overflowing
 steps; XLA gives the same losses as the plain graph."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from tests.helpers import random_images, tiny_config
 from tfface.config import TrainConfig
 from tfface.presets import build_preset
 from tfface.experiments import train
+from tfface.training.precision import precision_for, resolve_precision
 from tfface.training.runtime import resolve_jit_compile
 
 QUIET = ("run.export=false", "run.sample_grid=false", "run.reconstruction_grid=false", "run.save_model=false")
@@ -123,3 +126,36 @@ def test_adversarial_and_perceptual_terms_under_float16_loss_scaling(tmp_path):
     assert all(np.isfinite(v) for values in result.history.values() for v in values)
     assert int(model.discriminator_optimizer.iterations) + int(model.optimizer.iterations) > 0
     assert result.history["perceptual_loss"][0] > 0
+
+
+X86_BF16 = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 amx_bf16\n\nprocessor\t: 1\nflags\t\t: fpu avx512f\n"
+X86_PLAIN = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_vnni\n"
+ARM_BF16 = "processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n"
+
+
+@pytest.mark.parametrize("cpuinfo, expected", [(X86_BF16, "mixed_bfloat16"), (X86_PLAIN, "float32"),
+                                               (ARM_BF16, "mixed_bfloat16"), (None, "float32")])  # fmt: skip
+def test_auto_precision_picks_bfloat16_only_on_cpus_with_bfloat16_instructions(tmp_path, cpuinfo, expected):
+    path = tmp_path / "cpuinfo"
+    if cpuinfo is not None:
+        path.write_text(cpuinfo)
+    assert resolve_precision("auto", cpuinfo=str(path)) == expected  # no GPU on the test machines
+    assert resolve_precision("float32", cpuinfo=str(path)) == "float32"
+    assert resolve_precision("mixed_float16", cpuinfo=str(path)) == "mixed_float16"
+
+
+def test_auto_precision_on_gpus_needs_tensor_cores():
+    assert precision_for("gpu", (7, 5)) == precision_for("gpu", (8, 0)) == "mixed_float16"
+    assert precision_for("gpu", (6, 1)) == precision_for("gpu", None) == "float32"
+    assert precision_for("gpu", (6, 1), native_bfloat16=True) == "float32"
+
+
+def test_auto_precision_run_records_and_resumes_with_the_resolved_policy(tmp_path):
+    expected = resolve_precision("auto")
+    config = tiny_config(tmp_path / "run", "train.mixed_precision='auto'", *QUIET)
+    result = train(config)
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["train"]["mixed_precision"] == expected != "auto"
+    assert result.model.encoder.get_layer("enc1_conv").compute_dtype == ("bfloat16" if "bfloat16" in expected else "float32")
+    resumed = train(tiny_config(tmp_path / "run", "train.mixed_precision='auto'", "train.epochs=2", *QUIET))
+    assert len(resumed.history["loss"]) == 2  # resumed: the recorded policy equals what "auto" resolves to

@@ -38,6 +38,7 @@ from tfface.data.sources import EmptySplitError, face_counts_line, merge_face_co
 from tfface.io import atomic_path, atomic_write_text
 from tfface.presets import check_model_config, get_preset
 from tfface.registry import Registry
+from tfface.training.precision import resolve_precision
 from tfface.run import RunDir
 from tfface.sampling.latents import fit_sampler
 from tfface.sampling.run import default_sampler_kind
@@ -126,11 +127,22 @@ def train_run(
     True
     """
     check_model_config(config.model)
+    config = with_resolved_precision(config)
     policy = keras.mixed_precision.global_policy()
     try:
         return _train(config, extra_callbacks, finishers)
     finally:
         keras.mixed_precision.set_global_policy(policy)  # the model keeps its own
+
+
+def with_resolved_precision(config: ExperimentConfig) -> ExperimentConfig:
+    """`config` with `train.mixed_precision="auto"` replaced by the policy it
+    resolves to here, so the run folder records (and a resume compares) the
+    concrete policy."""
+    resolved = resolve_precision(config.train.mixed_precision)
+    if resolved == config.train.mixed_precision:
+        return config
+    return dataclasses.replace(config, train=dataclasses.replace(config.train, mixed_precision=resolved))
 
 
 def _train(
