@@ -608,8 +608,9 @@ def load_torch_classes() -> None:
 # ------------------------------------------------------------------ children
 
 
-def torch_child(spec: dict) -> dict:
-    """Builds the PyTorch twin, checks it against the Keras outputs, times training."""
+def load_twin(spec: dict):
+    """(architecture, PyTorch twin) from the files `write_twin` wrote, with
+    `spec["threads"]` intra- and inter-op threads and a fixed seed."""
     import numpy as np
     import torch
 
@@ -619,24 +620,17 @@ def torch_child(spec: dict) -> dict:
     load_torch_classes()
     with open(spec["arch"]) as f:
         arch = json.load(f)
-    weights = dict(np.load(spec["weights"]))
-    check = np.load(spec["check"])
-    rss_start = current_rss_mb()
-    net = TorchLatentAutoencoder(arch, weights)
-    params = sum(p.numel() for p in net.parameters())
-    buffers = sum(b.numel() for n, b in net.named_buffers() if not n.endswith("num_batches_tracked"))
-    del weights
+    return arch, TorchLatentAutoencoder(arch, dict(np.load(spec["weights"])))
 
-    net.eval()
-    with torch.no_grad():
-        images = torch.from_numpy(check["images"]).permute(0, 3, 1, 2).contiguous()
-        loss, outputs = net.losses(images, training=False)
-        mean, _ = net.posterior(images)
-    diff = {
-        "outputs": float(np.abs(outputs.permute(0, 2, 3, 1).numpy() - check["outputs"]).max()),
-        "z": float(np.abs(mean.numpy() - check["z"]).max()),
-        "loss_rel": abs(float(loss) - float(check["loss"])) / max(abs(float(check["loss"])), 1e-12),
-    }
+
+def twin_training_step(net, arch: dict, spec: dict):
+    """The twin's training step on one fixed random batch of `spec["batch"]`
+    images: zero_grad, loss, backward, Adam step (`spec`'s lr and betas,
+    Keras' epsilon); `spec["precision"]` "bfloat16" runs it under autocast,
+    `spec["variant"]` picks the eager, channels_last or torch.compile loop.
+    Returns `step()`, which returns the loss."""
+    import numpy as np
+    import torch
 
     net.train()
     optimizer = torch.optim.Adam(net.parameters(), lr=spec["lr"], betas=tuple(spec["betas"]), eps=KERAS_ADAM_EPSILON)
@@ -649,7 +643,7 @@ def torch_child(spec: dict) -> dict:
     autocast = spec["precision"] == "bfloat16"
     losses = net.losses
     if spec["variant"] == "channels_last":
-        net = net.to(memory_format=torch.channels_last)
+        net.to(memory_format=torch.channels_last)
         batch = batch.contiguous(memory_format=torch.channels_last)
     elif spec["variant"] == "compile":
         losses = torch.compile(net.losses)
@@ -662,6 +656,32 @@ def torch_child(spec: dict) -> dict:
         optimizer.step()
         return loss
 
+    return step
+
+
+def torch_child(spec: dict) -> dict:
+    """Builds the PyTorch twin, checks it against the Keras outputs, times training."""
+    import numpy as np
+    import torch
+
+    rss_start = current_rss_mb()
+    arch, net = load_twin(spec)
+    check = np.load(spec["check"])
+    params = sum(p.numel() for p in net.parameters())
+    buffers = sum(b.numel() for n, b in net.named_buffers() if not n.endswith("num_batches_tracked"))
+
+    net.eval()
+    with torch.no_grad():
+        images = torch.from_numpy(check["images"]).permute(0, 3, 1, 2).contiguous()
+        loss, outputs = net.losses(images, training=False)
+        mean, _ = net.posterior(images)
+    diff = {
+        "outputs": float(np.abs(outputs.permute(0, 2, 3, 1).numpy() - check["outputs"]).max()),
+        "z": float(np.abs(mean.numpy() - check["z"]).max()),
+        "loss_rel": abs(float(loss) - float(check["loss"])) / max(abs(float(check["loss"])), 1e-12),
+    }
+
+    step = twin_training_step(net, arch, spec)
     start = time.perf_counter()
     for _ in range(spec["warmup"]):
         step()
@@ -701,6 +721,20 @@ def torch_child(spec: dict) -> dict:
 # ---------------------------------------------------------------------- main
 
 
+def write_twin(model, prefix: str) -> tuple[dict, dict]:
+    """Writes the model's description (`PREFIX.arch`) and weights
+    (`PREFIX.weights.npz`) for a PyTorch child; returns ({"arch", "weights"}
+    paths, the description)."""
+    import numpy as np
+
+    arch, weights = describe_model(model)
+    paths = {"arch": f"{prefix}.arch", "weights": f"{prefix}.weights.npz"}
+    with open(paths["arch"], "w") as f:
+        json.dump(arch, f)
+    np.savez(paths["weights"], **weights)
+    return paths, arch
+
+
 def export_preset(name: str, folder: str) -> dict:
     """Builds the preset in Keras, writes its description, weights and
     reference outputs for the PyTorch child; returns paths and counts."""
@@ -712,15 +746,12 @@ def export_preset(name: str, folder: str) -> dict:
     keras.mixed_precision.set_global_policy("float32")
     keras.utils.set_random_seed(0)
     model = build_preset(name)
-    arch, weights = describe_model(model)
+    paths, arch = write_twin(model, os.path.join(folder, name))
     rng = np.random.default_rng(1)
     images = rng.random((2, *input_shape(model)), dtype=np.float32)
     if model.value_range == "-1_1":
         images = images * 2 - 1
-    paths = {key: os.path.join(folder, f"{name}.{key}") for key in ("arch", "weights", "check")}
-    with open(paths["arch"], "w") as f:
-        json.dump(arch, f)
-    np.savez(paths["weights"], **weights)
+    paths["check"] = os.path.join(folder, f"{name}.check.npz")
     np.savez(
         paths["check"],
         images=images,
@@ -728,7 +759,6 @@ def export_preset(name: str, folder: str) -> dict:
         z=keras.ops.convert_to_numpy(model.encode(images)),
         loss=float(model.compute_losses(images, training=False)["loss"]),
     )
-    paths = {key: path + (".npz" if key != "arch" else "") for key, path in paths.items()}
     _, train_flops = profiled_flops(model)
     lr, betas = recipe_adam(get_preset(name).recipe)
     return {"paths": paths, "params": arch["params"], "trainable": int(sum(w.numpy().size for w in model.trainable_weights)),

@@ -187,11 +187,12 @@ def training_data(model, batch: int):
     return tf.data.Dataset.from_tensors((images, targets)).repeat()
 
 
-def timed_fit(model, data, steps: int, repeats: int, warmup: int, between=None) -> tuple[list[Timer], float]:
+def timed_fit(model, data, steps: int, repeats: int, warmup: int, between=None, callbacks=()) -> tuple[list[Timer], float]:
     """Wall and CPU time of each of `repeats` fit epochs of `steps` steps,
     after one warm-up epoch of `warmup` steps (tracing, XLA compilation),
     and the peak RSS (MB) at the end of the first timed epoch. `between()`
-    runs after each timed epoch, outside its timing."""
+    runs after each timed epoch, outside its timing; `callbacks` join the
+    timed fit only."""
     import keras
 
     class EpochTimes(keras.callbacks.Callback):
@@ -212,7 +213,7 @@ def timed_fit(model, data, steps: int, repeats: int, warmup: int, between=None) 
 
     model.fit(data, steps_per_epoch=warmup, epochs=1, verbose=0)
     timer = EpochTimes()
-    model.fit(data, steps_per_epoch=steps, epochs=repeats, verbose=0, callbacks=[timer])
+    model.fit(data, steps_per_epoch=steps, epochs=repeats, verbose=0, callbacks=[timer, *callbacks])
     return timer.epochs, timer.peak_mb
 
 
@@ -230,6 +231,19 @@ def recipe_adam(recipe: dict) -> tuple[float, tuple[float, float]]:
     return float(recipe.get("learning_rate", 1e-3)), (float(recipe.get("beta_1", 0.9)), float(recipe.get("beta_2", 0.999)))
 
 
+def compiled_preset(name: str, xla: bool = False):
+    """The preset built and compiled as tfface's runner compiles it: the
+    recipe's Adam (learning rate and betas) through `make_optimizer`."""
+    from tfface.config import TrainConfig
+    from tfface.presets import build_preset, get_preset
+    from tfface.training.runner import make_optimizer
+
+    lr, (beta_1, beta_2) = recipe_adam(get_preset(name).recipe)
+    model = build_preset(name)
+    model.compile(optimizer=make_optimizer(TrainConfig(learning_rate=lr, beta_1=beta_1, beta_2=beta_2)), jit_compile=xla)
+    return model
+
+
 def tf_child(spec: dict) -> dict:
     """One configuration: build, compile with tfface's optimizer, time fit."""
     import keras
@@ -237,16 +251,10 @@ def tf_child(spec: dict) -> dict:
     set_tf_threads(spec["threads"])
     keras.mixed_precision.set_global_policy(spec["precision"])
     keras.utils.set_random_seed(0)
-    from tfface.config import TrainConfig
-    from tfface.presets import build_preset, get_preset
-    from tfface.training.runner import make_optimizer
+    import tfface.training.runner  # noqa: F401  (imported before the baseline memory is read)
 
     rss_start = current_rss_mb()
-
-    lr, (beta_1, beta_2) = recipe_adam(get_preset(spec["preset"]).recipe)
-    model = build_preset(spec["preset"])
-    optimizer = make_optimizer(TrainConfig(learning_rate=lr, beta_1=beta_1, beta_2=beta_2))
-    model.compile(optimizer=optimizer, jit_compile=spec["xla"])
+    model = compiled_preset(spec["preset"], xla=spec["xla"])
     probe = MatmulProbe() if spec.get("matmul", True) else None
     start = time.perf_counter()
     epochs, peak = timed_fit(model, training_data(model, spec["batch"]), spec["steps"], spec["repeats"],
