@@ -157,3 +157,5 @@ def test_tiny_run_of_a_face_recipe_fits_its_sampler(name, tmp_path):
     result = train(config)
     assert math.isfinite(result.final("loss")) and "log_sigma" in result.history
     assert load_json(result.files["sampler"])["kind"] == config.run.fit_sampler == "gmm"
+    if name == "face_64":  # the CPU recipe's PatchGAN: built from the start, on from its start step
+        assert result.model.discriminator is not None and result.model.adversarial_start == 1500
