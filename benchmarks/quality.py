@@ -51,6 +51,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import tfface  # noqa: E402,F401  (before TensorFlow: oneDNN's CPU kernels, see tfface.onednn)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 

@@ -51,6 +51,9 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import tfface  # noqa: E402,F401  (before TensorFlow, in this process and its children: oneDNN's CPU kernels)
+from tfface.onednn import ONEDNN_ENV  # noqa: E402
+
 # The presets whose reports quote training times, and the stand-in used
 # before they exist (the same trunk family).
 HEADLINE_PRESETS = ("r002_anime_vae", "r003_vae", "r004_ae_baseline")
@@ -80,9 +83,11 @@ REPORT_EPOCHS = {
 # ------------------------------------------------------------------ children
 
 
-def run_child(script: str, spec: dict, timeout: float = 1800) -> dict:
-    """Runs `script --child SPEC` in a fresh Python and returns its result dict."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([REPO, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+def run_child(script: str, spec: dict, timeout: float = 1800, env: dict | None = None) -> dict:
+    """Runs `script --child SPEC` in a fresh Python (with `env` added to
+    this process' environment) and returns its result dict."""
+    env = {**os.environ, **(env or {}),
+           "PYTHONPATH": os.pathsep.join([REPO, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}  # fmt: skip
     proc = subprocess.run(
         [sys.executable, script, "--child", json.dumps(spec)],
         capture_output=True, text=True, timeout=timeout, env=env,
@@ -231,7 +236,7 @@ def recipe_adam(recipe: dict) -> tuple[float, tuple[float, float]]:
     return float(recipe.get("learning_rate", 1e-3)), (float(recipe.get("beta_1", 0.9)), float(recipe.get("beta_2", 0.999)))
 
 
-def compiled_preset(name: str, xla: bool = False):
+def compiled_preset(name: str, xla: bool = False, steps_per_execution: int = 1):
     """The preset built and compiled as tfface's runner compiles it: the
     recipe's Adam (learning rate and betas) through `make_optimizer`."""
     from tfface.config import TrainConfig
@@ -240,13 +245,18 @@ def compiled_preset(name: str, xla: bool = False):
 
     lr, (beta_1, beta_2) = recipe_adam(get_preset(name).recipe)
     model = build_preset(name)
-    model.compile(optimizer=make_optimizer(TrainConfig(learning_rate=lr, beta_1=beta_1, beta_2=beta_2)), jit_compile=xla)
+    model.compile(optimizer=make_optimizer(TrainConfig(learning_rate=lr, beta_1=beta_1, beta_2=beta_2)), jit_compile=xla,
+                  steps_per_execution=steps_per_execution)  # fmt: skip
     return model
 
 
 def tf_child(spec: dict) -> dict:
-    """One configuration: build, compile with tfface's optimizer, time fit."""
+    """One configuration: build, compile with tfface's optimizer, time fit
+    (with the runner's NaN guard when `spec["guard"]`)."""
     import keras
+
+    from tfface.callbacks import NonFiniteGuard
+    from tfface.training.runtime import onednn_enabled
 
     set_tf_threads(spec["threads"])
     keras.mixed_precision.set_global_policy(spec["precision"])
@@ -254,17 +264,19 @@ def tf_child(spec: dict) -> dict:
     import tfface.training.runner  # noqa: F401  (imported before the baseline memory is read)
 
     rss_start = current_rss_mb()
-    model = compiled_preset(spec["preset"], xla=spec["xla"])
+    model = compiled_preset(spec["preset"], xla=spec["xla"], steps_per_execution=spec.get("steps_per_execution", 1))
     probe = MatmulProbe() if spec.get("matmul", True) else None
     start = time.perf_counter()
     epochs, peak = timed_fit(model, training_data(model, spec["batch"]), spec["steps"], spec["repeats"],
-                             spec["warmup"], between=probe.sample if probe else None)  # fmt: skip
+                             spec["warmup"], between=probe.sample if probe else None,
+                             callbacks=[NonFiniteGuard()] if spec.get("guard") else ())  # fmt: skip
     result = {
         "params": int(model.count_params()),
         **rates(spec["batch"] * spec["steps"], epochs),
         "warmup_s": time.perf_counter() - start - sum(t.wall for t in epochs) - sum(t.wall for t in getattr(probe, "samples", [])),
         "peak_rss_mb": peak,
         "rss_start_mb": rss_start,
+        "onednn": onednn_enabled(),
     }
     if probe is not None:
         result["matmul_gflops"], result["matmul_gflops_cpu"] = probe.gflops()
@@ -443,7 +455,9 @@ def cpu_line() -> str:
             model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{model}, {os.cpu_count()} logical cores, load average {os.getloadavg()[0]:.1f}"
+    kernels = "oneDNN" if os.environ.get(ONEDNN_ENV, "") == "1" else f"TensorFlow's default ({ONEDNN_ENV} unset or 0)"
+    return (f"{model}, {os.cpu_count()} logical cores, load average {os.getloadavg()[0]:.1f}; "
+            f"TensorFlow CPU kernels: {kernels}")  # fmt: skip
 
 
 def parse_args(argv=None):

@@ -7,6 +7,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import pytest  # noqa: E402
 
+import tfface  # noqa: E402,F401  (before TensorFlow: the CPU kernels users get, see tfface.onednn)
+
 
 @pytest.fixture(autouse=True)
 def _fresh_keras_state():

@@ -19,7 +19,8 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "tfface"
 #: Lowest first; a module may import from its own layer and the ones below.
 #: Names are module prefixes (a package and all its modules).
 LAYERS: list[tuple[str, ...]] = [
-    ("tfface.version", "tfface.io", "tfface.registry", "tfface.config", "tfface.imaging", "tfface.value_range"),
+    ("tfface.version", "tfface.io", "tfface.registry", "tfface.config", "tfface.imaging", "tfface.value_range",
+     "tfface.onednn"),
     ("tfface.data",),
     ("tfface.layers", "tfface.losses"),
     ("tfface.models", "tfface.presets"),

@@ -7,7 +7,12 @@ and export SavedModels for serving. See README.md.
 import importlib
 import importlib.util
 
+from tfface.onednn import prefer_onednn
 from tfface.version import __version__
+
+# Before anything imports TensorFlow: its oneDNN CPU kernels on x86-64 CPUs
+# where it would leave them off (1.5-1.9x faster training; see tfface.onednn).
+prefer_onednn()
 
 # Names are imported on first use (PEP 562), so `import tfface` and the
 # CLI's `--help` do not import TensorFlow.
