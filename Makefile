@@ -32,7 +32,8 @@ test: install-test
 MIN_VENV  ?= .venv-min
 MIN_TESTS ?= tests/test_config.py tests/models tests/callbacks/test_guard.py tests/data/test_folder_source.py \
              tests/metrics/test_fid.py tests/export/test_savedmodel.py tests/training/test_resume.py \
-             tests/callbacks/test_tensorboard.py tests/data/test_empty_splits.py
+             tests/callbacks/test_tensorboard.py tests/data/test_empty_splits.py tests/training/test_optimizers.py \
+             tests/test_onednn.py
 test-min:
 	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
 	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade pip
