@@ -455,7 +455,7 @@ def cpu_line() -> str:
             model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    kernels = "oneDNN" if os.environ.get(ONEDNN_ENV, "") == "1" else f"TensorFlow's default ({ONEDNN_ENV} unset or 0)"
+    kernels = "oneDNN" if os.environ.get(ONEDNN_ENV, "") == "1" else f"Eigen or TensorFlow's default ({ONEDNN_ENV} not 1)"
     return (f"{model}, {os.cpu_count()} logical cores, load average {os.getloadavg()[0]:.1f}; "
             f"TensorFlow CPU kernels: {kernels}")  # fmt: skip
 

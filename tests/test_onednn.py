@@ -9,9 +9,8 @@ import sys
 
 import pytest
 
+from tests.helpers import REPO
 from tfface.onednn import ONEDNN_ENV, X86_64, prefer_onednn
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # What a fresh process ends up with: the variable, TensorFlow's answer, and
 # whether the runner's check warned.

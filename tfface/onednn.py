@@ -29,6 +29,14 @@ ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
 X86_64 = frozenset({"x86_64", "amd64"})
 
 
+def variable_decides(environ: MutableMapping[str, str] | None = None, machine: str | None = None) -> bool:
+    """Whether `TF_ENABLE_ONEDNN_OPTS` is left for tfface to decide: an
+    x86-64 host where the user has not set it."""
+    environ = os.environ if environ is None else environ
+    machine = platform.machine() if machine is None else machine
+    return ONEDNN_ENV not in environ and machine.lower() in X86_64
+
+
 def prefer_onednn(environ: MutableMapping[str, str] | None = None, machine: str | None = None,
                   tensorflow_imported: bool | None = None) -> bool:  # fmt: skip
     """Sets `TF_ENABLE_ONEDNN_OPTS=1` in `environ` where it decides the CPU
@@ -54,10 +62,9 @@ def prefer_onednn(environ: MutableMapping[str, str] | None = None, machine: str 
     False
     """
     environ = os.environ if environ is None else environ
-    machine = platform.machine() if machine is None else machine
     if tensorflow_imported is None:
         tensorflow_imported = "tensorflow" in sys.modules
-    if ONEDNN_ENV in environ or tensorflow_imported or machine.lower() not in X86_64:
+    if tensorflow_imported or not variable_decides(environ, machine):
         return False
     environ[ONEDNN_ENV] = "1"
     return True

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import platform
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ import keras
 import tensorflow as tf
 
 from tfface.config import ConfigError, TrainConfig
-from tfface.onednn import ONEDNN_ENV, X86_64
+from tfface.onednn import ONEDNN_ENV, variable_decides
 from tfface.registry import Registry
 
 try:  # TensorFlow's own answer to "oneDNN kernels on?" (not public API)
@@ -125,7 +124,7 @@ def check_cpu_kernels() -> bool:
     slower on the CPUs where TensorFlow leaves oneDNN off). An explicit
     `TF_ENABLE_ONEDNN_OPTS` is the user's choice and is not questioned.
     Returns whether it warned."""
-    if os.environ.get(ONEDNN_ENV) is not None or platform.machine().lower() not in X86_64:
+    if not variable_decides():
         return False
     if tf.config.list_physical_devices("GPU") or onednn_enabled() is not False:
         return False
