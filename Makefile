@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine (Python 3.11, CPU, package index only):
 #   make demo   creates .venv, installs tfface, trains the demo VAE on synthetic faces (offline)
 #   make test   installs with the test extra and runs the whole suite
+#   make docs   the documentation site (MkDocs, --strict) into site/
 #   make test-min  a second venv with the oldest declared versions (setup.cfg's floors), a fast subset
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,7 +10,7 @@ PY     := $(BIN)/python
 PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test test-min install install-test bench bench-quick clean
+.PHONY: demo test test-min install install-test docs docs-serve bench bench-quick clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,16 @@ demo: install
 
 test: install-test
 	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+
+# The documentation site: guides in docs/, the API pages generated from the
+# docstrings. --strict fails on a broken link or anchor, an unparsable
+# docstring and a public symbol without a docstring (docs/hooks/public_api.py).
+docs: $(BIN)/activate
+	$(PY) -m pip install --quiet -e ".[docs]"
+	$(BIN)/mkdocs build --strict
+
+docs-serve: docs
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 # The oldest versions setup.cfg declares (.ci/min_constraints.py pins every
 # `>=` floor of install_requires), in their own venv, on a fast subset.
@@ -55,4 +66,4 @@ bench-quick: install
 	$(PY) benchmarks/torch_compare.py --rounds 1 --steps 3 --repeats 2 --warmup 1
 
 clean:
-	rm -rf runs build *.egg-info .pytest_cache $(MIN_VENV)
+	rm -rf runs build site *.egg-info .pytest_cache $(MIN_VENV)

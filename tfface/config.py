@@ -460,6 +460,7 @@ class ExperimentConfig(Options):
     description: str = ""
 
     def replace(self, **sections: Any) -> "ExperimentConfig":
+        """A copy with whole sections replaced, e.g. `config.replace(train=...)`."""
         return dataclasses.replace(self, **sections)
 
 

@@ -199,12 +199,14 @@ def recover_directories(parent: str | os.PathLike) -> list[str]:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Writes `text` (UTF-8) to `path` under a temporary name, then renames it into place."""
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write(text)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Writes `data` to `path` under a temporary name, then renames it into place."""
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:
             handle.write(data)

@@ -78,9 +78,11 @@ class Registry(Generic[T]):
             ) from None
 
     def names(self) -> list[str]:
+        """The registered names, sorted."""
         return sorted(self._entries)
 
     def items(self) -> Iterator[tuple[str, T]]:
+        """(name, object) pairs, sorted by name."""
         return iter(sorted(self._entries.items()))
 
     def __contains__(self, name: object) -> bool:

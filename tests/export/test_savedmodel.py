@@ -179,14 +179,13 @@ def test_export_maps_tanh_models_to_unit_range(tmp_path):
     np.testing.assert_allclose(recon, (np.asarray(model(x * 2 - 1)) + 1) / 2, atol=1e-5)
 
 
-def test_readme_serving_table_lists_every_signature_tensor():
+def test_serving_guide_table_lists_every_signature_tensor():
     import re
 
     from tests.helpers import REPO
     from tfface.export import signature_docs
 
-    text = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
-    section = text.split("## Serving", 1)[1].split("\n## ", 1)[0]
+    section = open(os.path.join(REPO, "docs", "guides", "serving.md"), encoding="utf-8").read()
     rows, signature = set(), None
     for line in section.splitlines():
         match = re.match(r"\| (`(\w+)`)? *\| (in|out) `(\w+)` \|", line)

@@ -67,7 +67,7 @@ def test_report_001_seventh_model_doubles_the_kl_weight():
 
 
 def _texts():
-    for path in [os.path.join(REPO, "README.md"), *glob.glob(os.path.join(REPO, "docs", "*.md")),
+    for path in [os.path.join(REPO, "README.md"), *glob.glob(os.path.join(REPO, "docs", "**", "*.md"), recursive=True),
                  *glob.glob(os.path.join(PIPELINES, "**", "*.toml"), recursive=True),
                  *glob.glob(os.path.join(REPO, "tfface", "**", "*.py"), recursive=True)]:  # fmt: skip
         with open(path, encoding="utf-8") as handle:

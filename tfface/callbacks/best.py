@@ -130,6 +130,7 @@ class BestWeights(keras.callbacks.Callback):
         return os.path.join(self.directory, STATE_FILE)
 
     def weights_path(self, epoch: int) -> str:
+        """The weights file of `epoch` under this callback's directory."""
         return os.path.join(self.directory, f"best-e{epoch:05d}.weights.h5")
 
     def _files(self) -> dict[int, str]:

@@ -99,6 +99,7 @@ class SampleGrid(keras.callbacks.Callback):
         return self.fitted.sample(count, seed=self.seed, temperature=self.temperature)
 
     def save(self, epoch: int, moment: str) -> str:
+        """Decodes the fixed latents and writes `samples_eEEE_<moment>.png`; returns its path."""
         images = self.model.decode(self._latents(), training=False)
         images = np.asarray(keras.ops.convert_to_numpy(keras.ops.cast(images, "float32")))
         path = os.path.join(self.directory, f"samples_e{epoch + 1:03d}_{moment}.png")

@@ -64,6 +64,7 @@ class HistoryCSV(keras.callbacks.Callback):
         self.write()
 
     def write(self) -> None:
+        """Rewrites the whole CSV atomically (one row per epoch so far)."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)  # "\r\n" line ends, as CSVLogger's
         writer.writerow(["epoch", *(self.keys or [])])
@@ -94,6 +95,7 @@ class LossCurves(keras.callbacks.Callback):
         self.plot()
 
     def plot(self) -> None:
+        """Draws the loss curves and saves them atomically as a PNG."""
         import matplotlib.pyplot as plt
 
         fig = self.figure()

@@ -38,6 +38,7 @@ class GridSummaries:
         self._writer = None
 
     def add(self, tag: str, png_path: str, step: int) -> None:
+        """Writes the PNG at `png_path` as image summary `tag` at `step`."""
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(self.directory)
         image = tf.io.decode_png(tf.io.read_file(png_path), channels=3)

@@ -29,6 +29,7 @@ _TAIL = 1024
 
 
 def is_hidden(name: str) -> bool:
+    """True for dot-files and `__`-prefixed names, which listings skip."""
     return name.startswith(".") or name.startswith("__")
 
 

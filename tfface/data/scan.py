@@ -65,16 +65,19 @@ class ResultCache:
             return {}  # missing or unreadable cache: compute again
 
     def get(self, path: str, stat: os.stat_result) -> dict | None:
+        """The cached result for `path` if its size and mtime still match, else None."""
         entry = self.entries.get(path)
         if entry and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns:
             return entry
         return None
 
     def put(self, path: str, stat: os.stat_result, result: dict) -> None:
+        """Records `result` for `path` with its size and mtime."""
         self.entries[path] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, **result}
         self._dirty = True
 
     def save(self) -> None:
+        """Writes the cache atomically, merged with entries written meanwhile."""
         if not self._dirty:
             return
         merged = {**self._read(), **self.entries}  # keep entries other splits wrote meanwhile

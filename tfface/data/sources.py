@@ -89,6 +89,7 @@ class EmptySplitError(ValueError):
 
 
 def check_split(split: str, available: tuple[str, ...] = SPLITS) -> str:
+    """Returns `split`, or raises `UnknownSplitError` naming the available ones."""
     if split not in available:
         raise UnknownSplitError(f"unknown split {split!r}; this source has {', '.join(available)}")
     return split
@@ -220,4 +221,5 @@ def skipped_report(skipped: Sequence[tuple[str, str]]) -> str:
 
 
 def face_counts_line(counts: Mapping[str, int]) -> str:
+    """One log line with the number of images that had 0, 1 and 2+ faces."""
     return f"faces per image: 0: {counts['0']:,}  1: {counts['1']:,}  2+: {counts['2+']:,}"

@@ -227,6 +227,7 @@ class Sweep:
         return self.table.metrics
 
     def run(self, name: str) -> SweepRun:
+        """The run called `name` (a KeyError with the closest name if there is none)."""
         for item in self.runs:
             if item.name == name:
                 return item

@@ -105,9 +105,11 @@ class TensorDoc:
     finite: bool = False
 
     def spec(self, name: str) -> tf.TensorSpec:
+        """The `tf.TensorSpec` of this tensor, called `name`."""
         return tf.TensorSpec(self.shape, getattr(tf, self.dtype), name=name)
 
     def describe(self) -> dict[str, Any]:
+        """The JSON description (dtype, shape with N for the batch, values) written to serving.json."""
         return {"dtype": self.dtype, "shape": ["N" if d is None else d for d in self.shape], "values": self.values}
 
 
@@ -120,9 +122,11 @@ class SignatureDoc:
     outputs: dict[str, TensorDoc]
 
     def input_signature(self) -> list[tf.TensorSpec]:
+        """The signature's input specs, in argument order."""
         return [doc.spec(name) for name, doc in self.inputs.items()]
 
     def describe(self) -> dict[str, Any]:
+        """The JSON description of the signature and its tensors, as written to serving.json."""
         return {
             "summary": self.summary,
             "inputs": {k: v.describe() for k, v in self.inputs.items()},

@@ -28,6 +28,7 @@ def _as_list(blocks: Sequence[Any]) -> list:
 
 
 def check_head(head: str) -> None:
+    """Raises ValueError unless `head` is one of `HEADS`."""
     if head not in HEADS:
         raise ValueError(f"head must be one of {HEADS}, got {head!r}")
 

@@ -74,6 +74,7 @@ class SWDOptions:
             raise ValueError(f"SWDOptions.min_resolution ({self.min_resolution}) must be >= patch_size ({self.patch_size})")
 
     def to_dict(self) -> dict[str, Any]:
+        """The settings as a plain dict (written next to the numbers in metrics.json)."""
         return dataclasses.asdict(self)
 
 

@@ -262,6 +262,7 @@ class LatentAutoencoder(FaceModel):
         return self.posterior(images, training=training).mode()
 
     def decode(self, z, training: bool = False):
+        """Decodes latent codes `z` (N, latent_dim) into images in the model's value range."""
         return self.decoder(z, training=training)
 
     def call(self, images, training: bool = False):

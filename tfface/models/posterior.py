@@ -35,9 +35,11 @@ class DiagonalGaussian:
         return self.mean + ops.exp(0.5 * self.log_var) * eps * temperature
 
     def mode(self):
+        """The most likely code: the mean."""
         return self.mean
 
     def kl(self, reduction: str = "sum"):
+        """KL(q || N(0, I)) per example, summed (or averaged, `reduction="mean"`) over latent dimensions."""
         return gaussian_kl(self.mean, self.log_var, reduction)
 
 
@@ -49,10 +51,13 @@ class PointMass:
         self.log_var = None
 
     def sample(self, seed=None, temperature: float = 1.0):
+        """The code itself: a point mass has no noise to draw."""
         return self.mean
 
     def mode(self):
+        """The code itself."""
         return self.mean
 
     def kl(self, reduction: str = "sum"):
+        """Zero per example: autoencoders have no KL term."""
         return ops.zeros(ops.shape(self.mean)[:1], dtype="float32")

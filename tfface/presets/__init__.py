@@ -122,6 +122,7 @@ def load_all() -> Registry[Preset]:
 
 
 def get_preset(name: str) -> Preset:
+    """The registered `Preset` called `name` (an error lists the known names)."""
     return load_all().get(name)
 
 

@@ -40,6 +40,7 @@ class RunDir:
         object.__setattr__(self, "root", os.path.abspath(os.fspath(self.root)))
 
     def path(self, *parts: str) -> str:
+        """A path inside the run folder."""
         return os.path.join(self.root, *parts)
 
     @property
@@ -71,6 +72,7 @@ class RunDir:
         return self.path("export")
 
     def export_version(self, version: int = 1) -> str:
+        """The folder of export version `version` (`RUN/export/<version>`)."""
         return self.path("export", str(version))
 
     @property
@@ -106,6 +108,7 @@ class RunDir:
         return self.path("metrics.md")
 
     def create(self) -> "RunDir":
+        """Creates the run folder and its `grids/`; returns self."""
         os.makedirs(self.grids, exist_ok=True)
         return self
 

@@ -146,6 +146,7 @@ class AttributeDirections:
 
     @classmethod
     def from_latents(cls, latents, attributes, names: Sequence[str], threshold: float = 0.5) -> "AttributeDirections":
+        """Directions from codes and their attribute labels: mean code with minus mean code without, per name."""
         latents = np.asarray(latents, np.float64)
         labels = np.asarray(attributes, np.float64) > threshold
         if labels.shape != (len(latents), len(names)):
@@ -161,6 +162,7 @@ class AttributeDirections:
         return cls(tuple(names), directions.astype(np.float32), with_count.astype(int), without_count.astype(int))
 
     def direction(self, name: str) -> np.ndarray:
+        """The direction of attribute `name` (ValueError if no face had, or lacked, it)."""
         k = _index(name, self.names)
         if np.isnan(self.directions[k]).any():
             raise ValueError(
@@ -194,11 +196,13 @@ class AttributeDirections:
         )
 
     def save(self, path: str | os.PathLike) -> str:
+        """Writes the directions as JSON (atomically); returns the path."""
         atomic_write_text(path, json.dumps(self.get_config()) + "\n")
         return os.fspath(path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "AttributeDirections":
+        """Reads directions written by `save`."""
         with open(path, encoding="utf-8") as handle:
             return cls.from_config(json.load(handle))
 

@@ -33,6 +33,7 @@ def _batches(data, batch_size: int):
 
 
 def to_numpy(tensor) -> np.ndarray:
+    """A float32 numpy array from any Keras/TF tensor."""
     return np.asarray(keras.ops.convert_to_numpy(keras.ops.cast(tensor, "float32")))
 
 

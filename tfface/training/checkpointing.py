@@ -47,6 +47,7 @@ class CheckpointState:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "CheckpointState":
+        """Builds the state from `checkpoint.json`'s mapping, ignoring keys it does not know."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in raw.items() if k in names})
 

@@ -63,6 +63,7 @@ class RunResult:
     initial_epoch: int = 0
 
     def final(self, key: str) -> float:
+        """The last epoch's value of history key `key`."""
         return self.history[key][-1]
 
 

@@ -1,0 +1,110 @@
+"""MkDocs hook: every public symbol of tfface has a docstring and a page.
+
+The public API is what each module exports: its `__all__`, or, in a module
+without one, every name it defines without a leading underscore. A function
+or class without a docstring, or a public method without one (unless it
+overrides a documented tfface method or a Keras hook such as `call` or
+`on_epoch_end`, whose contract Keras documents), is logged as a warning, so
+`mkdocs build --strict` fails. So does a subpackage that no page under
+docs/api/ renders with `::: tfface.<name>`.
+
+`python docs/hooks/public_api.py` prints the same list and exits 1 on any.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from pathlib import Path
+
+import griffe
+
+ROOT = Path(__file__).resolve().parents[2]
+API_PAGES = ROOT / "docs" / "api"
+#: Entry points documented by the guides, not by an API page.
+NOT_API = ("tfface.cli", "tfface.__main__", "tfface.version")
+#: Methods Keras calls and documents (Model, Layer, Callback): an override keeps their contract.
+KERAS_HOOKS = re.compile(
+    r"^(call|build|get_config|from_config|get_build_config|build_from_config|get_compile_config|compile_from_config"
+    r"|compute_output_shape|compute_output_spec|train_step|test_step|predict_step|make_train_function"
+    r"|make_test_function|make_predict_function|compile|fit|evaluate|summary|metrics|set_model|on_\w+"
+    r"|update_step|update_state|result|reset_state)$"
+)
+
+log = logging.getLogger("mkdocs.hooks.public_api")
+
+
+def _target(obj):
+    try:
+        return obj.final_target if obj.is_alias else obj
+    except griffe.AliasResolutionError:
+        return None
+
+
+def _documented_in_a_base(cls, name: str) -> bool:
+    try:
+        bases = cls.mro()
+    except ValueError:
+        bases = []
+    return any(name in base.members and _target(base.members[name]) is not None
+               and _target(base.members[name]).docstring for base in bases)  # fmt: skip
+
+
+def _public_names(module) -> list[str]:
+    if module.exports is not None:
+        return [name if isinstance(name, str) else name.name for name in module.exports]
+    return [name for name, member in module.members.items() if not name.startswith("_") and not member.is_alias]
+
+
+def _modules(package):
+    yield package
+    for module in package.modules.values():
+        if not module.is_alias and module.path not in NOT_API:
+            yield from _modules(module)
+
+
+def undocumented(root: Path = ROOT) -> list[str]:
+    """Public symbols without a docstring, as dotted paths (`module.Class.method`)."""
+    package = griffe.load("tfface", search_paths=[str(root)], resolve_aliases=True, resolve_external=False)
+    missing = set()
+    for module in _modules(package):
+        if not module.docstring:
+            missing.add(module.path)
+        for name in _public_names(module):
+            obj = _target(module.members[name]) if name in module.members else None
+            if obj is None or obj.kind not in (griffe.Kind.CLASS, griffe.Kind.FUNCTION):
+                continue  # lazily imported names (tfface.VAE) are checked where they are defined
+            if not obj.docstring:
+                missing.add(obj.path)
+            if obj.kind is griffe.Kind.CLASS:
+                for member_name, member in obj.members.items():
+                    if (member_name.startswith("_") or member.is_alias or member.kind is not griffe.Kind.FUNCTION
+                            or member.docstring or KERAS_HOOKS.match(member_name)
+                            or _documented_in_a_base(obj, member_name)):  # fmt: skip
+                        continue
+                    missing.add(member.path)
+    return sorted(missing)
+
+
+def pageless(root: Path = ROOT) -> list[str]:
+    """Subpackages and top-level modules that no page under docs/api/ renders."""
+    rendered = set()
+    for page in (root / "docs" / "api").glob("*.md"):
+        rendered.update(re.findall(r"^::: ([\w.]+)", page.read_text(encoding="utf-8"), re.M))
+    names = {p.stem if p.suffix else p.name for p in (root / "tfface").iterdir()
+             if (p.suffix == ".py" or (p / "__init__.py").exists()) and not p.name.startswith("_")}  # fmt: skip
+    return sorted(f"tfface.{n}" for n in names if f"tfface.{n}" not in rendered and f"tfface.{n}" not in NOT_API)
+
+
+def on_pre_build(config, **kwargs) -> None:
+    for path in undocumented():
+        log.warning("public symbol without a docstring: %s", path)
+    for path in pageless():
+        log.warning("no page under docs/api/ renders %s (add '::: %s')", path, path)
+
+
+if __name__ == "__main__":
+    problems = [f"undocumented: {p}" for p in undocumented()] + [f"no API page: {p}" for p in pageless()]
+    print("\n".join(problems) or "every public symbol is documented and rendered")
+    sys.exit(1 if problems else 0)
