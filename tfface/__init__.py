@@ -1,7 +1,8 @@
 """tfface: face autoencoders and VAEs for Keras 3 / TensorFlow.
 
 Train with `model.fit`, watch 25-image grids every epoch, sample, evaluate
-and export SavedModels for serving. See README.md.
+and export SavedModels for serving. Documentation: docs/ (built by `make docs`),
+published at https://tfface.github.io/tfface/.
 """
 
 import importlib

@@ -21,10 +21,8 @@ class Configurable:
 
     It is a plain class, not a `keras.Model`, because Keras rewrites the
     bases of a class built as a functional model (the trunks) and the same
-    base must also serve subclassed models.
-
-    Args:
-        (none: the subclass's own constructor arguments form the config.)
+    base must also serve subclassed models. It takes no arguments of its
+    own: the subclass's constructor arguments form the config.
 
     Example:
 

@@ -82,8 +82,8 @@ def face_128(
         image_size: (int, int). Divisible by 2**len(widths). Defaults to (128, 128).
         latent_dim: int. Defaults to 256.
         widths: list of int. Defaults to (16, 32, 64, 128, 256).
-        blocks_per_level, norm, attention, decoder_sigma, beta, seed,
-            **loss_terms: as for `face_64`.
+        blocks_per_level, norm, attention, decoder_sigma, beta, seed, **loss_terms:
+            as for `face_64`.
     """
     return _face_vae("face_128", image_size, widths, latent_dim, blocks_per_level, norm, attention,
                      decoder_sigma, beta, seed, loss_terms)  # fmt: skip

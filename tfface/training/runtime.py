@@ -161,7 +161,7 @@ def _multi_worker_strategy() -> tf.distribute.Strategy:
         raise ConfigError(
             "train.distribution: 'multi_worker' needs the TF_CONFIG environment variable, e.g. "
             '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}} '
-            "(see the README, Speed and scale); on one host use 'mirrored'"
+            "(see docs/guides/speed.md, Distribution); on one host use 'mirrored'"
         )
     try:
         cluster = json.loads(raw)["cluster"]
