@@ -92,3 +92,21 @@ def test_every_config_the_pages_name_exists():
 def test_every_page_is_in_the_site_navigation(page):
     nav = _read("mkdocs.yml").split("\nnav:", 1)[1]
     assert os.path.relpath(os.path.join(REPO, page), DOCS) in nav
+
+
+def test_every_python_block_compiles_and_imports_what_exists():
+    """Blocks the suite does not run (e.g. reopening an export) still parse,
+    and every `from tfface... import name` they make resolves."""
+    import ast
+    import importlib
+
+    checked = 0
+    for page, block in _blocks("python"):
+        tree = ast.parse(block, page)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tfface"):
+                module = importlib.import_module(node.module)
+                missing = [alias.name for alias in node.names if not hasattr(module, alias.name)]
+                assert not missing, f"{page}: {node.module} has no {missing}"
+                checked += 1
+    assert checked >= 4
