@@ -110,3 +110,15 @@ def test_every_python_block_compiles_and_imports_what_exists():
                 assert not missing, f"{page}: {node.module} has no {missing}"
                 checked += 1
     assert checked >= 4
+
+
+def test_readme_links_into_the_site_name_existing_pages():
+    """The README links to the published site; each link's page is a file
+    under docs/ (`SITE/guides/data/` is docs/guides/data.md)."""
+    site = re.search(r"^site_url: (\S+)$", _read("mkdocs.yml"), re.M).group(1)
+    links = re.findall(rf"\]\({re.escape(site)}([^)#]*)\)", _read("README.md"))
+    assert len(links) >= 12
+    for link in links:
+        stem = link.strip("/")
+        candidates = [os.path.join(DOCS, f"{stem}.md"), os.path.join(DOCS, stem, "index.md")] if stem else [os.path.join(DOCS, "index.md")]
+        assert any(os.path.exists(c) for c in candidates), f"README links to {site}{link}, which no docs/ page builds"
