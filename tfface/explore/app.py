@@ -245,8 +245,9 @@ def build_app(served, limits: Limits = Limits()):
 
 
 def launch(app, options: ServeOptions = ServeOptions(), *, inline: bool | None = None, block: bool = True, quiet: bool = False):
-    """Queues and launches a `build_app` app; returns it (with
-    `block=False` the server runs in a thread: `app.close()` stops it)."""
+    """Queues and launches a `build_app` app; returns it. With `block` it
+    serves until Ctrl+C; otherwise the server runs in a thread
+    (`app.local_url`; `app.close()` stops it)."""
     app.queue(default_concurrency_limit=options.concurrency, max_size=options.queue_size)
     app.launch(
         server_name=options.host,
@@ -256,11 +257,21 @@ def launch(app, options: ServeOptions = ServeOptions(), *, inline: bool | None =
         max_file_size=2 * options.limits.max_upload_bytes,
         allowed_paths=[],
         inline=inline,
-        prevent_thread_lock=not block,
-        quiet=quiet,
+        prevent_thread_lock=True,
+        quiet=True,
         ssr_mode=False,
         css=CSS,
     )
+    if not quiet:
+        public = f", public link {app.share_url}" if getattr(app, "share_url", None) else ""
+        print(f"explorer: {app.local_url}{public} (Ctrl+C stops it)")
+    if block:
+        try:
+            app.block_thread()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            app.close()
     return app
 
 
