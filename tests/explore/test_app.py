@@ -59,7 +59,7 @@ def test_generate_refuses_out_of_range_requests_and_keeps_serving(client, count,
 
 def test_interpolate_between_two_seeds_gives_a_strip_and_an_animated_gif(explorer, client):
     _, _, served = explorer
-    strip, animation, gif, message = client.predict("two seeds", SERVED, 1.0, 3, 4, None, None, 5, api_name="/interpolate")
+    strip, gif, message = client.predict("two seeds", SERVED, 1.0, 3, 4, None, None, 5, api_name="/interpolate")
     cells = read_png(strip)
     assert cells.shape == (32 + 4, 5 * 32 + 6 * 2, 3) and "slerp in 5 steps" in message
     _, first = served.sample(SERVED, 1, 3, 1.0)
@@ -68,14 +68,13 @@ def test_interpolate_between_two_seeds_gives_a_strip_and_an_animated_gif(explore
     np.testing.assert_array_equal(cells[2:34, -34:-2], last[0])
     with Image.open(gif) as animated:
         assert animated.format == "GIF" and animated.n_frames == 2 * 5 - 2 and animated.size[0] >= 192
-    assert animation.endswith(".gif")
 
 
 def test_interpolate_between_two_photos_shows_their_crops_at_the_ends(client, photos):
-    strip, _, gif, message = client.predict("two photos", SERVED, 1.0, 0, 1, upload(photos["face"]), upload(photos["face"]), 4,
+    strip, gif, message = client.predict("two photos", SERVED, 1.0, 0, 1, upload(photos["face"]), upload(photos["face"]), 4,
                                             api_name="/interpolate")  # fmt: skip
     assert read_png(strip).shape == (32 + 4, 6 * 32 + 7 * 2, 3) and "first photo: 1 face found" in message
-    strip, _, gif, message = client.predict("two photos", SERVED, 1.0, 0, 1, upload(photos["face"]), upload(photos["no_face"]), 4,
+    strip, gif, message = client.predict("two photos", SERVED, 1.0, 0, 1, upload(photos["face"]), upload(photos["no_face"]), 4,
                                             api_name="/interpolate")  # fmt: skip
     assert strip is None and gif is None and "The second photo: No face found" in message
 

@@ -21,6 +21,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from tfface.explore.panels import (
     NO_DIRECTIONS,
     ExploreError,
@@ -34,12 +36,15 @@ from tfface.explore.panels import (
     reconstruct_photo,
 )
 from tfface.explore.served import ServedModel
+from tfface.imaging import save_png
 
 logger = logging.getLogger(__name__)
 
 INSTALL_HINT = "the explorer needs Gradio, an optional extra: pip install 'tfface[explore]'"
 # Faces are small (64-128 px): show their pixels, not a blur.
-CSS = ".tfface-face img, .tfface-face canvas, .tfface-gallery img { image-rendering: pixelated; }"
+FACE_HEIGHT = 256
+CSS = (".tfface-face img, .tfface-gallery img { image-rendering: pixelated; }"
+       " .tfface-face img { width: 100% !important; height: 100% !important; object-fit: contain; }")
 SEED_MODE, PHOTO_MODE = "two seeds", "two photos"
 GENERATED, PHOTO = "generated face", "uploaded photo"
 
@@ -88,32 +93,54 @@ class ServeOptions:
 
 
 class _Outputs:
-    """Writes files the app returns (GIFs) into its own temporary folder,
-    dropping those older than `keep` seconds (Gradio has copied them)."""
+    """Writes what the app returns (PNGs, GIFs) as files of its own temporary
+    folder, each under a new name, dropping those older than `keep` seconds
+    (Gradio has copied them into its cache by then).
+
+    Gradio caches a returned array by writing its PNG in place under a name
+    derived from its content, so two requests returning the same face at
+    once (two users asking for seed 0) could serve a half-written file to
+    one of them; a returned file is copied under a temporary name and
+    renamed, so images are handed over as files."""
 
     def __init__(self, keep: float = 600.0):
         self.folder = tempfile.mkdtemp(prefix="tfface-explore-")
         self.keep = keep
 
-    def write(self, data: bytes, suffix: str) -> str:
+    def _path(self, suffix: str) -> str:
         now = time.time()
         for name in os.listdir(self.folder):
             path = os.path.join(self.folder, name)
-            if now - os.path.getmtime(path) > self.keep:
-                os.remove(path)
-        path = os.path.join(self.folder, f"{uuid.uuid4().hex}{suffix}")
+            try:
+                if now - os.path.getmtime(path) > self.keep:
+                    os.remove(path)
+            except FileNotFoundError:  # another request removed it
+                pass
+        return os.path.join(self.folder, f"{uuid.uuid4().hex}{suffix}")
+
+    def write(self, data: bytes, suffix: str) -> str:
+        path = self._path(suffix)
         with open(path, "wb") as handle:
             handle.write(data)
         return path
 
+    def files(self, value):
+        """`value` with every uint8 image (H, W, 3) replaced by a PNG file."""
+        if isinstance(value, np.ndarray) and value.ndim == 3:
+            return save_png(self._path(".png"), value)
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.files(item) for item in value)
+        return value
 
-def _guarded(function: Callable, outputs: int) -> Callable:
-    """`function` returning its outputs, or Nones and the message of any
-    error (the last output is the message), so a request never breaks the app."""
+
+def _guarded(function: Callable, outputs: int, files: _Outputs) -> Callable:
+    """`function` returning its outputs (images as files), or Nones and the
+    message of any error (the last output is the message), so a request
+    never breaks the app."""
 
     def run(*args):
         try:
-            return function(*args)
+            return files.files(tuple(function(*args)))
         except ExploreError as error:
             return (*([None] * (outputs - 1)), f"**{error}**")
         except Exception as error:  # a bug must not stop the app serving others
@@ -146,8 +173,9 @@ def build_app(served, limits: Limits = Limits()):
     def photo_input(label):
         return gr.File(label=f"{label} ({upload})", type="binary", file_types=["image"])
 
-    def face_image(label):
-        return gr.Image(label=label, type="numpy", format="png", interactive=False, elem_classes="tfface-face")
+    def face_image(label, height=None):
+        return gr.Image(label=label, type="numpy", format="png", interactive=False, height=height,
+                        buttons=["download", "fullscreen"], elem_classes="tfface-face")  # fmt: skip
 
     with gr.Blocks(title=f"tfface explorer: {served.name}", analytics_enabled=False) as app:
         gr.Markdown(f"## tfface explorer\n{served.describe()}")
@@ -159,14 +187,14 @@ def build_app(served, limits: Limits = Limits()):
             go = gr.Button("Generate", variant="primary", elem_id="generate-button")
             status = gr.Markdown(elem_id="generate-status")
             gallery = gr.Gallery(label="Faces (open one to download it at full size)", format="png", columns=8,
-                                 elem_id="generate-gallery", elem_classes="tfface-gallery")  # fmt: skip
-            sheet = face_image("Grid (download: the grid at full size)")
+                                 buttons=["download", "fullscreen"], elem_id="generate-gallery", elem_classes="tfface-gallery")  # fmt: skip
+            sheet = face_image("Grid (download: the grid at full size)", height=FACE_HEIGHT * 2)
 
             def generate(sampler, count, seed, temperature):
                 faces, grid, message = generate_faces(served, sampler, count, _seed(seed), temperature, limits)
                 return list(faces), grid, message
 
-            go.click(_guarded(generate, 3), [sampler, count, seed, temperature], [gallery, sheet, status], api_name="generate")
+            go.click(_guarded(generate, 3, outputs), [sampler, count, seed, temperature], [gallery, sheet, status], api_name="generate")
 
         with gr.Tab("Interpolate", id="interpolate"):
             mode = gr.Radio([SEED_MODE, PHOTO_MODE], value=SEED_MODE, label="Between")
@@ -179,21 +207,19 @@ def build_app(served, limits: Limits = Limits()):
             steps = gr.Slider(2, limits.max_steps, value=8, step=1, label="Steps (slerp)")
             go_i = gr.Button("Interpolate", variant="primary", elem_id="interpolate-button")
             status_i = gr.Markdown(elem_id="interpolate-status")
-            strip = face_image("Strip (download: full size)")
-            with gr.Row():
-                animation = gr.Image(label="Animation", type="filepath", interactive=False, elem_classes="tfface-face")
-                gif_file = gr.File(label="Animated GIF", interactive=False)
+            strip = face_image("Strip (download: full size)", FACE_HEIGHT // 2)
+            animation = gr.Image(label="Animated GIF (download: the GIF)", type="filepath", interactive=False,
+                                 height=FACE_HEIGHT, buttons=["download", "fullscreen"], elem_classes="tfface-face")  # fmt: skip
 
             def interpolate(mode, sampler, temperature, seed_a, seed_b, photo_a, photo_b, steps):
                 if mode == PHOTO_MODE:
                     frames, strip, message = interpolate_photos(served, photo_a, photo_b, steps, limits)
                 else:
                     frames, strip, message = interpolate_seeds(served, sampler, _seed(seed_a), _seed(seed_b), temperature, steps, limits)
-                gif = outputs.write(gif_bytes(frames), ".gif")
-                return strip, gif, gif, message
+                return strip, outputs.write(gif_bytes(frames), ".gif"), message
 
-            go_i.click(_guarded(interpolate, 4), [mode, sampler_i, temperature_i, seed_a, seed_b, photo_a, photo_b, steps],
-                       [strip, animation, gif_file, status_i], api_name="interpolate")  # fmt: skip
+            go_i.click(_guarded(interpolate, 3, outputs), [mode, sampler_i, temperature_i, seed_a, seed_b, photo_a, photo_b, steps],
+                       [strip, animation, status_i], api_name="interpolate")  # fmt: skip
 
         with gr.Tab("Attributes", id="attributes"):
             names = served.attribute_names
@@ -213,7 +239,7 @@ def build_app(served, limits: Limits = Limits()):
                 go_a = gr.Button("Apply", variant="primary", elem_id="attributes-button")
                 status_a = gr.Markdown(elem_id="attributes-status")
                 with gr.Row():
-                    before, after = face_image("Before"), face_image("After")
+                    before, after = face_image("Before", FACE_HEIGHT), face_image("After", FACE_HEIGHT)
 
                 def attributes(source, sampler, temperature, seed, photo, *strengths):
                     note = ""
@@ -225,7 +251,7 @@ def build_app(served, limits: Limits = Limits()):
                     face, edited, message = edit_attributes(served, code, strengths)
                     return face, edited, f"{note} {message}".strip()
 
-                go_a.click(_guarded(attributes, 3), [source, sampler_a, temperature_a, seed_e, photo_e, *sliders],
+                go_a.click(_guarded(attributes, 3, outputs), [source, sampler_a, temperature_a, seed_e, photo_e, *sliders],
                            [before, after, status_a], api_name="attributes")  # fmt: skip
 
         with gr.Tab("Your photo", id="photo"):
@@ -233,14 +259,15 @@ def build_app(served, limits: Limits = Limits()):
             go_p = gr.Button("Reconstruct", variant="primary", elem_id="reconstruct-button")
             status_p = gr.Markdown(elem_id="reconstruct-status")
             with gr.Row():
-                crop, reconstruction = face_image("Face crop (as the data pipeline crops)"), face_image("Reconstruction")
-            pair = face_image("Side by side (download: full size)")
+                crop = face_image("Face crop (as the data pipeline crops)", FACE_HEIGHT)
+                reconstruction = face_image("Reconstruction", FACE_HEIGHT)
+            pair = face_image("Side by side (download: full size)", FACE_HEIGHT)
 
             def reconstruct(photo):
                 crop, reconstruction, pair, message = reconstruct_photo(served, photo, limits)
                 return crop, reconstruction, pair, message
 
-            go_p.click(_guarded(reconstruct, 4), [photo], [crop, reconstruction, pair, status_p], api_name="reconstruct")
+            go_p.click(_guarded(reconstruct, 4, outputs), [photo], [crop, reconstruction, pair, status_p], api_name="reconstruct")
     return app
 
 
