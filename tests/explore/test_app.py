@@ -66,6 +66,10 @@ def test_interpolate_between_two_seeds_gives_a_strip_and_an_animated_gif(explore
     _, last = served.sample(SERVED, 1, 4, 1.0)
     np.testing.assert_array_equal(cells[2:34, 2:34], first[0])  # the ends are the two seeds' faces
     np.testing.assert_array_equal(cells[2:34, -34:-2], last[0])
+    from tfface.sampling import interpolate
+
+    middle = served.generate(interpolate(served.sample(SERVED, 1, 3, 1.0)[0][0], served.sample(SERVED, 1, 4, 1.0)[0][0], 5))
+    np.testing.assert_array_equal(cells[2:34, 2 + 2 * 34 : 2 * 34 + 34], middle[2])  # a point of the slerp, not the line
     with Image.open(gif) as animated:
         assert animated.format == "GIF" and animated.n_frames == 2 * 5 - 2 and animated.size[0] >= 192
 
