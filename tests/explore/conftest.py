@@ -18,10 +18,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def explored_export(trained_exported_run, tmp_path_factory):
     """`RUN/export/2`: the tiny run's export with a diagonal sampler behind
-    `sample` and the run's attribute directions in `assets.extra/`."""
+    `sample` and the run's attribute directions in `assets.extra/`, made
+    once per session. Read-only: copy it to change it."""
     import shutil
 
     from tfface.export import export_run
