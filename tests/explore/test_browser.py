@@ -23,7 +23,7 @@ def browser():
     browser.close()
 
 
-def test_clicking_generate_shows_the_faces(explorer, browser):
+def test_clicking_generate_shows_the_faces(browser, explorer):
     url, _, _ = explorer
     browser.open(url)
     assert not browser.loaded_images("#generate-gallery")
@@ -33,7 +33,7 @@ def test_clicking_generate_shows_the_faces(explorer, browser):
     assert set(browser.loaded_images("#generate-gallery")) == {32}  # each face at the model's full size
 
 
-def test_every_panel_answers_in_the_browser(explorer, browser, photos):
+def test_every_panel_answers_in_the_browser(browser, explorer, photos):
     edit = explorer[2].attribute_names[0]
     messages = tour(browser, explorer[0], {**photos, "face_2": photos["two_faces"]}, os.environ.get("TFFACE_EXPLORE_SHOTS"), {edit: 2})
     assert "slerp in 8 steps" in messages["interpolate"]
