@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("tfface.callbacks", "tfface.training"),
     ("tfface.export",),
     ("tfface.experiments",),
+    ("tfface.explore",),
     ("tfface.cli", "tfface.notebook", "tfface.__main__", "tfface"),
 ]
 
@@ -38,7 +39,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 }
 
 #: Function-level imports allowed anywhere: optional or heavy dependencies.
-OPTIONAL_DEPENDENCIES = ("torch", "tensorflow_datasets", "tensorflow_hub", "matplotlib", "google.colab", "IPython")
+OPTIONAL_DEPENDENCIES = ("torch", "tensorflow_datasets", "tensorflow_hub", "matplotlib", "google.colab", "IPython", "gradio")
 #: Modules whose functions may import anything (the CLI keeps `--help` fast).
 DEFERRING_MODULES = ("tfface.cli",)
 

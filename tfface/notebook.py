@@ -30,6 +30,8 @@ import tensorflow as tf
 
 from tfface.config import load_config, overrides_from
 from tfface.experiments import load_sweep, run_sweep, train
+from tfface.explore import Limits, ServeOptions
+from tfface.explore import explore as serve_explorer
 from tfface.run import RunDir
 from tfface.training.precision import precision_for
 
@@ -38,6 +40,7 @@ __all__ = [
     "ShowGrids",
     "clone_repository",
     "detect_accelerator",
+    "explore",
     "grid_files",
     "in_colab",
     "pipelines_dir",
@@ -348,3 +351,28 @@ def run_sweep_config(
         last = {row["run"]: grid_files(RunDir(sweep.run(row["run"]).config.run.dir).grids, grids)[-1:] for row in result.rows}
         show_images([paths[0] for paths in last.values() if paths], [name for name, paths in last.items() if paths])
     return result
+
+
+# ---------------------------------------------------------------- explorer
+
+
+def explore(path: str, *, share: bool = False, port: int | None = None, max_upload_mb: float = 10.0):
+    """Shows the interactive explorer of a run folder or SavedModel export
+    (`tfface explore`: Generate, Interpolate, Attributes, Your photo) inline
+    in Colab or Jupyter; outside a notebook it prints the local address.
+    The server keeps running in the background: `app.close()` stops it.
+    Needs the `explore` extra (`pip install 'tfface[explore]'`).
+
+    Args:
+        path: str. A run folder, `RUN/export/<version>` or the OUT of
+            `tfface export`.
+        share: bool. Also open a temporary public link. Defaults to False
+            (Colab shows the app through its own port proxy).
+        port: int or None. Port; None takes the first free one from 7860.
+        max_upload_mb: float. Largest photo upload. Defaults to 10.
+
+    Returns:
+        The running `gradio.Blocks` app.
+    """
+    options = ServeOptions(port=port, share=share, limits=Limits(max_upload_mb=max_upload_mb))
+    return serve_explorer(os.fspath(path), options, inline=_ipython(), block=False)

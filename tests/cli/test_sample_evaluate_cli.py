@@ -37,8 +37,11 @@ def test_sample_actions(tiny_run, capsys):
     assert png_shape(samples / "edits_Smiling_minus_Eyeglasses.png")[:2] == (4 * 32 + 5 * 2, 3 * 32 + 4 * 2)
     directions = json.loads((samples / "attribute_directions.json").read_text())
     assert directions["names"][0] == "Bald" and len(directions["directions"][0] or []) in (0, 8)
+    assert main(["sample", str(tiny_run), "directions", "--fit-count", "24"]) == 0  # where export and explore find them
+    fitted = json.loads((tiny_run / "attribute_directions.json").read_text())
+    assert fitted["names"] == directions["names"] and sum(fitted["with_count"]) > 0
     out = capsys.readouterr().out
-    assert "edit:" in out and "traverse:" in out
+    assert "edit:" in out and "traverse:" in out and "`tfface export` carries them to the explorer" in out
     # errors name the problem: a VAE with an 8-d latent is not an attribute classifier
     assert main(["sample", str(tiny_run), "attributes", "--attrs", "Male,Smiling"]) == 2
     assert main(["sample", str(tiny_run), "edit", "--edits", "Smilng"]) == 2

@@ -118,6 +118,8 @@ def assert_quickstart_run(workdir: str, nb, sampler: str, latent_dim: int) -> di
     assert_export_loads(os.path.join(run, "export", "1"), latent_dim, (32, 32, 3))
     shown = [html for html in outputs(nb, "text/html") if "data:image/png;base64," in html]
     assert any("samples_e001_begin.png" in h and "samples_e001_end.png" in h for h in shown), "grids not displayed"
+    frames = [html for html in outputs(nb, "text/html") if "<iframe" in html]  # the last cell's explorer, inline
+    assert frames and "127.0.0.1" in frames[-1], "the explorer is not shown inline"
     return config
 
 

@@ -45,6 +45,19 @@ def test_astronaut_has_exactly_one_face_and_the_crop_contains_it(tmp_path, astro
     assert batch.shape == (1, 64, 48, 3)
 
 
+def test_one_photo_is_cropped_exactly_as_the_pipeline_crops_its_file(tmp_path, astronaut):
+    from PIL import Image
+
+    Image.fromarray(astronaut).save(tmp_path / "astronaut.png")  # PNG: the pipeline decodes it at full size
+    cfg = DataConfig(source="folder", path=str(tmp_path), validation_fraction=0, face_crop=True, face_margin=0.3)
+    box = next(iter(load_split(cfg, "train", (64, 48)).records))["box"].numpy()
+    batch = next(iter(make_dataset(cfg, "train", batch_size=1, image_size=(64, 48), value_range="0_1", training=False)))
+    crop = facecrop.crop_photo(astronaut, (64, 48), cfg)
+    assert len(crop.faces) == 1 and crop.box == tuple(box) and crop.image.shape == (64, 48, 3)
+    np.testing.assert_allclose(crop.image / 255.0, batch[0].numpy(), atol=1e-6)  # the pipeline's pixels
+    assert facecrop.crop_photo(skimage.data.coffee(), (64, 48), cfg).image is None
+
+
 def test_image_without_a_face_follows_the_policy(tmp_path, astronaut):
     write_jpeg(tmp_path / "a_face.jpg", astronaut)
     write_jpeg(tmp_path / "b_noface.jpg", pattern(1, (120, 200, 3)))

@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from tfface.export import ServingOptions, export_run
+    from tfface.sampling import DIRECTIONS_FILE
 
     options = ServingOptions(
         image_dtype="uint8" if args.uint8 else "float32", max_count=args.max_count, max_temperature=args.max_temperature
@@ -54,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
           + (", sampler.json" if result.sampler is not None else "") + " (tfface.run.load_run)")  # fmt: skip
     if result.sampler is not None:
         print(f"sample uses:  {result.sampler!r}")
+    if os.path.exists(os.path.join(result.assets_extra, DIRECTIONS_FILE)):
+        print(f"explore:      tfface explore {result.path}   (carries the run's attribute directions)")
     print("signatures (serving_default = generate):")
     print(signature_table(result.signatures))
     if result.verification is not None:

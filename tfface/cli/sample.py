@@ -13,6 +13,9 @@ for a published export `OUT/<version>`, under `OUT/<version>-outputs/`):
   for classifier-encoder models (report 000, Figure 7).
 - `edit`: add/remove attribute directions to split images
   (`--edits Smiling Eyeglasses --remove Male`, `--strength`).
+- `directions`: fit the attribute directions on the labelled training data
+  and save them as RUN/attribute_directions.json, where `tfface export`
+  (and so `tfface explore`) finds them.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ HELP = {
     "components": "gmm: number of components",
     "covariance": "gmm: covariance type",
     "refit": "fit the sampler again even if RUN/sampler.json exists",
-    "fit_count": "training images encoded to fit the sampler",
+    "fit_count": "training images encoded to fit the sampler or the attribute directions",
     "count": "grid: faces (25); interpolate: rows (4); edit: faces (8)",
     "temperature": "< 1 draws codes closer to the centre",
     "split": "split of the real faces used by interpolate/traverse/edit",
@@ -53,7 +56,7 @@ HELP = {
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", help="run folder written by `tfface train`")
-    parser.add_argument("action", nargs="?", default="grid", help="grid (default), fit, interpolate, traverse, attributes, edit")
+    parser.add_argument("action", nargs="?", default="grid", help="grid (default), fit, interpolate, traverse, attributes, edit, directions")
     add_arguments(parser, SampleOptions, HELP)
 
 
@@ -117,20 +120,26 @@ def attributes_action(args, run) -> str:
 
 @ACTIONS.register("edit")
 def edit_action(args, run) -> str:
-    from tfface.sampling import attribute_directions, edit_images
+    from tfface.sampling import edit_images, fit_run_directions
 
-    source = run.source("train")
-    if not source.attribute_names:
-        raise ValueError(f"edit: the {run.config.data.source!r} data has no attributes")
-    directions = attribute_directions(
-        run.model, run.dataset("train", batch_size=256, with_attributes=True, source=source), source.attribute_names, limit=args.fit_count
-    )
+    directions = fit_run_directions(run, limit=args.fit_count, save=False)
     directions.save(os.path.join(run.outputs.samples, "attribute_directions.json"))
     images = run.images(args.split, args.count or 8)
     edits = [*(args.edits or ([] if args.remove else ["Smiling", "Eyeglasses"])), *(f"-{name}" for name in args.remove)]
     path = _out(args, run, "edits_" + "_".join(e.replace("-", "minus_") for e in edits) + ".png")
     edit_images(run.model, images, directions, edits, strength=args.strength, path=path)
     return path
+
+
+@ACTIONS.register("directions")
+def directions_action(args, run) -> str:
+    from tfface.sampling import fit_run_directions
+
+    directions = fit_run_directions(run, limit=args.fit_count)
+    fitted = [name for name, row in zip(directions.names, directions.directions) if not (row != row).any()]
+    print(f"directions: {len(fitted)} of {len(directions.names)} attributes ({', '.join(fitted[:6])}"
+          f"{', ...' if len(fitted) > 6 else ''}); `tfface export` carries them to the explorer")  # fmt: skip
+    return run.outputs.attribute_directions
 
 
 @command("sample", "Generate and explore with a trained run: sample grids, interpolations, traversals, attribute faces and edits.", _add_arguments)

@@ -30,6 +30,7 @@ import numpy as np
 
 from tfface.config import DataConfig
 from tfface.data.scan import ResultCache, default_cache_dir, read_gray, scan_files
+from tfface.data.transforms import crop_to_box, quantize, resize
 
 CASCADE = "haarcascade_frontalface_default.xml"
 
@@ -208,3 +209,46 @@ def face_crops(
         keep.append(index)
     box_array = np.asarray(boxes, np.int32).reshape(-1, 4)
     return FaceCrops(box_array, keep, face_counts_histogram(numbers), skipped, computed, cache.path)
+
+
+@dataclass
+class PhotoCrop:
+    """The face crop of one photo, as the data pipeline makes it.
+
+    Attributes:
+        faces: int64 (k, 4) every detected face as (x, y, width, height).
+        box: (top, left, height, width) around the largest face, or None.
+        image: uint8 (H, W, 3) the crop resized to the model's size, or None
+            when no face was found.
+    """
+
+    faces: np.ndarray
+    box: tuple[int, int, int, int] | None
+    image: np.ndarray | None
+
+
+def crop_photo(image: np.ndarray, image_size: Sequence[int], config: DataConfig | None = None) -> PhotoCrop:
+    """Detects faces in one RGB uint8 photo and crops the largest, with the
+    detector, margin and output aspect the data pipeline uses for
+    `data.face_crop` (`config`'s face_* fields, defaults when None), then
+    resizes the crop to `image_size` (height, width) like the pipeline.
+
+    Example:
+
+    >>> import skimage.data
+    >>> crop = crop_photo(skimage.data.astronaut(), (64, 64))
+    >>> len(crop.faces), crop.image.shape, crop.image.dtype
+    (1, (64, 64, 3), dtype('uint8'))
+    """
+    config = config or DataConfig()
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"expected an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}")
+    faces = FaceDetector.from_config(config).detect(image)
+    face = largest_face(faces)
+    if face is None:
+        return PhotoCrop(faces, None, None)
+    height, width = int(image_size[0]), int(image_size[1])
+    box = face_box(face, image.shape[:2], config.face_margin, width / height)
+    crop = quantize(resize(crop_to_box(image, box), (height, width))).numpy()
+    return PhotoCrop(faces, box, crop)

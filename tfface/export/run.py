@@ -11,7 +11,7 @@ from tfface.export.savedmodel import ServingOptions, export_savedmodel, signatur
 from tfface.export.verify import verify_export
 from tfface.io import recover_directories
 from tfface.run import ASSETS_EXTRA, LoadedRun, load_run, next_version, versions
-from tfface.sampling.run import sampler_for_run
+from tfface.sampling.run import run_directions, sampler_for_run
 
 
 @dataclass
@@ -52,8 +52,9 @@ def export_run(
 
     The SavedModel carries the signatures of `tfface.export.savedmodel`;
     `assets.extra/` holds a copy of `RUN/model.keras`, the run's config and
-    the sampler behind `sample`, so `tfface.run.load_run(out/<version>)`
-    reopens it. With `verify`, the folder is checked (see `verify_export`)
+    the sampler behind `sample` and the run's attribute directions (if
+    fitted, `tfface sample RUN directions`), so
+    `tfface.run.load_run(out/<version>)` reopens it. With `verify`, the folder is checked (see `verify_export`)
     under its temporary name and published only if it passes.
 
     Args:
@@ -101,6 +102,7 @@ def export_run(
         config=loaded.config,
         keras_file=loaded.run_dir.model,
         check=check if verify else None,
+        directions=run_directions(loaded),
     )
     if "result" in verification:
         verification["result"].path = path

@@ -30,8 +30,10 @@ size, an image value outside [0, 1], a non-finite latent, a `count` outside
 
 The version folder also holds, in `assets.extra/` (which SavedModel loaders
 and TF Serving ignore), `model.keras`, the run's `config.json`, the
-`sampler.json` behind `sample` and `serving.json` (the table above, with
-exact shapes), so `tfface.run.load_run(VERSION_FOLDER)` reopens it for
+`sampler.json` behind `sample`, `serving.json` (the table above, with
+exact shapes) and, when the run fitted them, `attribute_directions.json`
+(`tfface.sampling.AttributeDirections`: add one to an `encode` mean and
+`decode` it to add the attribute), so `tfface.run.load_run(VERSION_FOLDER)` reopens it for
 more training.
 """
 
@@ -51,6 +53,7 @@ from tfface.config import save_config
 from tfface.io import atomic_path
 from tfface.models.posterior import LOG_VAR_RANGE
 from tfface.run import ASSETS_EXTRA
+from tfface.sampling.attributes import DIRECTIONS_FILE, AttributeDirections
 from tfface.sampling.run import default_sampler_kind
 from tfface.sampling.samplers import LatentSampler, PriorSampler, save_sampler
 from tfface.value_range import ValueRange
@@ -347,6 +350,7 @@ def export_savedmodel(
     config=None,
     keras_file: str | os.PathLike | None = None,
     check: Callable[[str], None] | None = None,
+    directions: AttributeDirections | None = None,
 ) -> str:
     """Writes a SavedModel with the serving signatures of the module
     docstring into the version folder `path` (e.g. `OUT/1`).
@@ -368,6 +372,9 @@ def export_savedmodel(
             `assets.extra/model.keras`; by default the model is saved there.
         check: callable or None. Called with the temporary folder once it is
             complete; an exception aborts the export (e.g. verification).
+        directions: `AttributeDirections` or None. Written to
+            `assets.extra/attribute_directions.json` for clients that edit
+            faces (`tfface explore`).
 
     Returns:
         The path written.
@@ -400,6 +407,11 @@ def export_savedmodel(
             save_config(config, os.path.join(extra, "config.json"))
         if sampler is not None:
             save_sampler(sampler, os.path.join(extra, "sampler.json"))
+        if directions is not None:
+            if directions.directions.shape[1:] != (model.latent_dim,):
+                raise ValueError(f"attribute directions have shape {directions.directions.shape}, "
+                                 f"the model's latent has {model.latent_dim} entries")  # fmt: skip
+            directions.save(os.path.join(extra, DIRECTIONS_FILE))
         with open(os.path.join(extra, SERVING_FILE), "w", encoding="utf-8") as handle:
             json.dump(serving_description(model, sampler, options), handle, indent=2)
             handle.write("\n")

@@ -28,6 +28,7 @@ class RunDir:
       tensorboard/         TensorBoard logs: train/, validation/ (loss terms, learning rate), grids/
       skipped_files.txt    unusable input files and why
       sampler.json         fitted latent sampler (`tfface sample`)
+      attribute_directions.json  attribute directions in latent space (`tfface sample RUN directions`)
       samples/             generated grids, interpolations, traversals, edits
       metrics.json         evaluation results and protocol (`tfface evaluate`)
       metrics.md           the same as a Markdown table
@@ -94,6 +95,10 @@ class RunDir:
     @property
     def sampler(self) -> str:
         return self.path("sampler.json")
+
+    @property
+    def attribute_directions(self) -> str:
+        return self.path("attribute_directions.json")
 
     @property
     def samples(self) -> str:

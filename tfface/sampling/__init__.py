@@ -3,6 +3,7 @@
 attribute directions."""
 
 from tfface.sampling.attributes import (
+    DIRECTIONS_FILE,
     AttributeDirections,
     attribute_directions,
     attribute_vector,
@@ -29,12 +30,15 @@ from tfface.sampling.run import (
     default_sampler_kind,
     interpolation_grid,
     run_sampler_kind,
+    fit_run_directions,
+    run_directions,
     sample_grid,
     sampler_for_run,
 )
 from tfface.sampling.two_stage import TwoStageVAESampler
 
 __all__ = [
+    "DIRECTIONS_FILE",
     "INTERPOLATIONS",
     "AttributeDirections",
     "attribute_directions",
@@ -47,6 +51,8 @@ __all__ = [
     "interpolate",
     "interpolation_grid",
     "interpolation_strip",
+    "fit_run_directions",
+    "run_directions",
     "sample_grid",
     "sampler_for_run",
     "traversal_grid",

@@ -25,6 +25,9 @@ from tfface.io import atomic_write_text
 from tfface.registry import did_you_mean
 from tfface.sampling.latents import decode, encode_dataset, to_numpy
 
+#: A run's fitted directions (`RUN/attribute_directions.json`), also the name in an export's `assets.extra/`.
+DIRECTIONS_FILE = "attribute_directions.json"
+
 
 def _index(name: str, names: Sequence[str]) -> int:
     try:

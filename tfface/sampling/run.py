@@ -8,7 +8,13 @@ from typing import Any
 
 from tfface.imaging import save_grid
 from tfface.presets import load_all
-from tfface.sampling.attributes import generate_from_attributes, latent_attribute_names, parse_attribute_spec
+from tfface.sampling.attributes import (
+    AttributeDirections,
+    attribute_directions,
+    generate_from_attributes,
+    latent_attribute_names,
+    parse_attribute_spec,
+)
 from tfface.sampling.interpolation import interpolation_strip
 from tfface.sampling.latents import fit_sampler, generate
 from tfface.sampling.samplers import LatentSampler, load_sampler, save_sampler
@@ -144,3 +150,27 @@ def attribute_faces(run, specs, *, path: str | os.PathLike | None = None) -> str
     path = path or os.path.join(run.outputs.samples, "attribute_faces.png")
     generate_from_attributes(run.model, lists, names, path=path)
     return os.fspath(path)
+
+
+def fit_run_directions(run, *, limit: int | None = 10000, save: bool = True) -> AttributeDirections:
+    """Attribute directions of a run, fitted on up to `limit` labelled
+    training images (mean code with each attribute minus mean code without),
+    and, if `save`, written to `attribute_directions.json` in `run.outputs`,
+    where `tfface export` and `tfface explore` find them."""
+    source = run.source("train")
+    if not source.attribute_names:
+        raise ValueError(f"attribute directions: the {run.config.data.source!r} data has no attributes")
+    data = run.dataset("train", batch_size=256, with_attributes=True, source=source)
+    directions = attribute_directions(run.model, data, source.attribute_names, limit=limit)
+    if save:
+        os.makedirs(run.outputs.root, exist_ok=True)
+        directions.save(run.outputs.attribute_directions)
+    return directions
+
+
+def run_directions(run) -> AttributeDirections | None:
+    """The attribute directions a run (or an export) carries: its
+    `attribute_directions.json` (for an export: the outputs folder's, else
+    the published one in `assets.extra/`), or None."""
+    found = next((p for p in (run.outputs.attribute_directions, run.run_dir.attribute_directions) if os.path.exists(p)), None)
+    return None if found is None else AttributeDirections.load(found)
