@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Sequence
 
 from tfface.io import atomic_write_text
-from tfface.registry import did_you_mean
+from tfface.registry import OPTIMIZERS, RECONSTRUCTION_LOSSES, STRATEGIES, Registry, did_you_mean
 from tfface.value_range import ValueRange
 
 __all__ = [
@@ -75,6 +75,9 @@ __all__ = [
     "config_to_dict",
 ]
 
+
+#: Train keys only some optimizers read (`OptimizerChoice.options` says which).
+OPTIMIZER_OPTIONS = ("beta_1", "beta_2", "momentum")
 
 # Model keys of the optional loss terms: only presets that take them accept them.
 LOSS_TERM_KEYS = ("perceptual_weight", "perceptual_weights", "adversarial_weight", "adversarial_start")
@@ -148,6 +151,12 @@ def _choices(*values: str) -> dict:
 
 def _at_least(bound: float) -> dict:
     return {"min": bound}
+
+
+def _registered(registry: Registry) -> dict:
+    """The value must name an entry of `registry` (looked up when validated,
+    so entries registered by any module, yours included, are selectable)."""
+    return {"registry": registry}
 
 
 class _Section(Options):
@@ -238,7 +247,8 @@ class ModelConfig(_Section):
             Defaults to "vae_demo".
         latent_dim: int or None. Overrides the preset's latent size.
         beta: float or None. Overrides the KL weight of VAE presets.
-        reconstruction_loss: str or None. "mse" or "bce".
+        reconstruction_loss: str or None. A registered reconstruction loss
+            (`tfface.registry.RECONSTRUCTION_LOSSES`: "mse", "bce").
         perceptual_weight: float or None. Weight of the VGG16 perceptual
             term (0 = off), for presets that take it (`LatentAutoencoder`).
         perceptual_weights: str or None. Its VGG16 weights: "imagenet", a
@@ -255,7 +265,7 @@ class ModelConfig(_Section):
     preset: str = "vae_demo"
     latent_dim: int | None = field(default=None, metadata=_at_least(1))
     beta: float | None = field(default=None, metadata=_at_least(0.0))
-    reconstruction_loss: str | None = field(default=None, metadata=_choices("mse", "bce"))
+    reconstruction_loss: str | None = field(default=None, metadata=_registered(RECONSTRUCTION_LOSSES))
     perceptual_weight: float | None = field(default=None, metadata=_at_least(0.0))
     perceptual_weights: str | None = None
     adversarial_weight: float | None = field(default=None, metadata=_at_least(0.0))
@@ -306,10 +316,18 @@ class TrainConfig(_Section):
         batch_size: int. Global batch size (over all replicas and workers;
             must be a multiple of their number). Defaults to 64.
         learning_rate: float. Defaults to 1e-3.
-        optimizer: str. "adam", "adamw", "sgd" or "rmsprop". Defaults to "adam".
-        beta_1, beta_2: float. Adam moments. Defaults to 0.9, 0.999.
+        optimizer: str. A registered optimizer (`tfface.registry.OPTIMIZERS`):
+            "adam", "adamw", "sgd" or "rmsprop". Defaults to "adam".
+        beta_1, beta_2: float or None. The decay rates of Adam's (and
+            AdamW's) moment estimates; None keeps Keras' 0.9 and 0.999.
+            Setting them with another optimizer is a `ConfigError`.
+            Defaults to None.
+        momentum: float or None. The momentum of "sgd" and "rmsprop"; None
+            keeps Keras' 0.0. Setting it with another optimizer is a
+            `ConfigError`. Defaults to None.
         kl_warmup_epochs: float. Linear KL warm-up from 0 to the model's beta
-            over this many epochs (0 = off). Defaults to 0.
+            over this many epochs (0 = off); a model without a KL term (an
+            autoencoder) fails with a `ConfigError`. Defaults to 0.
         steps_per_epoch: int or None. Limit batches per epoch.
         validation_steps: int or None. Limit validation batches.
         seed: int. Global seed (weights init, sampling). Defaults to 0.
@@ -321,9 +339,10 @@ class TrainConfig(_Section):
             policy). Defaults to "float32".
         jit_compile: str. XLA: "auto" (on for one GPU, off on CPU and with
             several devices per host), "on" or "off". Defaults to "auto".
-        distribution: str. "default" (one device), "mirrored" (all GPUs of
-            a host), "multi_worker" (hosts in TF_CONFIG) or "tpu".
-            Defaults to "default".
+        distribution: str. A registered strategy
+            (`tfface.registry.STRATEGIES`): "default" (one device),
+            "mirrored" (all GPUs of a host), "multi_worker" (hosts in
+            TF_CONFIG) or "tpu". Defaults to "default".
         sync_batch_norm: bool. Under a distribution strategy with several
             replicas, BatchNorm statistics are computed over the global
             batch rather than each replica's share. Defaults to True.
@@ -344,9 +363,10 @@ class TrainConfig(_Section):
     epochs: int = field(default=10, metadata=_at_least(1))
     batch_size: int = field(default=64, metadata=_at_least(1))
     learning_rate: float = field(default=1e-3, metadata={"min": 0.0, "exclusive_min": True})
-    optimizer: str = field(default="adam", metadata=_choices("adam", "adamw", "sgd", "rmsprop"))
-    beta_1: float = field(default=0.9, metadata={"min": 0.0, "max": 1.0})
-    beta_2: float = field(default=0.999, metadata={"min": 0.0, "max": 1.0})
+    optimizer: str = field(default="adam", metadata=_registered(OPTIMIZERS))
+    beta_1: float | None = field(default=None, metadata={"min": 0.0, "max": 1.0})
+    beta_2: float | None = field(default=None, metadata={"min": 0.0, "max": 1.0})
+    momentum: float | None = field(default=None, metadata={"min": 0.0, "max": 1.0})
     kl_warmup_epochs: float = field(default=0.0, metadata=_at_least(0.0))
     steps_per_epoch: int | None = field(default=None, metadata=_at_least(1))
     validation_steps: int | None = field(default=None, metadata=_at_least(1))
@@ -355,9 +375,7 @@ class TrainConfig(_Section):
         default="float32", metadata=_choices("float32", "mixed_float16", "mixed_bfloat16", "auto")
     )
     jit_compile: str = field(default="auto", metadata=_choices("auto", "on", "off"))
-    distribution: str = field(
-        default="default", metadata=_choices("default", "mirrored", "multi_worker", "tpu")
-    )
+    distribution: str = field(default="default", metadata=_registered(STRATEGIES))
     sync_batch_norm: bool = True
     deterministic: bool = False
     early_stopping: dict = field(default_factory=dict)
@@ -365,9 +383,25 @@ class TrainConfig(_Section):
 
     def __post_init__(self):
         super().__post_init__()
+        self._check_optimizer_options()
         if self.early_stopping:
             checked = from_dict(EarlyStopping, self.early_stopping, path="train.early_stopping")
             object.__setattr__(self, "early_stopping", to_dict(checked))
+
+    def _check_optimizer_options(self) -> None:
+        """An optimizer option set for an optimizer that has no such
+        option fails, naming it and the optimizers that take it."""
+        given = [name for name in OPTIMIZER_OPTIONS if getattr(self, name) is not None]
+        if not given:
+            return
+        takes = OPTIMIZERS.get(self.optimizer).options
+        for name in given:
+            if name not in takes:
+                users = [n for n, choice in OPTIMIZERS.items() if name in choice.options]
+                raise ConfigError(
+                    f"train.{name}: train.optimizer={self.optimizer!r} has no {name} "
+                    f"(used by {', '.join(map(repr, users)) or 'no optimizer'}); remove it or change the optimizer"
+                )
 
     @property
     def monitor(self) -> str:
@@ -702,6 +736,13 @@ def validate(instance: Any, section: str = "") -> None:
                     raise ConfigError(f"{key}: must be {bound} {meta['min']}, got {value!r}")
                 if "max" in meta and number > meta["max"]:
                     raise ConfigError(f"{key}: must be <= {meta['max']}, got {value!r}")
+            registry = meta.get("registry")
+            if registry is not None and value != f.default and value not in registry:
+                known = registry.names()
+                raise ConfigError(
+                    f"{key}: {value!r} is not a registered {registry.kind}{did_you_mean(value, known)}; "
+                    f"known: {', '.join(map(repr, known))}"
+                )
         object.__setattr__(instance, f.name, value)
 
 

@@ -37,8 +37,7 @@ from tfface.data.pipeline import load_split
 from tfface.data.sources import EmptySplitError, face_counts_line, merge_face_counts, merge_skipped, skipped_report
 from tfface.io import atomic_path, atomic_write_text
 from tfface.presets import check_model_config, get_preset
-from tfface.registry import Registry
-from tfface.training.optimizers import FusedAdam
+from tfface.registry import OPTIMIZERS
 from tfface.training.precision import resolve_precision
 from tfface.run import RunDir
 from tfface.sampling.latents import fit_sampler
@@ -64,14 +63,6 @@ class RunResult:
 
     def final(self, key: str) -> float:
         return self.history[key][-1]
-
-
-#: `train.optimizer` name → function (TrainConfig) → optimizer.
-OPTIMIZERS: Registry[Callable[[TrainConfig], keras.optimizers.Optimizer]] = Registry("optimizer")
-OPTIMIZERS.register("adam", lambda c: FusedAdam(c.learning_rate, beta_1=c.beta_1, beta_2=c.beta_2))
-OPTIMIZERS.register("adamw", lambda c: keras.optimizers.AdamW(c.learning_rate, beta_1=c.beta_1, beta_2=c.beta_2))
-OPTIMIZERS.register("rmsprop", lambda c: keras.optimizers.RMSprop(c.learning_rate))
-OPTIMIZERS.register("sgd", lambda c: keras.optimizers.SGD(c.learning_rate, momentum=c.beta_1))
 
 
 def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
