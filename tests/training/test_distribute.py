@@ -203,5 +203,5 @@ def test_mirrored_trains_the_adversarial_and_perceptual_terms(tmp_path):
     assert report["replicas"] == 2
     assert report["g_steps"] == 6 and report["d_steps"] == 5  # 3 steps per epoch, D from step 1
     assert all(np.isfinite(v) for values in report["history"].values() for v in values)
-    assert report["history"]["discriminator_loss"][1] > 0 and report["history"]["adversarial_weight"][1] > 0
+    assert report["history"]["discriminator_loss"][1] > 0 and report["history"]["adversarial_weight_effective"][1] > 0
     assert {"model", "export"} <= set(report["files"])

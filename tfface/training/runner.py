@@ -333,8 +333,14 @@ def validation_stream(config: ExperimentConfig, data: RunData, runtime: Runtime 
 
 
 def compile_model(model, config: ExperimentConfig, data: RunData, runtime: Runtime) -> None:
-    """Sets the KL warm-up length, then compiles with the configured optimizer."""
-    if config.train.kl_warmup_epochs and hasattr(model, "kl_warmup_steps"):
+    """Sets the KL warm-up length (a `ConfigError` for a model without a KL
+    term), then compiles with the configured optimizer."""
+    if config.train.kl_warmup_epochs and not hasattr(model, "kl_warmup_steps"):
+        raise ConfigError(
+            f"train.kl_warmup_epochs: {type(model).__name__} (preset {config.model.preset!r}) has no KL term to warm up; "
+            "remove it or choose a VAE preset"
+        )
+    if config.train.kl_warmup_epochs:
         if data.steps_per_epoch is None:
             raise ValueError("train.kl_warmup_epochs needs a dataset of known size or train.steps_per_epoch")
         model.kl_warmup_steps = int(round(config.train.kl_warmup_epochs * data.steps_per_epoch))
