@@ -51,6 +51,7 @@ from tfface.value_range import ValueRange
 __all__ = [
     "ConfigError",
     "Options",
+    "SAMPLER_FIT_COUNT",
     "validate",
     "from_dict",
     "to_dict",
@@ -75,6 +76,12 @@ __all__ = [
     "config_to_dict",
 ]
 
+
+#: Training images whose codes fit a latent sampler: the export's `sample`
+#: signature (`run.fit_sampler` or the model's default, e.g. report 000's
+#: "diagonal"), `tfface sample` and `tfface export` (`--fit-count`). Fewer
+#: when the training split is smaller.
+SAMPLER_FIT_COUNT = 10_000
 
 #: Train keys only some optimizers read (`OptimizerChoice.options` says which).
 OPTIMIZER_OPTIONS = ("beta_1", "beta_2", "momentum")
@@ -420,8 +427,9 @@ class RunConfig(_Section):
         grid_rows: int. Rows and columns of the sample grid (5 → 25 images).
             Defaults to 5.
         sampler_fit_images: int. Training images whose codes fit the
-            sampler of autoencoders' sample grids (refitted at every grid)
-            and of the export's `sample` signature. Defaults to 256.
+            sampler of autoencoders' sample grids, refitted at every grid (a
+            preview; the export's sampler is fitted on `SAMPLER_FIT_COUNT`,
+            10,000). Defaults to 256.
         reconstruction_grid: bool. Save originals above reconstructions each
             epoch. Defaults to True.
         save_model: bool. Save the `.keras` model. Defaults to True.
@@ -441,7 +449,8 @@ class RunConfig(_Section):
             per epoch; a resumed run appends. Defaults to True.
         fit_sampler: str or None. At the end of training, fit this latent
             sampler ("gmm", "two_stage", ... see `tfface.sampling.SAMPLERS`)
-            on the posterior means of up to 10,000 training images, save it
+            on the posterior means of up to `SAMPLER_FIT_COUNT` (10,000)
+            training images, save it
             as `RUN/sampler.json` and serve it from the export's `sample`
             signature. None keeps the default (the prior for VAEs).
             Defaults to None.
@@ -573,7 +582,7 @@ class SampleOptions(Options):
         covariance: str or None. gmm: "full" or "diag".
         refit: bool. Fit the sampler again even if RUN/sampler.json exists.
         fit_count: int. Training images encoded to fit the sampler.
-            Defaults to 10000.
+            Defaults to `SAMPLER_FIT_COUNT` (10,000).
         count: int or None. grid: faces (25); interpolate: rows (4); edit:
             faces (8).
         seed: int. Defaults to 0.
@@ -607,7 +616,7 @@ class SampleOptions(Options):
     components: int | None = field(default=None, metadata=_at_least(1))
     covariance: str | None = field(default=None, metadata=_choices("full", "diag"))
     refit: bool = False
-    fit_count: int = field(default=10000, metadata=_at_least(1))
+    fit_count: int = field(default=SAMPLER_FIT_COUNT, metadata=_at_least(1))
     count: int | None = field(default=None, metadata=_at_least(1))
     seed: int = 0
     temperature: float = field(default=1.0, metadata=_at_least(0.0))

@@ -31,8 +31,8 @@ from tfface.callbacks import (
     tensorboard_callback,
     trim_event_files,
 )
-from tfface.config import ConfigError, ExperimentConfig, TrainConfig, load_config, save_config
-from tfface.data import make_dataset, resolve_value_range
+from tfface.config import SAMPLER_FIT_COUNT, ConfigError, ExperimentConfig, TrainConfig, load_config, save_config
+from tfface.data import first_image_array, first_images, make_dataset, resolve_value_range
 from tfface.data.pipeline import load_split
 from tfface.data.sources import EmptySplitError, face_counts_line, merge_face_counts, merge_skipped, skipped_report
 from tfface.io import atomic_path, atomic_write_text
@@ -497,21 +497,21 @@ def tensorboard_installed() -> bool:
 
 def sampler_images(config: ExperimentConfig, source, image_size, value_range: str) -> np.ndarray:
     """The first `run.sampler_fit_images` images of a training source (no
-    augmentation): the codes a fitted sampler is fitted on during training."""
+    augmentation): the codes the sample grids' sampler is fitted on during
+    training."""
     return fixed_images(config, source, image_size, value_range, count=config.run.sampler_fit_images)
 
 
 def export_sampler(config: ExperimentConfig, model):
     """The sampler behind a trained run's export `sample` signature: the
     model's default (`default_sampler_kind`; report 000: "diagonal"), fitted
-    on `sampler_images` of the training split when it is not the prior, else
-    "auto" (the prior)."""
+    on the first `SAMPLER_FIT_COUNT` training images (as `tfface sample`)
+    when it is not the prior, else "auto" (the prior)."""
     kind = default_sampler_kind(model, config.model.preset)
     if kind == "prior":
         return "auto"
-    image_size = tuple(model.image_shape[:2])
-    source = load_split(config.data, "train", image_size)
-    images = sampler_images(config, source, image_size, resolve_value_range(config.data, model.value_range))
+    images = first_images(config.data, "train", SAMPLER_FIT_COUNT, image_size=model.image_shape[:2],
+                          value_range=resolve_value_range(config.data, model.value_range))  # fmt: skip
     return fit_sampler(model, images, kind)
 
 
@@ -532,9 +532,8 @@ def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict, fini
 
 
 def fixed_images(config: ExperimentConfig, source, image_size, value_range: str, count: int = 8) -> np.ndarray:
-    """The first `count` images of a split, prepared as for training (no
-    augmentation, no cache): the reconstruction grid's fixed inputs."""
-    data = dataclasses.replace(config.data, cache=False)
-    ds = make_dataset(data, batch_size=count, image_size=image_size, value_range=value_range, training=False, source=source)
-    return np.asarray(next(iter(ds.take(1))))
+    """The first `count` images of a split (`first_image_array`): the
+    reconstruction grid's fixed inputs."""
+    return first_image_array(config.data, "train", count, image_size=image_size, value_range=value_range,
+                             source=source)  # fmt: skip
 
