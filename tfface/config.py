@@ -435,7 +435,8 @@ class RunConfig(_Section):
         save_model: bool. Save the `.keras` model. Defaults to True.
         export: bool. Write a SavedModel with serving signatures. Defaults to True.
         verbose: int. Keras progress: 0 silent, 1 progress bar, 2 one line per
-            epoch. Defaults to 1.
+            epoch. With 1, output that is not a terminal or a notebook (a
+            log file) gets one line per epoch too. Defaults to 1.
         resume: bool. If the run folder holds an interrupted run, continue it
             from its last checkpoint; False deletes its checkpoints and starts
             over. Defaults to True.

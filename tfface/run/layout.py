@@ -66,10 +66,6 @@ class RunDir:
     def model(self) -> str:
         return self.path("model.keras")
 
-    @property
-    def export_root(self) -> str:
-        return self.path("export")
-
     def export_version(self, version: int = 1) -> str:
         return self.path("export", str(version))
 

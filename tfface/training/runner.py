@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import shutil
+import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -169,7 +170,7 @@ def _train(
                 initial_epoch=start_epoch,
                 steps_per_epoch=data.steps_per_epoch if resumable else config.train.steps_per_epoch,
                 callbacks=callbacks,
-                verbose=config.run.verbose,
+                verbose=progress_verbosity(config.run.verbose),
                 shuffle=False,  # the tf.data pipeline shuffles
             )
         except NonFiniteLossError as error:
@@ -183,6 +184,16 @@ def _train(
         result = RunResult(run, model, result.history)
     result.initial_epoch = start_epoch
     return result
+
+
+def progress_verbosity(verbose: int, stream=None) -> int:
+    """Keras' `fit` verbosity for `run.verbose`: the progress bar (1) only
+    where it redraws in place (a terminal, a notebook), else one line per
+    epoch (2): redirected to a file (`make demo > log`), the bar would write
+    a carriage-return update per batch into it."""
+    stream = sys.stdout if stream is None else stream
+    interactive = getattr(stream, "isatty", lambda: False)() or "ipykernel" in sys.modules
+    return 2 if verbose == 1 and not interactive else verbose
 
 
 @dataclass
