@@ -40,7 +40,7 @@ for name in ("default", "mirrored"):
     first = FirstWeights()
     files = "true" if name == "mirrored" else "false"
     cfg = tiny_config(f"{out}/{name}", "model.preset='ae_demo'", "model.args={widths=[8, 16]}",
-                      f"train.distribution='{name}'", "train.optimizer='sgd'", "train.beta_1=0.0",
+                      f"train.distribution='{name}'", "train.optimizer='sgd'", "train.momentum=0.0",
                       "train.learning_rate=0.01", "data.shuffle_buffer=1",
                       f"run.export={files}", f"run.sample_grid={files}", f"run.save_model={files}")
     result = train(cfg, extra_callbacks=[first])
