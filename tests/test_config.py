@@ -1,11 +1,14 @@
 import json
 
+import numpy as np
 import pytest
 
+import tfface.registry
 from tfface.config import (
     ConfigError,
     ExperimentConfig,
     apply_overrides,
+    config_from_dict,
     config_to_dict,
     load_config,
     overrides_from,
@@ -61,8 +64,33 @@ def test_file_round_trip_and_errors_name_file_and_key(tmp_path):
         load_config(tmp_path / "missing.toml")
 
 
-def test_config_to_dict_is_plain_json():
-    json.dumps(config_to_dict(ExperimentConfig()))
+def test_config_to_dict_is_plain_json_that_rebuilds_the_config():
+    cfg = apply_overrides(ExperimentConfig(), ["data.image_size=[48, 32]", "model.args.widths=[8, 16]",
+                                               "train.early_stopping.patience=2", "name='x'"])  # fmt: skip
+    raw = config_to_dict(cfg)
+    assert json.loads(json.dumps(raw)) == raw  # only dicts, lists, str, numbers, bools, None (a tuple != its list)
+    assert raw["data"]["image_size"] == [48, 32] and raw["train"]["early_stopping"]["patience"] == 2
+    assert config_from_dict(json.loads(json.dumps(raw))) == cfg
+
+
+@pytest.mark.parametrize("key, registry_name", [("train.distribution", "STRATEGIES"),
+                                                ("model.reconstruction_loss", "RECONSTRUCTION_LOSSES")])  # fmt: skip
+def test_a_newly_registered_entry_can_be_selected_from_a_config(monkeypatch, key, registry_name):
+    """One source of truth: the config accepts what the registry holds."""
+    registry = getattr(tfface.registry, registry_name)
+    with pytest.raises(ConfigError, match=rf"{key}: 'mine' is not a registered {registry.kind}; known: "):
+        apply_overrides(ExperimentConfig(), [f"{key}='mine'"])
+    monkeypatch.setitem(registry._entries, "mine", object())
+    section, name = key.split(".")
+    assert getattr(getattr(apply_overrides(ExperimentConfig(), [f"{key}='mine'"]), section), name) == "mine"
+
+
+def test_a_registered_reconstruction_loss_is_what_the_loss_computes(monkeypatch):
+    from tfface.losses import reconstruction_loss
+
+    monkeypatch.setitem(tfface.registry.RECONSTRUCTION_LOSSES._entries, "l1", lambda t, o, value_range: abs(t - o))
+    x, y = np.zeros((2, 4, 4, 3), "float32"), np.full((2, 4, 4, 3), 0.5, "float32")
+    assert [float(v) for v in reconstruction_loss(x, y, kind="l1", reduction="sum")] == [24.0, 24.0]  # 48 pixels x 0.5
 
 
 def test_overrides_from_python_values_round_trip():

@@ -1,6 +1,6 @@
 """Every docstring example in `tfface/` runs: the modules are discovered,
-not listed by hand. Only examples that need an optional dependency are
-skipped, with the reason (`OPTIONAL`)."""
+not listed by hand, and none is skipped (an example that needs an optional
+dependency is written so that it runs without it)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,6 @@ import numpy as np
 import pytest
 
 import tfface
-
-# module -> why its examples cannot run in the default suite
-OPTIONAL: dict[str, str] = {}
-
 
 def _modules() -> list[str]:
     names = [tfface.__name__]
@@ -43,8 +39,6 @@ def test_discovery_finds_the_examples_of_every_layer():
 
 @pytest.mark.parametrize("name", WITH_EXAMPLES)
 def test_examples_run(name):
-    if name in OPTIONAL:
-        pytest.skip(OPTIONAL[name])
     tests = _examples(name)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     for test in tests:

@@ -45,12 +45,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Sequence
 
 from tfface.io import atomic_write_text
-from tfface.registry import did_you_mean
+from tfface.registry import OPTIMIZERS, RECONSTRUCTION_LOSSES, STRATEGIES, Registry, did_you_mean
 from tfface.value_range import ValueRange
 
 __all__ = [
     "ConfigError",
     "Options",
+    "SAMPLER_FIT_COUNT",
     "validate",
     "from_dict",
     "to_dict",
@@ -75,6 +76,15 @@ __all__ = [
     "config_to_dict",
 ]
 
+
+#: Training images whose codes fit a latent sampler: the export's `sample`
+#: signature (`run.fit_sampler` or the model's default, e.g. report 000's
+#: "diagonal"), `tfface sample` and `tfface export` (`--fit-count`). Fewer
+#: when the training split is smaller.
+SAMPLER_FIT_COUNT = 10_000
+
+#: Train keys only some optimizers read (`OptimizerChoice.options` says which).
+OPTIMIZER_OPTIONS = ("beta_1", "beta_2", "momentum")
 
 # Model keys of the optional loss terms: only presets that take them accept them.
 LOSS_TERM_KEYS = ("perceptual_weight", "perceptual_weights", "adversarial_weight", "adversarial_start")
@@ -148,6 +158,12 @@ def _choices(*values: str) -> dict:
 
 def _at_least(bound: float) -> dict:
     return {"min": bound}
+
+
+def _registered(registry: Registry) -> dict:
+    """The value must name an entry of `registry` (looked up when validated,
+    so entries registered by any module, yours included, are selectable)."""
+    return {"registry": registry}
 
 
 class _Section(Options):
@@ -238,7 +254,8 @@ class ModelConfig(_Section):
             Defaults to "vae_demo".
         latent_dim: int or None. Overrides the preset's latent size.
         beta: float or None. Overrides the KL weight of VAE presets.
-        reconstruction_loss: str or None. "mse" or "bce".
+        reconstruction_loss: str or None. A registered reconstruction loss
+            (`tfface.registry.RECONSTRUCTION_LOSSES`: "mse", "bce").
         perceptual_weight: float or None. Weight of the VGG16 perceptual
             term (0 = off), for presets that take it (`LatentAutoencoder`).
         perceptual_weights: str or None. Its VGG16 weights: "imagenet", a
@@ -255,7 +272,7 @@ class ModelConfig(_Section):
     preset: str = "vae_demo"
     latent_dim: int | None = field(default=None, metadata=_at_least(1))
     beta: float | None = field(default=None, metadata=_at_least(0.0))
-    reconstruction_loss: str | None = field(default=None, metadata=_choices("mse", "bce"))
+    reconstruction_loss: str | None = field(default=None, metadata=_registered(RECONSTRUCTION_LOSSES))
     perceptual_weight: float | None = field(default=None, metadata=_at_least(0.0))
     perceptual_weights: str | None = None
     adversarial_weight: float | None = field(default=None, metadata=_at_least(0.0))
@@ -306,10 +323,18 @@ class TrainConfig(_Section):
         batch_size: int. Global batch size (over all replicas and workers;
             must be a multiple of their number). Defaults to 64.
         learning_rate: float. Defaults to 1e-3.
-        optimizer: str. "adam", "adamw", "sgd" or "rmsprop". Defaults to "adam".
-        beta_1, beta_2: float. Adam moments. Defaults to 0.9, 0.999.
+        optimizer: str. A registered optimizer (`tfface.registry.OPTIMIZERS`):
+            "adam", "adamw", "sgd" or "rmsprop". Defaults to "adam".
+        beta_1, beta_2: float or None. The decay rates of Adam's (and
+            AdamW's) moment estimates; None keeps Keras' 0.9 and 0.999.
+            Setting them with another optimizer is a `ConfigError`.
+            Defaults to None.
+        momentum: float or None. The momentum of "sgd" and "rmsprop"; None
+            keeps Keras' 0.0. Setting it with another optimizer is a
+            `ConfigError`. Defaults to None.
         kl_warmup_epochs: float. Linear KL warm-up from 0 to the model's beta
-            over this many epochs (0 = off). Defaults to 0.
+            over this many epochs (0 = off); a model without a KL term (an
+            autoencoder) fails with a `ConfigError`. Defaults to 0.
         steps_per_epoch: int or None. Limit batches per epoch.
         validation_steps: int or None. Limit validation batches.
         seed: int. Global seed (weights init, sampling). Defaults to 0.
@@ -321,9 +346,10 @@ class TrainConfig(_Section):
             policy). Defaults to "float32".
         jit_compile: str. XLA: "auto" (on for one GPU, off on CPU and with
             several devices per host), "on" or "off". Defaults to "auto".
-        distribution: str. "default" (one device), "mirrored" (all GPUs of
-            a host), "multi_worker" (hosts in TF_CONFIG) or "tpu".
-            Defaults to "default".
+        distribution: str. A registered strategy
+            (`tfface.registry.STRATEGIES`): "default" (one device),
+            "mirrored" (all GPUs of a host), "multi_worker" (hosts in
+            TF_CONFIG) or "tpu". Defaults to "default".
         sync_batch_norm: bool. Under a distribution strategy with several
             replicas, BatchNorm statistics are computed over the global
             batch rather than each replica's share. Defaults to True.
@@ -344,9 +370,10 @@ class TrainConfig(_Section):
     epochs: int = field(default=10, metadata=_at_least(1))
     batch_size: int = field(default=64, metadata=_at_least(1))
     learning_rate: float = field(default=1e-3, metadata={"min": 0.0, "exclusive_min": True})
-    optimizer: str = field(default="adam", metadata=_choices("adam", "adamw", "sgd", "rmsprop"))
-    beta_1: float = field(default=0.9, metadata={"min": 0.0, "max": 1.0})
-    beta_2: float = field(default=0.999, metadata={"min": 0.0, "max": 1.0})
+    optimizer: str = field(default="adam", metadata=_registered(OPTIMIZERS))
+    beta_1: float | None = field(default=None, metadata={"min": 0.0, "max": 1.0})
+    beta_2: float | None = field(default=None, metadata={"min": 0.0, "max": 1.0})
+    momentum: float | None = field(default=None, metadata={"min": 0.0, "max": 1.0})
     kl_warmup_epochs: float = field(default=0.0, metadata=_at_least(0.0))
     steps_per_epoch: int | None = field(default=None, metadata=_at_least(1))
     validation_steps: int | None = field(default=None, metadata=_at_least(1))
@@ -355,9 +382,7 @@ class TrainConfig(_Section):
         default="float32", metadata=_choices("float32", "mixed_float16", "mixed_bfloat16", "auto")
     )
     jit_compile: str = field(default="auto", metadata=_choices("auto", "on", "off"))
-    distribution: str = field(
-        default="default", metadata=_choices("default", "mirrored", "multi_worker", "tpu")
-    )
+    distribution: str = field(default="default", metadata=_registered(STRATEGIES))
     sync_batch_norm: bool = True
     deterministic: bool = False
     early_stopping: dict = field(default_factory=dict)
@@ -365,9 +390,25 @@ class TrainConfig(_Section):
 
     def __post_init__(self):
         super().__post_init__()
+        self._check_optimizer_options()
         if self.early_stopping:
             checked = from_dict(EarlyStopping, self.early_stopping, path="train.early_stopping")
             object.__setattr__(self, "early_stopping", to_dict(checked))
+
+    def _check_optimizer_options(self) -> None:
+        """An optimizer option set for an optimizer that has no such
+        option fails, naming it and the optimizers that take it."""
+        given = [name for name in OPTIMIZER_OPTIONS if getattr(self, name) is not None]
+        if not given:
+            return
+        takes = OPTIMIZERS.get(self.optimizer).options
+        for name in given:
+            if name not in takes:
+                users = [n for n, choice in OPTIMIZERS.items() if name in choice.options]
+                raise ConfigError(
+                    f"train.{name}: train.optimizer={self.optimizer!r} has no {name} "
+                    f"(used by {', '.join(map(repr, users)) or 'no optimizer'}); remove it or change the optimizer"
+                )
 
     @property
     def monitor(self) -> str:
@@ -386,14 +427,16 @@ class RunConfig(_Section):
         grid_rows: int. Rows and columns of the sample grid (5 → 25 images).
             Defaults to 5.
         sampler_fit_images: int. Training images whose codes fit the
-            sampler of autoencoders' sample grids (refitted at every grid)
-            and of the export's `sample` signature. Defaults to 256.
+            sampler of autoencoders' sample grids, refitted at every grid (a
+            preview; the export's sampler is fitted on `SAMPLER_FIT_COUNT`,
+            10,000). Defaults to 256.
         reconstruction_grid: bool. Save originals above reconstructions each
             epoch. Defaults to True.
         save_model: bool. Save the `.keras` model. Defaults to True.
         export: bool. Write a SavedModel with serving signatures. Defaults to True.
         verbose: int. Keras progress: 0 silent, 1 progress bar, 2 one line per
-            epoch. Defaults to 1.
+            epoch. With 1, output that is not a terminal or a notebook (a
+            log file) gets one line per epoch too. Defaults to 1.
         resume: bool. If the run folder holds an interrupted run, continue it
             from its last checkpoint; False deletes its checkpoints and starts
             over. Defaults to True.
@@ -407,7 +450,8 @@ class RunConfig(_Section):
             per epoch; a resumed run appends. Defaults to True.
         fit_sampler: str or None. At the end of training, fit this latent
             sampler ("gmm", "two_stage", ... see `tfface.sampling.SAMPLERS`)
-            on the posterior means of up to 10,000 training images, save it
+            on the posterior means of up to `SAMPLER_FIT_COUNT` (10,000)
+            training images, save it
             as `RUN/sampler.json` and serve it from the export's `sample`
             signature. None keeps the default (the prior for VAEs).
             Defaults to None.
@@ -540,7 +584,7 @@ class SampleOptions(Options):
         covariance: str or None. gmm: "full" or "diag".
         refit: bool. Fit the sampler again even if RUN/sampler.json exists.
         fit_count: int. Training images encoded to fit the sampler.
-            Defaults to 10000.
+            Defaults to `SAMPLER_FIT_COUNT` (10,000).
         count: int or None. grid: faces (25); interpolate: rows (4); edit:
             faces (8).
         seed: int. Defaults to 0.
@@ -574,7 +618,7 @@ class SampleOptions(Options):
     components: int | None = field(default=None, metadata=_at_least(1))
     covariance: str | None = field(default=None, metadata=_choices("full", "diag"))
     refit: bool = False
-    fit_count: int = field(default=10000, metadata=_at_least(1))
+    fit_count: int = field(default=SAMPLER_FIT_COUNT, metadata=_at_least(1))
     count: int | None = field(default=None, metadata=_at_least(1))
     seed: int = 0
     temperature: float = field(default=1.0, metadata=_at_least(0.0))
@@ -703,6 +747,13 @@ def validate(instance: Any, section: str = "") -> None:
                     raise ConfigError(f"{key}: must be {bound} {meta['min']}, got {value!r}")
                 if "max" in meta and number > meta["max"]:
                     raise ConfigError(f"{key}: must be <= {meta['max']}, got {value!r}")
+            registry = meta.get("registry")
+            if registry is not None and value != f.default and value not in registry:
+                known = registry.names()
+                raise ConfigError(
+                    f"{key}: {value!r} is not a registered {registry.kind}{did_you_mean(value, known)}; "
+                    f"known: {', '.join(map(repr, known))}"
+                )
         object.__setattr__(instance, f.name, value)
 
 

@@ -35,12 +35,6 @@ def tile(images: np.ndarray, rows: int, cols: int, pad: int = 2, pad_value: int 
     return canvas
 
 
-def grid_shape(image_shape, rows: int, cols: int, pad: int = 2) -> tuple[int, int]:
-    """(height, width) in pixels of a `tile` grid of images of `image_shape`."""
-    h, w = int(image_shape[0]), int(image_shape[1])
-    return rows * h + pad * (rows + 1), cols * w + pad * (cols + 1)
-
-
 def save_png(path: str | os.PathLike, image: np.ndarray) -> str:
     """Writes a uint8 (H, W, 3|1) image as PNG, atomically."""
     image = np.asarray(image)

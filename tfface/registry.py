@@ -8,6 +8,7 @@ Unknown names fail with the list of known ones and the closest match.
 from __future__ import annotations
 
 import difflib
+import importlib
 from typing import Callable, Generic, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
@@ -37,6 +38,11 @@ class Registry(Generic[T]):
     Args:
         kind: str. What the registry holds, used in error messages
             ("preset", "data source", ...).
+        provider: str or None. The module whose import registers the
+            built-in entries; it is imported on the first lookup, so a
+            registry declared in a low layer (the config validates names
+            against it) is complete without importing upwards. Defaults
+            to None.
 
     Example:
 
@@ -50,9 +56,15 @@ class Registry(Generic[T]):
     True
     """
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, provider: str | None = None):
         self.kind = kind
+        self.provider = provider
         self._entries: dict[str, T] = {}
+
+    def _load(self) -> None:
+        if self.provider is not None:
+            provider, self.provider = self.provider, None
+            importlib.import_module(provider)
 
     def register(self, name: str, obj: T | None = None) -> Callable[[T], T] | T:
         """Registers `obj` under `name`; used bare as a decorator factory."""
@@ -68,6 +80,7 @@ class Registry(Generic[T]):
     def get(self, name: str) -> T:
         """Returns the object registered under `name`, or raises KeyError
         naming the known entries and the closest match."""
+        self._load()
         try:
             return self._entries[name]
         except KeyError:
@@ -79,14 +92,30 @@ class Registry(Generic[T]):
 
     def names(self) -> list[str]:
         """The registered names, sorted."""
+        self._load()
         return sorted(self._entries)
 
     def items(self) -> Iterator[tuple[str, T]]:
         """(name, object) pairs, sorted by name."""
+        self._load()
         return iter(sorted(self._entries.items()))
 
     def __contains__(self, name: object) -> bool:
+        self._load()
         return name in self._entries
 
     def __len__(self) -> int:
+        self._load()
         return len(self._entries)
+
+
+# Registries that a config key selects from: declared here, in the leaf, so
+# `tfface.config` validates a name against the entries themselves (one source
+# of truth); each provider module registers into its registry.
+
+#: `train.optimizer` → `tfface.training.optimizers.OptimizerChoice`.
+OPTIMIZERS: Registry = Registry("optimizer", provider="tfface.training.optimizers")
+#: `train.distribution` → a function returning a `tf.distribute.Strategy`.
+STRATEGIES: Registry = Registry("distribution", provider="tfface.training.runtime")
+#: `model.reconstruction_loss` → per-pixel loss `(targets, outputs, value_range)`.
+RECONSTRUCTION_LOSSES: Registry = Registry("reconstruction loss", provider="tfface.losses.reconstruction")

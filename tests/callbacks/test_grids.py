@@ -5,7 +5,6 @@ import tensorflow as tf
 
 from tests.helpers import random_images
 from tfface.callbacks import LossCurves, ReconstructionGrid, SampleGrid
-from tfface.imaging import grid_shape
 from tfface.presets import build_preset
 
 
@@ -17,19 +16,25 @@ def test_sample_grids_at_begin_and_end_of_every_epoch(tmp_path):
     model = build_preset("vae_tiny", seed=0)
     model.compile(optimizer="adam")
     grids = SampleGrid(str(tmp_path), rows=5, seed=7)
-    recon = ReconstructionGrid(str(tmp_path), random_images(6, seed=1))
+    originals = random_images(6, seed=1)
+    recon = ReconstructionGrid(str(tmp_path), originals)
     curves = LossCurves(str(tmp_path / "curves.png"))
     model.fit(random_images(16), epochs=2, batch_size=8, verbose=0, callbacks=[grids, recon, curves])
 
     names = sorted(f for f in os.listdir(tmp_path) if f.startswith("samples_"))
     assert names == ["samples_e001_begin.png", "samples_e001_end.png", "samples_e002_begin.png", "samples_e002_end.png"]
-    expected = grid_shape((32, 32), 5, 5)
+    # 5 x 5 faces of 32 px with a 2-px border around and between them: 5*32 + 6*2 = 172.
     for name in names:
-        assert read_png(tmp_path / name).shape == (*expected, 3)
+        assert read_png(tmp_path / name).shape == (172, 172, 3)
     # Same latents every time: the grid changes only because training did.
     assert not np.array_equal(read_png(tmp_path / names[0]), read_png(tmp_path / names[1]))
     assert np.load(tmp_path / "sample_latents.npy").shape == (25, model.latent_dim)
-    assert read_png(tmp_path / "reconstructions_e002.png").shape == (*grid_shape((32, 32), 2, 6), 3)
+    # Originals above reconstructions: 2 rows (2*32 + 3*2 = 70) of 6 (6*32 + 7*2 = 206).
+    pairs = read_png(tmp_path / "reconstructions_e002.png")
+    assert pairs.shape == (70, 206, 3)
+    for i, image in enumerate(originals):
+        left = 2 + i * 34
+        assert np.abs(pairs[2:34, left:left + 32].astype(int) - np.round(image * 255)).max() <= 1, i
     assert read_png(tmp_path / "curves.png").shape[0] > 100
 
 

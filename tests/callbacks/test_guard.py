@@ -1,13 +1,16 @@
 """NaN/Inf guard: stops at the first non-finite loss term, names where, keeps
 the last good checkpoint."""
 
+import dataclasses
 import os
+import re
 
 import numpy as np
 import pytest
 
 from tests.helpers import AtBatch, load_json, tiny_config
 from tfface.callbacks import NonFiniteGuard, NonFiniteLossError
+from tfface.config import TrainConfig
 from tfface.presets import build_preset
 from tfface.experiments import train
 
@@ -26,6 +29,9 @@ def test_non_finite_batch_names_epoch_batch_and_term():
     assert "epoch 1, batch 3" in message and "reconstruction_loss=" in message
     for fix in ("learning_rate", "kl_warmup_epochs", "value range", "loss scaling", "clip"):
         assert fix in message
+    # Every config key a fix names exists (no advice about an option no config has).
+    named = set(re.findall(r"train\.([a-z_0-9]+)", message))
+    assert named and named <= {f.name for f in dataclasses.fields(TrainConfig)}, named
 
 
 def test_non_finite_validation_loss_stops_before_the_epoch_is_recorded():

@@ -66,6 +66,15 @@ def test_unknown_sigma_mode_and_bce_are_rejected():
         VAE(encoder, decoder, reconstruction_loss="bce", decoder_sigma="optimal")
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_a_reduction_set_with_a_calibrated_decoder_is_rejected_not_ignored(reduction):
+    encoder, decoder = symmetric_trunks((16, 16), [4], latent_dim=2)
+    with pytest.raises(ValueError, match=rf"reconstruction_reduction='{reduction}' does not apply to decoder_sigma='optimal'"):
+        VAE(encoder, decoder, reconstruction_reduction=reduction, decoder_sigma="optimal")
+    model = VAE(encoder, decoder, decoder_sigma="optimal")  # unset: the likelihood decides
+    assert keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model)).decoder_sigma == "optimal"
+
+
 def two_factor_images(n: int, size: int = 16) -> np.ndarray:
     """Images a x/size + b y/size for random a, b: a two-dimensional family."""
     a, b = np.random.default_rng(0).random((2, n, 1, 1, 1)).astype("float32")

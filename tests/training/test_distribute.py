@@ -40,7 +40,7 @@ for name in ("default", "mirrored"):
     first = FirstWeights()
     files = "true" if name == "mirrored" else "false"
     cfg = tiny_config(f"{out}/{name}", "model.preset='ae_demo'", "model.args={widths=[8, 16]}",
-                      f"train.distribution='{name}'", "train.optimizer='sgd'", "train.beta_1=0.0",
+                      f"train.distribution='{name}'", "train.optimizer='sgd'", "train.momentum=0.0",
                       "train.learning_rate=0.01", "data.shuffle_buffer=1",
                       f"run.export={files}", f"run.sample_grid={files}", f"run.save_model={files}")
     result = train(cfg, extra_callbacks=[first])
@@ -180,16 +180,26 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import json, sys
+import keras
 import numpy as np
 from tests.helpers import tiny_config
 from tfface.experiments import train
 
+class Start(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.weights = {part: [np.array(w) for w in getattr(self.model, part).weights]
+                        for part in ("encoder", "decoder", "discriminator")}
+
 cfg = tiny_config(sys.argv[1], "train.distribution='mirrored'", "train.epochs=2", "model.adversarial_weight=0.5",
                   "model.adversarial_start=1", "model.perceptual_weight=1.0", "model.perceptual_weights='random'",
                   "model.args={discriminator_layers=2, discriminator_width=8}", "run.sample_grid=false")
-result = train(cfg)
+start = Start()
+result = train(cfg, extra_callbacks=[start])
 model = result.model
+changed = {part: any(not np.array_equal(a, np.array(b)) for a, b in zip(before, getattr(model, part).weights))
+           for part, before in start.weights.items()}
 print("REPORT", json.dumps({"history": result.history, "replicas": model.distribute_strategy.num_replicas_in_sync,
+                            "changed": changed,
                             "d_steps": int(model.discriminator_optimizer.iterations.numpy()),
                             "g_steps": int(model.optimizer.iterations.numpy()), "files": sorted(result.files)}))
 """
@@ -202,6 +212,7 @@ def test_mirrored_trains_the_adversarial_and_perceptual_terms(tmp_path):
     report = _report(done.stdout)
     assert report["replicas"] == 2
     assert report["g_steps"] == 6 and report["d_steps"] == 5  # 3 steps per epoch, D from step 1
+    assert report["changed"] == {"encoder": True, "decoder": True, "discriminator": True}
     assert all(np.isfinite(v) for values in report["history"].values() for v in values)
-    assert report["history"]["discriminator_loss"][1] > 0 and report["history"]["adversarial_weight"][1] > 0
+    assert report["history"]["discriminator_loss"][1] > 0 and report["history"]["adversarial_weight_effective"][1] > 0
     assert {"model", "export"} <= set(report["files"])

@@ -1,12 +1,10 @@
 """`train.optimizer` names an entry of the OPTIMIZERS registry."""
 
-import dataclasses
-
 import keras
 import numpy as np
 import pytest
 
-from tfface.config import TrainConfig
+from tfface.config import ConfigError, ExperimentConfig, TrainConfig, apply_overrides
 from tfface.training import OPTIMIZERS, make_optimizer
 from tfface.training.optimizers import FusedAdam
 
@@ -14,21 +12,49 @@ EXPECTED = {"adam": FusedAdam, "adamw": keras.optimizers.AdamW,
             "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}  # fmt: skip
 
 
-def test_every_configurable_optimizer_is_registered():
-    choices = next(f for f in dataclasses.fields(TrainConfig) if f.name == "optimizer").metadata["choices"]
-    assert sorted(choices) == sorted(OPTIMIZERS.names()) == sorted(EXPECTED)
+def test_every_registered_optimizer_is_selectable_and_the_default_is_registered():
+    assert sorted(OPTIMIZERS.names()) == sorted(EXPECTED)
+    assert TrainConfig().optimizer in OPTIMIZERS
+    for name in EXPECTED:
+        assert TrainConfig(optimizer=name).optimizer == name
+    with pytest.raises(ConfigError, match=r"train\.optimizer: 'adamm' is not a registered optimizer \(did you mean 'adam'\?\)"):
+        TrainConfig(optimizer="adamm")
+
+
+def test_a_newly_registered_optimizer_can_be_selected_from_a_config(monkeypatch):
+    from tfface.training.optimizers import OptimizerChoice
+
+    monkeypatch.setitem(OPTIMIZERS._entries, "nadam", OptimizerChoice(keras.optimizers.Nadam, ("beta_1",)))
+    config = apply_overrides(ExperimentConfig(), ["train.optimizer='nadam'", "train.beta_1=0.8"])
+    optimizer = make_optimizer(config.train)
+    assert type(optimizer) is keras.optimizers.Nadam and optimizer.beta_1 == 0.8
+    with pytest.raises(ConfigError, match=r"train\.beta_2: train\.optimizer='nadam' has no beta_2"):
+        TrainConfig(optimizer="nadam", beta_2=0.9)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_make_optimizer_builds_the_named_optimizer_with_the_configured_rate(name):
-    config = TrainConfig(optimizer=name, learning_rate=3e-3, beta_1=0.5)
-    optimizer = make_optimizer(config)
+    optimizer = make_optimizer(TrainConfig(optimizer=name, learning_rate=3e-3))
     assert type(optimizer) is EXPECTED[name]
     assert float(optimizer.learning_rate) == pytest.approx(3e-3)
-    if name in ("adam", "adamw"):
-        assert optimizer.beta_1 == 0.5
-    if name == "sgd":
-        assert optimizer.momentum == 0.5
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_adam_takes_its_moment_decay_rates_and_keeps_kerass_defaults(name):
+    assert (make_optimizer(TrainConfig(optimizer=name)).beta_1, make_optimizer(TrainConfig(optimizer=name)).beta_2) == (0.9, 0.999)
+    optimizer = make_optimizer(TrainConfig(optimizer=name, beta_1=0.5, beta_2=0.9))
+    assert (optimizer.beta_1, optimizer.beta_2) == (0.5, 0.9)
+    with pytest.raises(ConfigError, match=r"train\.momentum: train\.optimizer='%s' has no momentum \(used by 'rmsprop', 'sgd'\)" % name):
+        TrainConfig(optimizer=name, momentum=0.9)
+
+
+@pytest.mark.parametrize("name", ["sgd", "rmsprop"])
+def test_momentum_is_its_own_key_and_adams_betas_are_refused(name):
+    assert make_optimizer(TrainConfig(optimizer=name)).momentum == 0.0  # Keras' default, not beta_1's 0.9
+    assert make_optimizer(TrainConfig(optimizer=name, momentum=0.7)).momentum == pytest.approx(0.7)
+    for key in ("beta_1", "beta_2"):
+        with pytest.raises(ConfigError, match=rf"train\.{key}: train\.optimizer='{name}' has no {key} \(used by 'adam', 'adamw'\)"):
+            apply_overrides(ExperimentConfig(), [f"train.optimizer='{name}'", f"train.{key}=0.5"])
 
 
 def _trained_weights(optimizer, steps: int = 6) -> list[np.ndarray]:

@@ -12,7 +12,8 @@ FIXES = (
     "check the data: images must be finite and normalised to the model's value range "
     "([0, 1] for a sigmoid output, [-1, 1] for tanh)",
     "with train.mixed_precision='mixed_float16' keep dynamic loss scaling on, or train in float32",
-    "clip gradients (a smaller learning rate or an optimizer clipnorm)",
+    "calling model.compile yourself: an optimizer that clips gradients, e.g. keras.optimizers.Adam(clipnorm=1.0) "
+    "(no train.* key clips: Keras clips each replica's gradients before they are summed)",
 )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from tfface.cli import command
+from tfface.config import SAMPLER_FIT_COUNT
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +19,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sampler", default="auto",
                         help="sampler behind `sample`: auto (RUN/sampler.json, else prior for VAEs, gaussian for AEs), "
                              "a kind (prior, diagonal, gaussian, gmm, two_stage) or none")  # fmt: skip
-    parser.add_argument("--fit-count", type=int, default=10000, help="training images encoded to fit a sampler")
+    parser.add_argument("--fit-count", type=int, default=SAMPLER_FIT_COUNT, help="training images encoded to fit a sampler")
     parser.add_argument("--max-count", type=int, default=256, help="largest `count` a sample request may ask for")
     parser.add_argument("--max-temperature", type=float, default=10.0, help="largest `sample` temperature")
     parser.add_argument("--no-verify", action="store_true",

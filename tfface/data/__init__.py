@@ -1,6 +1,6 @@
 """Face data: sources (synthetic, CelebA, folders), transforms, pipelines."""
 
-from tfface.data.pipeline import load_split, make_dataset, resolve_value_range
+from tfface.data.pipeline import first_image_array, first_images, load_split, make_dataset, resolve_value_range
 from tfface.data.sources import SOURCES, SPLITS, EmptySplitError, SourceSplit, UnknownSplitError
 from tfface.data.synthetic import SYNTHETIC_ATTRIBUTES, synthetic_face_array, synthetic_faces
 
@@ -17,6 +17,8 @@ __all__ = [
     "EmptySplitError",
     "SourceSplit",
     "UnknownSplitError",
+    "first_image_array",
+    "first_images",
     "load_split",
     "make_dataset",
     "resolve_value_range",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Sequence
 
+import numpy as np
 import tensorflow as tf
 
 from tfface.config import DataConfig
@@ -149,6 +151,45 @@ def make_dataset(
         ds = ds.shuffle(config.shuffle_buffer, seed=config.seed, reshuffle_each_iteration=True)
         ds = _augment(ds, config, with_attributes)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+
+
+def first_images(
+    config: DataConfig,
+    split: str,
+    count: int | None,
+    *,
+    image_size: Sequence[int] | None = None,
+    value_range: str | ValueRange = ValueRange.ZERO_ONE,
+    source: SourceSplit | None = None,
+    batch_size: int = 256,
+) -> tf.data.Dataset:
+    """The first `count` images of a split (all of them for None), in the
+    source's order and prepared as for evaluation: no shuffling, no
+    augmentation, no in-memory cache. The fixed inputs of grids, the codes
+    samplers are fitted on, the real images of metrics: tfface's one
+    "first N images" (`first_image_array` for an array).
+
+    Example:
+
+    >>> from tfface.config import DataConfig
+    >>> ds = first_images(DataConfig(num_examples=10, image_size=(8, 8)), "train", 7, batch_size=4)
+    >>> [int(batch.shape[0]) for batch in ds]
+    [4, 3]
+    """
+    data = dataclasses.replace(config, cache=False)
+    ds = make_dataset(data, split, batch_size=batch_size, image_size=image_size, value_range=value_range,
+                      training=False, source=source)  # fmt: skip
+    if count is None:
+        return ds
+    return ds.unbatch().take(count).batch(min(count, batch_size))
+
+
+def first_image_array(config: DataConfig, split: str, count: int, **kwargs) -> np.ndarray:
+    """`first_images` as one float32 array (fewer rows if the split is smaller)."""
+    batches = list(first_images(config, split, count, **kwargs).as_numpy_iterator())
+    if not batches:
+        raise ValueError(f"data.source={config.source!r}: the {split} split has no images")
+    return np.concatenate(batches).astype("float32")
 
 
 def _attribute_selection(src: SourceSplit, source_name: str, names: Sequence[str] | None):

@@ -3,15 +3,14 @@ function behind `tfface train`, the sweeps and the notebooks."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from typing import Any, Sequence
 
 import keras
 
-from tfface.config import ConfigError, ExperimentConfig
-from tfface.data import make_dataset
+from tfface.config import SAMPLER_FIT_COUNT, ConfigError, ExperimentConfig
+from tfface.data import first_images
 from tfface.export import export_savedmodel
 from tfface.run import RunDir
 from tfface.sampling import fit_sampler, load_sampler, make_sampler, save_sampler
@@ -19,10 +18,6 @@ from tfface.training import RunResult, generates_images, train_run
 from tfface.training.runner import export_sampler
 
 logger = logging.getLogger(__name__)
-
-
-#: Training images encoded to fit `run.fit_sampler` (as `tfface export --fit-count`).
-SAMPLER_FIT_COUNT = 10000
 
 
 def check_sampler_config(config: ExperimentConfig) -> None:
@@ -43,9 +38,9 @@ def fit_configured_sampler(config: ExperimentConfig, run: RunDir, model: Any) ->
     and saves it as `RUN/sampler.json`. Returns {"sampler": path} or {}."""
     if config.run.fit_sampler is None or not generates_images(model):
         return {}
-    images = make_dataset(dataclasses.replace(config.data, cache=False, flip=False), "train", batch_size=256,
-                          image_size=model.image_shape[:2], value_range=model.value_range, training=False)  # fmt: skip
-    sampler = fit_sampler(model, images, config.run.fit_sampler, limit=SAMPLER_FIT_COUNT, **config.run.sampler_args)
+    images = first_images(config.data, "train", SAMPLER_FIT_COUNT, image_size=model.image_shape[:2],
+                          value_range=model.value_range)  # fmt: skip
+    sampler = fit_sampler(model, images, config.run.fit_sampler, **config.run.sampler_args)
     save_sampler(sampler, run.sampler)
     if config.run.verbose:
         logger.info(f"sampler: fitted {sampler!r} on the training codes, saved to {run.sampler}")

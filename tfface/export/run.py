@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from tfface.config import SAMPLER_FIT_COUNT
 from tfface.export.savedmodel import ServingOptions, export_savedmodel, signature_docs
 from tfface.export.verify import verify_export
 from tfface.io import recover_directories
@@ -46,7 +47,7 @@ def export_run(
     sampler: str | None = "auto",
     verify: bool = True,
     force: bool = False,
-    fit_limit: int | None = 10000,
+    fit_limit: int | None = SAMPLER_FIT_COUNT,
 ) -> ExportResult:
     """Exports a finished run (or an earlier export) to `out/<version>/`.
 
@@ -71,6 +72,7 @@ def export_run(
         verify: bool. Verify before publishing. Defaults to True.
         force: bool. Replace an existing version. Defaults to False.
         fit_limit: int or None. Training images encoded to fit a sampler.
+            Defaults to `SAMPLER_FIT_COUNT` (10,000).
 
     Returns:
         An `ExportResult`.

@@ -48,8 +48,8 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
             training
             and self.trainable
             and mask is None
-            # Keras 3.13 has neither attribute; later versions add them.
-            and not getattr(self, "synchronized", False)
+            and not self.synchronized
+            # `renorm` arrived after Keras 3.13 (our floor), `synchronized` is in every Keras 3.
             and not getattr(self, "renorm", False)
             and self.epsilon >= FUSED_MIN_EPSILON
             and len(inputs.shape) == 4

@@ -4,10 +4,24 @@ import math
 
 from keras import ops
 
+from tfface.registry import RECONSTRUCTION_LOSSES
 from tfface.value_range import ValueRange
 
-RECONSTRUCTION_LOSSES = ("mse", "bce")
 _EPSILON = 1e-7
+
+
+@RECONSTRUCTION_LOSSES.register("mse")
+def squared_error(targets, outputs, value_range: ValueRange):
+    """Per-pixel squared error."""
+    return ops.square(targets - outputs)
+
+
+@RECONSTRUCTION_LOSSES.register("bce")
+def binary_cross_entropy(targets, outputs, value_range: ValueRange):
+    """Per-pixel binary cross-entropy on intensities mapped to [0, 1]."""
+    t = value_range.to_unit(targets)
+    p = ops.clip(value_range.to_unit(outputs), _EPSILON, 1.0 - _EPSILON)
+    return -(t * ops.log(p) + (1.0 - t) * ops.log(1.0 - p))
 
 
 def reduce_per_example(per_pixel, reduction: str):
@@ -26,8 +40,9 @@ def reconstruction_loss(targets, outputs, kind: str = "mse", reduction: str = "s
     Args:
         targets: images, shape (batch, H, W, C), in `value_range`.
         outputs: reconstructions of the same shape and range.
-        kind: str. "mse" (squared error) or "bce" (binary cross-entropy on
-            pixel intensities mapped to [0, 1]). Defaults to "mse".
+        kind: str. A registered loss (`RECONSTRUCTION_LOSSES`): "mse"
+            (squared error) or "bce" (binary cross-entropy on pixel
+            intensities mapped to [0, 1]). Defaults to "mse".
         reduction: str. "sum" over pixels and channels (the VAE likelihood
             convention) or "mean" (Keras' `mse`). Defaults to "sum".
         value_range: str. "0_1" or "-1_1"; BCE maps [-1, 1] to [0, 1].
@@ -43,16 +58,11 @@ def reconstruction_loss(targets, outputs, kind: str = "mse", reduction: str = "s
     """
     targets = ops.cast(targets, "float32")
     outputs = ops.cast(outputs, "float32")
-    if kind == "mse":
-        per_pixel = ops.square(targets - outputs)
-    elif kind == "bce":
-        value_range = ValueRange.parse(value_range)
-        t = value_range.to_unit(targets)
-        p = ops.clip(value_range.to_unit(outputs), _EPSILON, 1.0 - _EPSILON)
-        per_pixel = -(t * ops.log(p) + (1.0 - t) * ops.log(1.0 - p))
-    else:
-        raise ValueError(f"reconstruction loss must be one of {RECONSTRUCTION_LOSSES}, got {kind!r}")
-    return reduce_per_example(per_pixel, reduction)
+    try:
+        per_pixel_loss = RECONSTRUCTION_LOSSES.get(kind)
+    except KeyError as error:
+        raise ValueError(error.args[0]) from None
+    return reduce_per_example(per_pixel_loss(targets, outputs, ValueRange.parse(value_range)), reduction)
 
 
 def gaussian_nll(targets, outputs, log_sigma, reduction: str = "sum"):

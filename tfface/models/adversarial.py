@@ -25,7 +25,7 @@ from keras import ops
 from tfface.losses.adversarial import adaptive_weight, hinge_discriminator_loss, hinge_generator_loss
 from tfface.models.steps import apply_gradient_list, scale_for
 
-ADVERSARIAL_TERMS = ("adversarial_loss", "adversarial_weight", "discriminator_loss",
+ADVERSARIAL_TERMS = ("adversarial_loss", "adversarial_weight_effective", "discriminator_loss",
                      "discriminator_real", "discriminator_fake")  # fmt: skip
 
 
@@ -102,7 +102,7 @@ def adversarial_train_terms(model, tape, grads, variables, images, reconstructio
     also runs the discriminator's update."""
     grads, weight = add_adversarial_gradients(model, tape, grads, variables, adversarial_loss)
     d_loss, real, fake = discriminator_step(model, images, reconstructions)
-    terms = {"adversarial_loss": adversarial_loss, "adversarial_weight": weight,
+    terms = {"adversarial_loss": adversarial_loss, "adversarial_weight_effective": weight,
              "discriminator_loss": d_loss, "discriminator_real": real, "discriminator_fake": fake}  # fmt: skip
     return grads, terms
 

@@ -89,7 +89,8 @@ class LatentAutoencoder(FaceModel):
       saved with the model and in checkpoints; the export serves only the
       encoder and decoder. The term is reported, not added to `loss`
       (which stays comparable with and without it), as `adversarial_loss`
-      (−mean D(x̂)), `adversarial_weight` (w·λ as applied),
+      (−mean D(x̂)), `adversarial_weight_effective` (w·λ as applied: the
+      argument `adversarial_weight` is w, λ the adaptive weight),
       `discriminator_loss`, `discriminator_real` and `discriminator_fake`
       (mean logits).
 
@@ -102,8 +103,9 @@ class LatentAutoencoder(FaceModel):
             (Gaussian → `DiagonalGaussian`, deterministic → `PointMass`).
         decoder: `tfface.layers.Decoder`.
         reconstruction_loss: str. "mse" or "bce". Defaults to "mse".
-        reconstruction_reduction: str. "sum" or "mean" over pixels.
-            Defaults to "sum".
+        reconstruction_reduction: str or None. "sum" or "mean" over pixels;
+            None is "sum". A calibrated decoder (`decoder_sigma`) has its
+            own likelihood: setting both is a ValueError. Defaults to None.
         input_noise_stddev: float. Std of Gaussian noise added to inputs in
             training (targets stay clean). Defaults to 0.
         freeze_encoder: bool. Train the decoder only (report 000, model 3).
@@ -135,7 +137,7 @@ class LatentAutoencoder(FaceModel):
     >>> model.compile(optimizer="adam")
     >>> logs = model.fit(np.random.rand(8, 32, 32, 3).astype("float32"), epochs=1, batch_size=4, verbose=0)
     >>> sorted(logs.history)[:3]
-    ['adversarial_loss', 'adversarial_weight', 'discriminator_fake']
+    ['adversarial_loss', 'adversarial_weight_effective', 'discriminator_fake']
     """
 
     nested = ("encoder", "decoder")
@@ -147,7 +149,7 @@ class LatentAutoencoder(FaceModel):
         encoder: Encoder,
         decoder: Decoder,
         reconstruction_loss: str = "mse",
-        reconstruction_reduction: str = "sum",
+        reconstruction_reduction: str | None = None,
         input_noise_stddev: float = 0.0,
         freeze_encoder: bool = False,
         decoder_sigma: str | None = None,
@@ -181,6 +183,11 @@ class LatentAutoencoder(FaceModel):
         self.decoder_sigma = decoder_sigma
         self.likelihood = None
         if decoder_sigma is not None:
+            if reconstruction_reduction is not None:
+                raise ValueError(
+                    f"reconstruction_reduction={reconstruction_reduction!r} does not apply to decoder_sigma={decoder_sigma!r}: "
+                    "a Gaussian decoder's loss is its negative log-likelihood summed over pixels; remove one of them"
+                )
             if reconstruction_loss != "mse":
                 raise ValueError(f"decoder_sigma={decoder_sigma!r} is a Gaussian decoder: reconstruction_loss must be 'mse', got {reconstruction_loss!r}")
             self.likelihood = GaussianLikelihood(decoder_sigma, channels=decoder.image_shape[-1], name="likelihood")
@@ -236,17 +243,15 @@ class LatentAutoencoder(FaceModel):
         return (*self.loss_terms, *perceptual, *adversarial)
 
     @property
-    def trainable_variables(self):
-        """The autoencoder's trainable variables: the discriminator has its own optimizer."""
-        own = super().trainable_variables
+    def autoencoder_variables(self) -> list:
+        """The trainable variables the model's optimizer updates: all but the
+        discriminator's, which has its own optimizer (`trainable_weights`
+        and `summary()` count both)."""
+        own = self.trainable_variables
         if self.discriminator is None:
             return own
         critic = {id(v) for v in self.discriminator.trainable_variables}
         return [v for v in own if id(v) not in critic]
-
-    @property
-    def trainable_weights(self):
-        return self.trainable_variables
 
     # ------------------------------------------------------------- inference
 
@@ -312,7 +317,7 @@ class LatentAutoencoder(FaceModel):
             images,
             outputs,
             kind=self.reconstruction_loss,
-            reduction=self.reconstruction_reduction,
+            reduction=self.reconstruction_reduction or "sum",
             value_range=self.value_range,
         )
         return {"reconstruction_loss": ops.mean(per_example)}
@@ -326,7 +331,7 @@ class LatentAutoencoder(FaceModel):
 
     def train_step(self, data):
         images = images_from_batch(data)
-        variables = self.trainable_weights
+        variables = self.autoencoder_variables
         with tf.GradientTape(persistent=self.adversarial_on) as tape:
             terms, outputs = self.losses_and_outputs(images, training=True)
             scaled = scaled_loss(self, terms["loss"])
@@ -360,8 +365,11 @@ class LatentAutoencoder(FaceModel):
                 if discriminator_optimizer is not None
                 else default_discriminator_optimizer(self.optimizer)
             )
-            # Built now, so that checkpoints and `.keras` files load into it.
+            # Built now, so that checkpoints and `.keras` files load into
+            # them, and so that `fit` does not build the model's optimizer
+            # over the discriminator's variables too.
             self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+            self.optimizer.build(self.autoencoder_variables)
 
     def get_compile_config(self):
         config = super().get_compile_config()
@@ -372,8 +380,8 @@ class LatentAutoencoder(FaceModel):
     def compile_from_config(self, config):
         """Recompiles a loaded model (both optimizers; their state is loaded after)."""
         self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.optimizer is not None:
-            self.optimizer.build(self.trainable_variables)
+        if self.optimizer is not None and not self.optimizer.built:
+            self.optimizer.build(self.autoencoder_variables)
 
     def build_perceptual(self) -> None:
         """Builds the perceptual term's VGG16 (once), under the model's
@@ -403,6 +411,12 @@ class LatentAutoencoder(FaceModel):
         return super().make_test_function(force)
 
     # --------------------------------------------------------- serialization
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]):
+        if config.get("decoder_sigma") is not None and config.get("reconstruction_reduction") == "sum":
+            config = {**config, "reconstruction_reduction": None}  # files saved when "sum" was the default
+        return super().from_config(config)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -17,8 +17,8 @@ from tfface.losses import gaussian_kl
 # exceeds (it costs KL and only adds noise), yet low enough that Adam's first
 # update, which moves every weight by about the learning rate whatever the
 # KL weight, cannot throw log-variances to where one step's KL is ~1e7 (it
-# did with a top of 20: the demo's epoch-1 KL was ~2e5). exp(6) is also far
-# from float16's overflow.
+# did with a top of 20: the demo's epoch-1 KL was ~2e5). The head computes in
+# float32 under every precision policy, so the clamp is about the KL only.
 LOG_VAR_RANGE = (-30.0, 6.0)
 
 

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import keras
-import numpy as np
 
 import tfface.layers  # noqa: F401  (registers the serializable trunks)
 import tfface.models  # noqa: F401
 from tfface.config import ExperimentConfig, load_config
-from tfface.data import load_split, make_dataset
+from tfface.data import first_image_array, load_split, make_dataset
 from tfface.presets import load_all
 from tfface.run.layout import ASSETS_EXTRA, RunDir, versions
 
@@ -72,16 +71,12 @@ class LoadedRun:
         )
 
     def images(self, split: str, count: int):
-        """The first `count` images of a split as a float32 array."""
-        batches, seen = [], 0
-        for batch in self.dataset(split, batch_size=min(count, 256)).as_numpy_iterator():
-            batches.append(batch[: count - seen])
-            seen += len(batches[-1])
-            if seen >= count:
-                break
-        if not batches:
-            raise ValueError(f"the {split} split of {self.run_dir.root} has no images")
-        return np.concatenate(batches).astype("float32")
+        """The first `count` images of a split as a float32 array (`first_image_array`)."""
+        try:
+            return first_image_array(self.config.data, split, count, image_size=self.image_size,
+                                     value_range=self.value_range, source=self.source(split))  # fmt: skip
+        except ValueError as error:
+            raise ValueError(f"{self.run_dir.root}: {error}") from None
 
 
 def resolve_run_folder(path: str | os.PathLike) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from tfface.config import SAMPLER_FIT_COUNT
 from tfface.imaging import save_grid
 from tfface.presets import load_all
 from tfface.sampling.attributes import (
@@ -44,7 +45,7 @@ def sampler_for_run(
     kind: str | None = None,
     *,
     refit: bool = False,
-    limit: int | None = 10000,
+    limit: int | None = SAMPLER_FIT_COUNT,
     save: bool = True,
     **kwargs: Any,
 ) -> LatentSampler:
@@ -61,7 +62,8 @@ def sampler_for_run(
         run: a `LoadedRun` (see `tfface.run.load_run`).
         kind: str or None. A registered sampler name.
         refit: bool. Fit even if a sampler is saved. Defaults to False.
-        limit: int or None. Training images encoded. Defaults to 10000.
+        limit: int or None. Training images encoded. Defaults to
+            `SAMPLER_FIT_COUNT` (10,000).
         save: bool. Write the fitted sampler to the run. Defaults to True.
         **kwargs: the sampler's constructor arguments (e.g. components=10).
     """

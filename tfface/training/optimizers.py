@@ -1,4 +1,5 @@
-"""`FusedAdam`, the runner's "adam" (`train.optimizer`).
+"""The optimizers `train.optimizer` names (`tfface.registry.OPTIMIZERS`),
+and `FusedAdam`, the runner's "adam".
 
 It is Keras' Adam with its update on TensorFlow's fused kernel:
 Keras 3 writes Adam's update as about ten element-wise ops per variable
@@ -8,8 +9,13 @@ each a pass over the weights; `ResourceApplyAdam` does it in one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Callable
+
 import keras
 import tensorflow as tf
+
+from tfface.registry import OPTIMIZERS
 
 
 @keras.saving.register_keras_serializable(package="tfface")
@@ -60,3 +66,38 @@ class FusedAdam(keras.optimizers.Adam):
             grad=tf.cast(gradient, dtype),
         )
 
+
+
+@dataclass(frozen=True)
+class OptimizerChoice:
+    """An entry of `OPTIMIZERS`: builds the optimizer from a `TrainConfig`.
+
+    Args:
+        optimizer: callable. The Keras optimizer class (or a function with
+            its arguments): called with the learning rate and the `options`
+            the config sets.
+        options: tuple of str. The optional train keys it takes
+            (`tfface.config.OPTIMIZER_OPTIONS`: "beta_1", "beta_2",
+            "momentum"); the config rejects the others. Unset keys keep the
+            optimizer's own defaults.
+
+    Example:
+
+    >>> from tfface.config import TrainConfig
+    >>> sgd = OptimizerChoice(keras.optimizers.SGD, ("momentum",))
+    >>> sgd(TrainConfig(optimizer="sgd", momentum=0.5, learning_rate=0.1)).momentum
+    0.5
+    """
+
+    optimizer: Callable[..., keras.optimizers.Optimizer]
+    options: tuple[str, ...] = ()
+
+    def __call__(self, config: Any) -> keras.optimizers.Optimizer:
+        given = {name: getattr(config, name) for name in self.options if getattr(config, name) is not None}
+        return self.optimizer(config.learning_rate, **given)
+
+
+OPTIMIZERS.register("adam", OptimizerChoice(FusedAdam, ("beta_1", "beta_2")))
+OPTIMIZERS.register("adamw", OptimizerChoice(keras.optimizers.AdamW, ("beta_1", "beta_2")))
+OPTIMIZERS.register("rmsprop", OptimizerChoice(keras.optimizers.RMSprop, ("momentum",)))
+OPTIMIZERS.register("sgd", OptimizerChoice(keras.optimizers.SGD, ("momentum",)))

@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import shutil
+import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -31,14 +32,13 @@ from tfface.callbacks import (
     tensorboard_callback,
     trim_event_files,
 )
-from tfface.config import ConfigError, ExperimentConfig, TrainConfig, load_config, save_config
-from tfface.data import make_dataset, resolve_value_range
+from tfface.config import SAMPLER_FIT_COUNT, ConfigError, ExperimentConfig, TrainConfig, load_config, save_config
+from tfface.data import first_image_array, first_images, make_dataset, resolve_value_range
 from tfface.data.pipeline import load_split
 from tfface.data.sources import EmptySplitError, face_counts_line, merge_face_counts, merge_skipped, skipped_report
 from tfface.io import atomic_path, atomic_write_text
 from tfface.presets import check_model_config, get_preset
-from tfface.registry import Registry
-from tfface.training.optimizers import FusedAdam
+from tfface.registry import OPTIMIZERS
 from tfface.training.precision import resolve_precision
 from tfface.run import RunDir
 from tfface.sampling.latents import fit_sampler
@@ -65,14 +65,6 @@ class RunResult:
     def final(self, key: str) -> float:
         """The last epoch's value of history key `key`."""
         return self.history[key][-1]
-
-
-#: `train.optimizer` name → function (TrainConfig) → optimizer.
-OPTIMIZERS: Registry[Callable[[TrainConfig], keras.optimizers.Optimizer]] = Registry("optimizer")
-OPTIMIZERS.register("adam", lambda c: FusedAdam(c.learning_rate, beta_1=c.beta_1, beta_2=c.beta_2))
-OPTIMIZERS.register("adamw", lambda c: keras.optimizers.AdamW(c.learning_rate, beta_1=c.beta_1, beta_2=c.beta_2))
-OPTIMIZERS.register("rmsprop", lambda c: keras.optimizers.RMSprop(c.learning_rate))
-OPTIMIZERS.register("sgd", lambda c: keras.optimizers.SGD(c.learning_rate, momentum=c.beta_1))
 
 
 def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
@@ -179,7 +171,7 @@ def _train(
                 initial_epoch=start_epoch,
                 steps_per_epoch=data.steps_per_epoch if resumable else config.train.steps_per_epoch,
                 callbacks=callbacks,
-                verbose=config.run.verbose,
+                verbose=progress_verbosity(config.run.verbose),
                 shuffle=False,  # the tf.data pipeline shuffles
             )
         except NonFiniteLossError as error:
@@ -193,6 +185,16 @@ def _train(
         result = RunResult(run, model, result.history)
     result.initial_epoch = start_epoch
     return result
+
+
+def progress_verbosity(verbose: int, stream=None) -> int:
+    """Keras' `fit` verbosity for `run.verbose`: the progress bar (1) only
+    where it redraws in place (a terminal, a notebook), else one line per
+    epoch (2): redirected to a file (`make demo > log`), the bar would write
+    a carriage-return update per batch into it."""
+    stream = sys.stdout if stream is None else stream
+    interactive = getattr(stream, "isatty", lambda: False)() or "ipykernel" in sys.modules
+    return 2 if verbose == 1 and not interactive else verbose
 
 
 @dataclass
@@ -343,8 +345,14 @@ def validation_stream(config: ExperimentConfig, data: RunData, runtime: Runtime 
 
 
 def compile_model(model, config: ExperimentConfig, data: RunData, runtime: Runtime) -> None:
-    """Sets the KL warm-up length, then compiles with the configured optimizer."""
-    if config.train.kl_warmup_epochs and hasattr(model, "kl_warmup_steps"):
+    """Sets the KL warm-up length (a `ConfigError` for a model without a KL
+    term), then compiles with the configured optimizer."""
+    if config.train.kl_warmup_epochs and not hasattr(model, "kl_warmup_steps"):
+        raise ConfigError(
+            f"train.kl_warmup_epochs: {type(model).__name__} (preset {config.model.preset!r}) has no KL term to warm up; "
+            "remove it or choose a VAE preset"
+        )
+    if config.train.kl_warmup_epochs:
         if data.steps_per_epoch is None:
             raise ValueError("train.kl_warmup_epochs needs a dataset of known size or train.steps_per_epoch")
         model.kl_warmup_steps = int(round(config.train.kl_warmup_epochs * data.steps_per_epoch))
@@ -501,21 +509,21 @@ def tensorboard_installed() -> bool:
 
 def sampler_images(config: ExperimentConfig, source, image_size, value_range: str) -> np.ndarray:
     """The first `run.sampler_fit_images` images of a training source (no
-    augmentation): the codes a fitted sampler is fitted on during training."""
+    augmentation): the codes the sample grids' sampler is fitted on during
+    training."""
     return fixed_images(config, source, image_size, value_range, count=config.run.sampler_fit_images)
 
 
 def export_sampler(config: ExperimentConfig, model):
     """The sampler behind a trained run's export `sample` signature: the
     model's default (`default_sampler_kind`; report 000: "diagonal"), fitted
-    on `sampler_images` of the training split when it is not the prior, else
-    "auto" (the prior)."""
+    on the first `SAMPLER_FIT_COUNT` training images (as `tfface sample`)
+    when it is not the prior, else "auto" (the prior)."""
     kind = default_sampler_kind(model, config.model.preset)
     if kind == "prior":
         return "auto"
-    image_size = tuple(model.image_shape[:2])
-    source = load_split(config.data, "train", image_size)
-    images = sampler_images(config, source, image_size, resolve_value_range(config.data, model.value_range))
+    images = first_images(config.data, "train", SAMPLER_FIT_COUNT, image_size=model.image_shape[:2],
+                          value_range=resolve_value_range(config.data, model.value_range))  # fmt: skip
     return fit_sampler(model, images, kind)
 
 
@@ -536,9 +544,8 @@ def finish_run(config: ExperimentConfig, run: RunDir, model, history: dict, fini
 
 
 def fixed_images(config: ExperimentConfig, source, image_size, value_range: str, count: int = 8) -> np.ndarray:
-    """The first `count` images of a split, prepared as for training (no
-    augmentation, no cache): the reconstruction grid's fixed inputs."""
-    data = dataclasses.replace(config.data, cache=False)
-    ds = make_dataset(data, batch_size=count, image_size=image_size, value_range=value_range, training=False, source=source)
-    return np.asarray(next(iter(ds.take(1))))
+    """The first `count` images of a split (`first_image_array`): the
+    reconstruction grid's fixed inputs."""
+    return first_image_array(config.data, "train", count, image_size=image_size, value_range=value_range,
+                             source=source)  # fmt: skip
 

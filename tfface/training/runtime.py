@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from tfface.config import ConfigError, TrainConfig
 from tfface.onednn import ONEDNN_ENV, variable_decides
-from tfface.registry import Registry
+from tfface.registry import STRATEGIES
 
 try:  # TensorFlow's own answer to "oneDNN kernels on?" (not public API)
     from tensorflow.python.util import _pywrap_util_port
@@ -36,7 +36,6 @@ except ImportError:
 
 logger = logging.getLogger(__name__)
 
-STRATEGIES: Registry = Registry("distribution")
 _CREATED: dict[str, tf.distribute.Strategy] = {}
 
 
