@@ -23,6 +23,9 @@ A block spec is a dict (JSON-serialisable, so it round-trips through
 - pool: None, "max" or "avg": 2×2 pooling after the activation.
 - upsample: int. Nearest-neighbour upsampling factor after the activation.
 - use_bias: bool. Defaults to True.
+- spectral_norm: bool. Wrap a (non-transposed) conv in
+  `keras.layers.SpectralNormalization` (one power iteration per training
+  call). Defaults to False.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ BLOCK_KEYS = (
     "pool",
     "upsample",
     "use_bias",
+    "spectral_norm",
 )
 
 BLOCK_DEFAULTS: dict[str, Any] = {
@@ -58,6 +62,7 @@ BLOCK_DEFAULTS: dict[str, Any] = {
     "pool": None,
     "upsample": 1,
     "use_bias": True,
+    "spectral_norm": False,
 }
 
 
@@ -137,14 +142,17 @@ def conv_block(x, spec: Mapping[str, Any], name: str):
         if crop:
             x = keras.layers.Cropping2D(crop, name=f"{name}_crop")(x)
     else:
-        x = keras.layers.Conv2D(
+        conv = keras.layers.Conv2D(
             spec["filters"],
             spec["kernel_size"],
             strides=spec["strides"],
             padding=padding,
             use_bias=spec["use_bias"],
             name=f"{name}_conv",
-        )(x)
+        )
+        if spec["spectral_norm"]:  # Miyato et al. 2018: the kernel divided by its largest singular value
+            conv = keras.layers.SpectralNormalization(conv, name=f"{name}_sn")
+        x = conv(x)
     for layer in (make_norm(spec["norm"], f"{name}_norm"), make_activation(spec["activation"], f"{name}_act")):
         if layer is not None:
             x = layer(x)
