@@ -17,7 +17,7 @@ A block spec is a dict (JSON-serialisable, so it round-trips through
 - transpose: bool. Transposed convolution (upsampling by `strides`).
 - norm: None, "batch" (momentum 0.9; "batch:0.99" for another), "instance"
   ("instance:noaffine" without scale and offset, PyTorch's default), "layer"
-  or "group[:N]". Applied after the conv.
+  or "group[:N]"; None or "none" for no norm. Applied after the conv.
 - activation: activation name, "leaky_relu" (slope 0.2) or
   "leaky_relu:0.01" for another slope; None for linear.
 - pool: None, "max" or "avg": 2×2 pooling after the activation.
@@ -91,7 +91,7 @@ def make_activation(name: str | None, layer_name: str | None = None) -> keras.la
 
 def make_norm(kind: str | None, layer_name: str | None = None) -> keras.layers.Layer | None:
     """A normalisation layer: batch, instance (per-sample, per-channel), layer, group."""
-    if kind is None:
+    if kind is None or kind == "none":  # "none": what a TOML file (no null) writes for None
         return None
     if kind.startswith("batch"):
         # PyTorch's default momentum (0.1 there = 0.9 here), which most of the
