@@ -36,6 +36,10 @@ def test_model_keras_holds_the_average_and_the_checkpoint_holds_both(tmp_path):
         np.testing.assert_array_equal(a, b)
     # momentum 0.6 over 6 steps: the average is not the last step's weights
     assert sum(not np.allclose(a, w.numpy()) for a, w in zip(kept, model.trainable_weights)) > len(kept) // 2
+    # showing the average (validation, grids) does not change what is trained: the same weights as without it
+    plain = train(tiny_config(tmp_path / "plain", *EMA, "train.ema=false")).model
+    for a, b in zip(plain.trainable_weights, model.trainable_weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 @pytest.mark.slow
