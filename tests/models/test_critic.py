@@ -120,3 +120,42 @@ def test_options_need_the_discriminator_and_are_typed_config_keys():
         ModelConfig(discriminator_every=0)
     with pytest.raises(ConfigError, match="model.lecam_weight: preset 'r003_vae' takes no argument"):
         check_model_config(ModelConfig(preset="r003_vae", lecam_weight=0.1))
+
+
+MIRRORED = """
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import json
+import keras, numpy as np
+from tfface.callbacks import EMAWeights
+from tfface.layers import symmetric_trunks
+from tfface.models import Autoencoder
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+with strategy.scope():
+    encoder, decoder = symmetric_trunks((32, 32), [8, 16], 8, head="deterministic")
+    model = Autoencoder(encoder, decoder, adversarial_weight=0.5, discriminator_layers=2, discriminator_width=8,
+                        discriminator_norm=None, discriminator_augment="color,translation,cutout",
+                        discriminator_spectral_norm=True, discriminator_every=2, lecam_weight=0.1, r1_weight=1.0,
+                        r1_every=2, feature_matching_weight=1.0, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3, use_ema=True))
+ema = EMAWeights()
+history = model.fit(np.random.default_rng(0).random((16, 32, 32, 3), dtype=np.float32), epochs=1, batch_size=8,
+                    verbose=0, callbacks=[ema, ema.swap_back]).history
+print("REPORT", json.dumps({"history": {k: [float(x) for x in v] for k, v in history.items()},
+                            "d_steps": int(model.discriminator_optimizer.iterations), "anchor": float(model.lecam.real.numpy())}))
+"""
+
+
+@pytest.mark.slow
+def test_every_option_and_the_weight_average_train_under_mirrored_strategy():
+    import json
+
+    from tests.helpers import REPO, run_python
+
+    done = run_python(MIRRORED, env={"PYTHONPATH": REPO}, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("REPORT "))[7:])
+    assert report["d_steps"] == 1 and report["anchor"] != 0.0  # 2 steps, D on the first
+    for name in ("lecam_loss", "r1_penalty", "feature_matching_loss", "discriminator_loss"):
+        assert np.isfinite(report["history"][name][0]) and report["history"][name][0] > 0, name

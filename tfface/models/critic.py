@@ -166,8 +166,11 @@ class LeCamAnchors(keras.layers.Layer):
     def __init__(self, decay: float = 0.99, **kwargs):
         super().__init__(**kwargs)
         self.decay = float(decay)
-        self.real = self.add_weight(shape=(), initializer="zeros", trainable=False, name="real", dtype="float32")
-        self.fake = self.add_weight(shape=(), initializer="zeros", trainable=False, name="fake", dtype="float32")
+        # "mean": under tf.distribute the replicas' updates are averaged (the global batch's mean logit)
+        self.real = self.add_weight(shape=(), initializer="zeros", trainable=False, name="real", dtype="float32",
+                                    aggregation="mean")
+        self.fake = self.add_weight(shape=(), initializer="zeros", trainable=False, name="fake", dtype="float32",
+                                    aggregation="mean")
 
     def update(self, real, fake) -> None:
         for anchor, logits in ((self.real, real), (self.fake, fake)):
