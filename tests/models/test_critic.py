@@ -143,7 +143,7 @@ ema = EMAWeights()
 history = model.fit(np.random.default_rng(0).random((16, 32, 32, 3), dtype=np.float32), epochs=1, batch_size=8,
                     verbose=0, callbacks=[ema, ema.swap_back]).history
 print("REPORT", json.dumps({"history": {k: [float(x) for x in v] for k, v in history.items()},
-                            "d_steps": int(model.discriminator_optimizer.iterations), "anchor": float(model.lecam.real.numpy())}))
+                            "d_steps": int(model.discriminator_optimizer.iterations.numpy()), "anchor": float(model.lecam.real.numpy())}))
 """
 
 
