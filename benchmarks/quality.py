@@ -2,7 +2,8 @@
 from a folder of real photos, measured against `vae_demo` in the same run.
 
 Every candidate (a preset name or a `pipelines/*.toml` config, each with
-optional `key=value` overrides) is trained by tfface's own runner
+optional `key=value` overrides; `--ablation` adds the face recipe's
+ablation list, `ABLATION`) is trained by tfface's own runner
 (`tfface.training.train`) on the same data until it has used `--budget`
 CPU-minutes of the process (`time.process_time`, all threads; checked after
 every training step by a Keras callback, which then stops `fit`). The data
@@ -31,10 +32,16 @@ candidate: `samples.png` (64 generated faces) and `reconstructions.png`
 commit that file). Results: `table.md` and `results.json` in the output
 folder, whose path is printed.
 
+Several budgets (`--budget 25 50 100`, or `--minutes`) train every
+candidate from scratch at each and give the budget curve: one table per
+budget and `budget_curve.png` (held-out PSNR, SSIM and SWD against
+CPU-minutes, one line per candidate; `--plot PATH` to put it elsewhere,
+e.g. `docs/images/`). Grids then sit in `OUT/<budget>min/<candidate>/`.
+
     python benchmarks/quality.py FOLDER [--candidate face_64] [--candidate
-        pipelines/x.toml train.learning_rate=5e-4] [--budget 25]
+        pipelines/x.toml train.learning_rate=5e-4] [--ablation] [--budget 25 [50 100]]
         [--image-size 64] [--generated 2000] [--crop-cache DIR] [--out DIR]
-        [--set key=value ...]
+        [--plot PNG] [--set key=value ...]
 """
 
 from __future__ import annotations
@@ -59,6 +66,27 @@ BASELINE = "vae_demo"
 GRID_SAMPLES = 64
 GRID_PAIRS = 16
 INCEPTION_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
+RECIPE = os.path.join(REPO, "pipelines", "face_64.toml")
+
+#: The face recipe's ablation (issue: a discriminator that does not over-fit
+#: small face sets, the weight average, bfloat16, a cheaper discriminator
+#: step): name → overrides of `pipelines/face_64.toml`. The option values
+#: are the papers' usual ones, untuned here.
+ABLATION: dict[str, list[str]] = {
+    "recipe": [],
+    "recipe float32": ['train.mixed_precision="float32"'],
+    "recipe bfloat16": ['train.mixed_precision="mixed_bfloat16"'],
+    "+DiffAugment": ['model.discriminator_augment="color,translation,cutout"'],
+    "+LeCam": ["model.lecam_weight=0.1"],
+    "+R1": ["model.r1_weight=0.1", "model.r1_every=16"],
+    "+SN": ["model.discriminator_spectral_norm=true", 'model.args.discriminator_norm="none"'],
+    "+feature matching": ["model.feature_matching_weight=1000.0"],
+    "+EMA": ["train.ema=true", "train.ema_momentum=0.999"],
+    "D every 2nd step": ["model.discriminator_every=2"],
+    "narrow D (16)": ["model.args.discriminator_width=16"],
+    "+DiffAugment+LeCam+EMA": ['model.discriminator_augment="color,translation,cutout"', "model.lecam_weight=0.1",
+                               "train.ema=true"],
+}
 
 
 class CPUBudget(keras.callbacks.Callback):
@@ -103,13 +131,17 @@ class CPUBudget(keras.callbacks.Callback):
 
 @dataclass
 class Candidate:
-    """A model to train: a preset name or a config file, and overrides."""
+    """A model to train: a preset name or a config file, overrides, and
+    optionally a name (its label; default: the spec and overrides)."""
 
     spec: str
     overrides: list[str] = field(default_factory=list)
+    name: str | None = None
 
     @property
     def label(self) -> str:
+        if self.name:
+            return self.name
         base = os.path.splitext(os.path.basename(self.spec))[0] if self.is_config else self.spec
         return " ".join([base, *self.overrides])
 
@@ -135,9 +167,18 @@ class Candidate:
         return apply_overrides(base, [*shared, *self.overrides])
 
 
-def parse_candidates(specs: list[list[str]]) -> list[Candidate]:
-    """`--candidate SPEC [KEY=VALUE ...]` groups → candidates, the baseline first."""
+def ablation_candidates(recipe: str = RECIPE) -> list[Candidate]:
+    """`ABLATION` as candidates over the recipe's config file."""
+    base = os.path.splitext(os.path.basename(recipe))[0]
+    return [Candidate(recipe, list(overrides), name=name.replace("recipe", base, 1) if name.startswith("recipe") else f"{base} {name}")
+            for name, overrides in ABLATION.items()]  # fmt: skip
+
+
+def parse_candidates(specs: list[list[str]], ablation: bool = False) -> list[Candidate]:
+    """`--candidate SPEC [KEY=VALUE ...]` groups (and with `ablation` the
+    `ABLATION` list) → candidates, the baseline first."""
     candidates = [Candidate(group[0], list(group[1:])) for group in specs]
+    candidates += ablation_candidates() if ablation else []
     for candidate in candidates:
         if candidate.is_config and not os.path.exists(candidate.spec):
             raise FileNotFoundError(f"--candidate {candidate.spec}: config file not found")
@@ -204,8 +245,8 @@ def reconstruction_grid(model, images: np.ndarray, path: str, value_range: str, 
     return save_grid(path, np.concatenate(rows), value_range, cols=per_row)
 
 
-def measure(candidate: Candidate, args: argparse.Namespace, out: str, reference: dict) -> dict:
-    """Trains one candidate within the budget and measures it."""
+def measure(candidate: Candidate, args: argparse.Namespace, out: str, reference: dict, minutes: float) -> dict:
+    """Trains one candidate within `minutes` CPU-minutes and measures it."""
     from tfface.imaging import save_grid
     from tfface.metrics import reconstruction_metrics, to_unit
     from tfface.metrics.swd import SWDOptions, pyramid_resolutions, swd_descriptors, swd_from_descriptors
@@ -216,8 +257,8 @@ def measure(candidate: Candidate, args: argparse.Namespace, out: str, reference:
 
     folder = os.path.join(out, candidate.folder)
     config = candidate.config(shared_settings(args, os.path.join(folder, "run")))
-    budget = CPUBudget(args.budget * 60.0)
-    print(f"\n== {candidate.label}: training for {args.budget:g} CPU-minutes", flush=True)
+    budget = CPUBudget(minutes * 60.0)
+    print(f"\n== {candidate.label}: training for {minutes:g} CPU-minutes", flush=True)
     started = time.time()
     train(config, extra_callbacks=[budget])
     wall = time.time() - started
@@ -240,6 +281,7 @@ def measure(candidate: Candidate, args: argparse.Namespace, out: str, reference:
     swd = swd_from_descriptors(reference["descriptors"], fake_descriptors, reference["resolutions"], options)
     row = {
         "candidate": candidate.label,
+        "budget_min": minutes,
         "preset": loaded.config.model.preset,
         "params": int(model.count_params()),
         "batch": loaded.config.train.batch_size,
@@ -293,6 +335,35 @@ def with_ratios(rows: list[dict]) -> list[dict]:
     return rows
 
 
+def budget_curve(rows: list[dict], path: str) -> str:
+    """Held-out PSNR, SSIM and SWD (average) against CPU-minutes of
+    training, one line per candidate, as a PNG; returns its path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tfface.io import atomic_path
+
+    labels = list(dict.fromkeys(row["candidate"] for row in rows))
+    metrics = [("psnr", "held-out PSNR (dB)"), ("ssim", "held-out SSIM"), ("swd_avg", "SWD ×1e3 (lower is better)")]
+    figure, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    for axis, (key, title) in zip(axes, metrics):
+        for label in labels:
+            points = sorted((row["budget_min"], row[key]) for row in rows if row["candidate"] == label)
+            axis.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
+        axis.set_xlabel("training budget (CPU-minutes)")
+        axis.set_title(title)
+        axis.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    figure.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=110, format="png")
+    plt.close(figure)
+    return path
+
+
 def table(rows: list[dict]) -> str:
     from tfface.metrics.report import markdown_table
 
@@ -314,7 +385,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--candidate", nargs="+", action="append", default=[], metavar="SPEC",
                         help="a preset name or a .toml/.json config, then optional key=value overrides; repeatable. "
                              f"{BASELINE} is always measured first")  # fmt: skip
-    parser.add_argument("--budget", type=float, default=25.0, help="CPU-minutes of training per candidate (default 25)")
+    parser.add_argument("--budget", "--minutes", type=float, nargs="+", default=[25.0], dest="budget",
+                        help="CPU-minutes of training per candidate (default 25); several give the budget curve")
+    parser.add_argument("--ablation", action="store_true",
+                        help="add the face recipe's ablation list (recipe, precision, DiffAugment, LeCam, R1, SN, "
+                             "feature matching, EMA, cheaper discriminator steps) as candidates")
+    parser.add_argument("--plot", default=None, help="PNG of the budget curve (default OUT/budget_curve.png)")
     parser.add_argument("--image-size", type=int, default=64, help="square image side (default 64)")
     parser.add_argument("--held-out", type=float, default=0.1, help="share of the files held out (default 0.1)")
     parser.add_argument("--split-seed", type=int, default=0, help="seed of the held-out split by file")
@@ -334,20 +410,28 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not os.path.isdir(args.folder):
         raise FileNotFoundError(f"FOLDER: no such folder: {args.folder}")
-    if args.budget <= 0:
+    if min(args.budget) <= 0:
         raise ValueError(f"--budget must be > 0 CPU-minutes, got {args.budget}")
-    candidates = parse_candidates(args.candidate)
+    budgets = sorted(set(args.budget))
+    candidates = parse_candidates(args.candidate, ablation=args.ablation)
     out = args.out or os.path.join("runs", time.strftime("quality-%Y%m%d-%H%M%S", time.gmtime()))
     os.makedirs(out, exist_ok=True)
     print(f"output folder: {out}")
     reference: dict = {"inception": inception_weights(args.inception_weights), "inception_size": args.inception_size}
-    rows = with_ratios([measure(candidate, args, out, reference) for candidate in candidates])
+    rows, text = [], ""
+    for minutes in budgets:
+        folder = out if len(budgets) == 1 else os.path.join(out, f"{minutes:g}min")
+        level = with_ratios([measure(candidate, args, folder, reference, minutes) for candidate in candidates])
+        rows += level
+        heading = f"### {minutes:g} CPU-minutes per candidate\n\n" if len(budgets) > 1 else ""
+        text += heading + table(level) + "\n\n"
     notes = [
-        f"budget {args.budget:g} CPU-minutes of training per candidate (time.process_time of the process); "
-        f"{args.image_size}x{args.image_size} Haar face crops of {args.folder}, {args.held_out:g} of the files held out "
-        f"(split seed {args.split_seed}), {rows[0]['held_out']} held-out faces",
+        f"budget {', '.join(f'{b:g}' for b in budgets)} CPU-minutes of training per candidate (time.process_time of the "
+        f"process); {args.image_size}x{args.image_size} Haar face crops of {args.folder}, {args.held_out:g} of the files "
+        f"held out (split seed {args.split_seed}), {rows[0]['held_out']} held-out faces",
         f"SWD x1e3 (Karras et al. 2018): {args.generated} generated faces against the held-out faces, seed {args.seed}",
-        "ΔPSNR/ΔSSIM: differences to the first row; ×base: ratios to it",
+        "img/CPU-s: images trained per CPU-second within the budget (the row's throughput)",
+        "ΔPSNR/ΔSSIM: differences to the first row of the same budget; ×base: ratios to it",
     ]
     if reference["inception"] == "none":
         notes.append("FID/KID on a randomly initialised InceptionV3 (--inception-weights none): smoke test only")
@@ -356,8 +440,12 @@ def main(argv: list[str] | None = None) -> int:
                      "real images = the held-out faces")
     else:
         notes.append(f"FID/KID skipped: no InceptionV3 ImageNet weights ({INCEPTION_FILE}); pass --inception-weights FILE")
-    text = table(rows) + "\n\n" + "\n".join(f"- {note}" for note in notes) + "\n"
-    grids = "\n".join(f"- {row['candidate']}: {row['samples_grid']}, {row['reconstruction_grid']}" for row in rows)
+    text += "\n".join(f"- {note}" for note in notes) + "\n"
+    if len(budgets) > 1:
+        curve = budget_curve(rows, args.plot or os.path.join(out, "budget_curve.png"))
+        text += f"\nbudget curve: {curve}\n"
+    grids = "\n".join(f"- {row['candidate']} ({row['budget_min']:g} min): {row['samples_grid']}, {row['reconstruction_grid']}"
+                      for row in rows)  # fmt: skip
     text += "\ngrids (reconstructions show held-out dataset images: do not commit them):\n" + grids + "\n"
     from tfface.io import atomic_write_text
 

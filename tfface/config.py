@@ -87,7 +87,9 @@ SAMPLER_FIT_COUNT = 10_000
 OPTIMIZER_OPTIONS = ("beta_1", "beta_2", "momentum")
 
 # Model keys of the optional loss terms: only presets that take them accept them.
-LOSS_TERM_KEYS = ("perceptual_weight", "perceptual_weights", "adversarial_weight", "adversarial_start")
+LOSS_TERM_KEYS = ("perceptual_weight", "perceptual_weights", "adversarial_weight", "adversarial_start",
+                  "discriminator_augment", "discriminator_spectral_norm", "discriminator_every", "lecam_weight",
+                  "r1_weight", "r1_every", "feature_matching_weight")  # fmt: skip
 
 
 class ConfigError(ValueError):
@@ -263,8 +265,24 @@ class ModelConfig(_Section):
         adversarial_weight: float or None. Base weight of the PatchGAN
             adversarial term (0 = off), for presets that take it.
         adversarial_start: int or None. Optimizer step it starts at.
+        discriminator_augment: str or None. DiffAugment policy of the
+            discriminator's inputs, e.g. "color,translation,cutout"
+            (`tfface.layers.DiffAugment`); "" = off.
+        discriminator_spectral_norm: bool or None. Spectral normalisation
+            of the discriminator's convs.
+        discriminator_every: int or None. Update the discriminator on
+            every k-th step only (a cheaper step).
+        lecam_weight: float or None. LeCam regulariser of the
+            discriminator (0 = off).
+        r1_weight: float or None. γ of the lazy R1 penalty (0 = off).
+        r1_every: int or None. R1 on every k-th discriminator update.
+        feature_matching_weight: float or None. L1 feature matching on the
+            discriminator's hidden features (0 = off).
+            (See `tfface.models.critic` for all seven; presets that take
+            the adversarial term take them.)
         args: dict. Any other preset keyword arguments (e.g.
-            discriminator_layers, discriminator_width, discriminator_norm).
+            discriminator_layers, discriminator_width, discriminator_norm,
+            lecam_decay).
     """
 
     section = "model"
@@ -277,6 +295,13 @@ class ModelConfig(_Section):
     perceptual_weights: str | None = None
     adversarial_weight: float | None = field(default=None, metadata=_at_least(0.0))
     adversarial_start: int | None = field(default=None, metadata=_at_least(0))
+    discriminator_augment: str | None = None
+    discriminator_spectral_norm: bool | None = None
+    discriminator_every: int | None = field(default=None, metadata=_at_least(1))
+    lecam_weight: float | None = field(default=None, metadata=_at_least(0.0))
+    r1_weight: float | None = field(default=None, metadata=_at_least(0.0))
+    r1_every: int | None = field(default=None, metadata=_at_least(1))
+    feature_matching_weight: float | None = field(default=None, metadata=_at_least(0.0))
     args: dict = field(default_factory=dict)
 
     def preset_kwargs(self) -> dict[str, Any]:
@@ -363,6 +388,15 @@ class TrainConfig(_Section):
         keep_best: bool. Restore the weights of the best epoch of
             `early_stopping.monitor` (or "val_loss") at the end of the run,
             so `model.keras` and the export hold them. Defaults to False.
+        ema: bool. Keep an exponential moving average of the trainable
+            weights (Keras' optimizer `use_ema`): validation, the per-epoch
+            grids, the best-weights copy, `model.keras`, the fitted
+            sampler, evaluation and the export use the average; the
+            checkpoints hold both, so a resumed run continues it exactly
+            (`tfface.callbacks.EMAWeights`). BatchNorm statistics are not
+            averaged. Defaults to False.
+        ema_momentum: float. The average's momentum per optimizer step
+            (0.999: a horizon of ~1,000 steps). Defaults to 0.999.
     """
 
     section = "train"
@@ -387,6 +421,8 @@ class TrainConfig(_Section):
     deterministic: bool = False
     early_stopping: dict = field(default_factory=dict)
     keep_best: bool = False
+    ema: bool = False
+    ema_momentum: float = field(default=0.999, metadata={"min": 0.0, "max": 1.0})
 
     def __post_init__(self):
         super().__post_init__()
@@ -426,10 +462,14 @@ class RunConfig(_Section):
             every epoch. Defaults to True.
         grid_rows: int. Rows and columns of the sample grid (5 → 25 images).
             Defaults to 5.
-        sampler_fit_images: int. Training images whose codes fit the
-            sampler of autoencoders' sample grids, refitted at every grid (a
-            preview; the export's sampler is fitted on `SAMPLER_FIT_COUNT`,
-            10,000). Defaults to 256.
+        sampler_fit_images: int. Training images (the first ones, fixed)
+            whose codes fit the sampler of the per-epoch sample grids when
+            it is not the prior — autoencoders, and runs with
+            `fit_sampler`, whose grids then show that kind of sampler
+            (refitted whenever the weights changed; the prior's grid is
+            saved beside it for VAEs). A preview: the sampler a run serves
+            is fitted on `SAMPLER_FIT_COUNT` (10,000) codes; a GMM over
+            128-d codes gets closer to it with ~1,000. Defaults to 256.
         reconstruction_grid: bool. Save originals above reconstructions each
             epoch. Defaults to True.
         save_model: bool. Save the `.keras` model. Defaults to True.

@@ -91,3 +91,57 @@ def test_quality_benchmark_smoke(tmp_path, capsys):
     assert ae["preset"] == "ae_demo" and ae["batch"] == 8  # --set applies over the config's own batch size
     assert "| candidate |" in printed and "| FID |" in printed and "randomly initialised" in printed and str(out) in printed
     assert (out / "table.md").read_text().startswith("| candidate |")
+
+
+def test_ablation_candidates_build_their_options_over_the_recipe():
+    import quality
+    from tfface.presets import check_model_config
+
+    candidates = quality.parse_candidates([], ablation=True)
+    labels = [c.label for c in candidates]
+    assert labels[0] == "vae_demo" and "face_64" in labels and "face_64 +DiffAugment" in labels
+    assert len(labels) == 1 + len(quality.ABLATION)
+    configs = {c.label: c.config([]) for c in candidates[1:]}
+    for config in configs.values():
+        check_model_config(config.model)
+    assert configs["face_64 +DiffAugment"].model.discriminator_augment == "color,translation,cutout"
+    assert configs["face_64 +SN"].model.args == {"discriminator_width": 32, "discriminator_norm": "none"}
+    assert configs["face_64 +EMA"].train.ema and not configs["face_64"].train.ema
+    assert configs["face_64 bfloat16"].train.mixed_precision == "mixed_bfloat16"
+    assert configs["face_64 D every 2nd step"].model.discriminator_every == 2
+    assert configs["face_64 +R1"].model.r1_weight > 0 and configs["face_64 +LeCam"].model.lecam_weight > 0
+    assert configs["face_64 +feature matching"].model.feature_matching_weight > 0
+
+
+@pytest.mark.slow
+def test_several_budgets_give_one_row_per_candidate_and_budget_and_the_curve(tmp_path):
+    import quality
+
+    folder = face_folder(tmp_path / "faces")
+    out = tmp_path / "out"
+    config = tmp_path / "gan.toml"
+    config.write_text('[model]\npreset = "ae_demo"\nlatent_dim = 8\nadversarial_weight = 0.5\n'
+                      'discriminator_augment = "color,translation,cutout"\nlecam_weight = 0.1\n'
+                      'args = { discriminator_width = 8, discriminator_layers = 2 }\n'
+                      '[train]\nema = true\nema_momentum = 0.9\n')  # fmt: skip
+    plot = tmp_path / "docs" / "curve.png"
+    assert quality.main([
+        folder, "--candidate", str(config), "--minutes", str(2 / 60), str(4 / 60), "--image-size", "32",
+        "--generated", "16", "--held-out", "0.25", "--crop-cache", str(tmp_path / "cache"), "--out", str(out),
+        "--set", "train.batch_size=4", "run.sample_grid=false", "run.tensorboard=false", "--plot", str(plot),
+    ]) == 0  # fmt: skip
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert [(row["candidate"], row["budget_min"]) for row in rows] == [
+        ("vae_demo", 2 / 60), ("gan", 2 / 60), ("vae_demo", 4 / 60), ("gan", 4 / 60)]
+    for row in rows:
+        assert row["stopped_by_budget"] and row["img_per_cpu_s"] > 0 and np.isfinite(row["psnr"])
+        assert f"{row['budget_min']:g}min" in row["samples_grid"]
+    # the options reached the trained model
+    history = json.loads((out / f"{4 / 60:g}min" / "gan" / "run" / "history.json").read_text())
+    assert "lecam_loss" in history and "discriminator_loss" in history
+    import tensorflow as tf
+
+    image = tf.io.decode_png(tf.io.read_file(str(plot))).numpy()
+    assert image.shape[0] > 200 and image.shape[1] > 3 * image.shape[0] / 2
+    table = (out / "table.md").read_text()
+    assert table.count("| candidate |") == 2 and "CPU-minutes per candidate" in table and str(plot) in table

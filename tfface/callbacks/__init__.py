@@ -2,7 +2,7 @@
 curves, NaN guard, TensorBoard, early stopping with kept best weights."""
 
 from tfface.callbacks.best import BestWeights
-
+from tfface.callbacks.ema import EMAWeights
 from tfface.callbacks.grids import ReconstructionGrid, SampleGrid
 from tfface.callbacks.guard import NonFiniteGuard, NonFiniteLossError
 from tfface.callbacks.history import HistoryCSV, LossCurves
@@ -10,6 +10,7 @@ from tfface.callbacks.tensorboard import GridSummaries, tensorboard_callback, tr
 
 __all__ = [
     "BestWeights",
+    "EMAWeights",
     "GridSummaries",
     "HistoryCSV",
     "LossCurves",

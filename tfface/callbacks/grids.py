@@ -17,17 +17,23 @@ class SampleGrid(keras.callbacks.Callback):
     """Saves a rows×rows grid of generated faces at the **beginning and the
     end of every epoch** (report 002's 25-image grids).
 
-    The codes come from the distribution the model generates with
+    The codes come from the distribution the run generates with
     (`sampler`): for "prior" (VAEs) N(0, I) scaled by `temperature`, drawn
-    once; for a fitted sampler ("diagonal", "gaussian", "gmm": autoencoders,
-    whose codes follow no prior — report 000's sigmoid codes live in
-    [0, 1]) the sampler is refitted on the posterior means of `fit_images`
-    (a fixed training subset) at every grid and drawn with the same seed.
-    Either way the grids of a run are comparable across epochs. Decoding
-    runs in inference mode and the result is cast to float32 before saving.
+    once; for a fitted sampler ("diagonal", "gaussian", "gmm", "two_stage":
+    autoencoders, whose codes follow no prior — report 000's sigmoid codes
+    live in [0, 1] — and runs that fit one at the end, `run.fit_sampler`)
+    the sampler is refitted on the posterior means (inference mode) of
+    `fit_images`, a fixed training subset, whenever the weights changed
+    since the last grid, and drawn with the same seed: the same component
+    choices and noise every time, so the 25 faces are the same draws from
+    an epoch's sampler to the next. Either way the grids of a run are
+    comparable across epochs. Decoding runs in inference mode and the
+    result is cast to float32 before saving; the last codes are kept in
+    `latents_used`.
 
-    Files: `{directory}/samples_e{epoch:03d}_{begin|end}.png` with 1-based
-    epochs, and for the prior the latents in `{directory}/sample_latents.npy`.
+    Files: `{directory}/{name}_e{epoch:03d}_{begin|end}.png` with 1-based
+    epochs, and for the prior the latents in `{directory}/sample_latents.npy`
+    (`{name}_latents.npy` for another `name`).
 
     Args:
         directory: str. Output folder.
@@ -40,8 +46,11 @@ class SampleGrid(keras.callbacks.Callback):
         fit_images: array or None. Training images the sampler is fitted
             on (required unless `sampler` is "prior").
         summaries: `GridSummaries` or None. Also log each grid to TensorBoard
-            (tags `samples_begin`/`samples_end`, step = 0-based epoch).
+            (tags `{name}_begin`/`{name}_end`, step = 0-based epoch).
             Defaults to None.
+        sampler_args: dict. The fitted sampler's constructor arguments
+            (`run.sampler_args`, e.g. components=10). Defaults to {}.
+        name: str. Prefix of the files and tags. Defaults to "samples".
 
     Example:
 
@@ -67,6 +76,8 @@ class SampleGrid(keras.callbacks.Callback):
         sampler: str = "prior",
         fit_images=None,
         summaries=None,
+        sampler_args=None,
+        name: str = "samples",
     ):
         super().__init__()
         if sampler not in SAMPLERS:
@@ -82,7 +93,11 @@ class SampleGrid(keras.callbacks.Callback):
         self.sampler = sampler
         self.fit_images = None if fit_images is None else np.asarray(fit_images, dtype=np.float32)
         self.fitted = None
+        self.fitted_at = None  # the optimizer step the fitted sampler saw
         self.summaries = summaries
+        self.sampler_args = dict(sampler_args or {})
+        self.name = name
+        self.latents_used = None
 
     def _latents(self) -> np.ndarray:
         if self.latents is not None:
@@ -91,21 +106,26 @@ class SampleGrid(keras.callbacks.Callback):
         if self.sampler == "prior":
             rng = np.random.default_rng(self.seed)
             self.latents = (rng.standard_normal((count, self.model.latent_dim)) * self.temperature).astype(np.float32)
-            with atomic_path(os.path.join(self.directory, "sample_latents.npy")) as tmp:
+            latents_file = "sample_latents.npy" if self.name == "samples" else f"{self.name}_latents.npy"
+            with atomic_path(os.path.join(self.directory, latents_file)) as tmp:
                 np.save(tmp, self.latents)
             return self.latents
-        # Refitted at every grid: the codes' distribution moves as the encoder trains.
-        self.fitted = fit_sampler(self.model, self.fit_images, self.sampler)
+        # Refitted when the weights changed: the codes' distribution moves as the encoder trains.
+        step = weights_state(self.model)
+        if self.fitted is None or step != self.fitted_at:
+            self.fitted = fit_sampler(self.model, self.fit_images, self.sampler, **self.sampler_args)
+            self.fitted_at = step
         return self.fitted.sample(count, seed=self.seed, temperature=self.temperature)
 
     def save(self, epoch: int, moment: str) -> str:
         """Decodes the fixed latents and writes `samples_eEEE_<moment>.png`; returns its path."""
-        images = self.model.decode(self._latents(), training=False)
+        self.latents_used = self._latents()
+        images = self.model.decode(self.latents_used, training=False)
         images = np.asarray(keras.ops.convert_to_numpy(keras.ops.cast(images, "float32")))
-        path = os.path.join(self.directory, f"samples_e{epoch + 1:03d}_{moment}.png")
+        path = os.path.join(self.directory, f"{self.name}_e{epoch + 1:03d}_{moment}.png")
         save_grid(path, images, self.model.value_range, rows=self.rows, cols=self.rows)
         if self.summaries is not None:
-            self.summaries.add(f"samples_{moment}", path, step=epoch)
+            self.summaries.add(f"{self.name}_{moment}", path, step=epoch)
         return path
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -114,6 +134,15 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.save(epoch, "end")
+
+
+def weights_state(model) -> tuple[int, float]:
+    """(optimizer step, a checksum of the first trainable weight): changes
+    when the model's weights do (training, or swapped-in averages)."""
+    optimizer = getattr(model, "optimizer", None)
+    step = -1 if optimizer is None else int(keras.ops.convert_to_numpy(optimizer.iterations))
+    first = model.trainable_weights[0] if model.trainable_weights else None
+    return step, 0.0 if first is None else float(keras.ops.convert_to_numpy(keras.ops.sum(first)))
 
 
 class ReconstructionGrid(keras.callbacks.Callback):

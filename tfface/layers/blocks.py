@@ -17,12 +17,15 @@ A block spec is a dict (JSON-serialisable, so it round-trips through
 - transpose: bool. Transposed convolution (upsampling by `strides`).
 - norm: None, "batch" (momentum 0.9; "batch:0.99" for another), "instance"
   ("instance:noaffine" without scale and offset, PyTorch's default), "layer"
-  or "group[:N]". Applied after the conv.
+  or "group[:N]"; None or "none" for no norm. Applied after the conv.
 - activation: activation name, "leaky_relu" (slope 0.2) or
   "leaky_relu:0.01" for another slope; None for linear.
 - pool: None, "max" or "avg": 2×2 pooling after the activation.
 - upsample: int. Nearest-neighbour upsampling factor after the activation.
 - use_bias: bool. Defaults to True.
+- spectral_norm: bool. Wrap a (non-transposed) conv in
+  `keras.layers.SpectralNormalization` (one power iteration per training
+  call). Defaults to False.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ BLOCK_KEYS = (
     "pool",
     "upsample",
     "use_bias",
+    "spectral_norm",
 )
 
 BLOCK_DEFAULTS: dict[str, Any] = {
@@ -58,6 +62,7 @@ BLOCK_DEFAULTS: dict[str, Any] = {
     "pool": None,
     "upsample": 1,
     "use_bias": True,
+    "spectral_norm": False,
 }
 
 
@@ -86,7 +91,7 @@ def make_activation(name: str | None, layer_name: str | None = None) -> keras.la
 
 def make_norm(kind: str | None, layer_name: str | None = None) -> keras.layers.Layer | None:
     """A normalisation layer: batch, instance (per-sample, per-channel), layer, group."""
-    if kind is None:
+    if kind is None or kind == "none":  # "none": what a TOML file (no null) writes for None
         return None
     if kind.startswith("batch"):
         # PyTorch's default momentum (0.1 there = 0.9 here), which most of the
@@ -137,14 +142,17 @@ def conv_block(x, spec: Mapping[str, Any], name: str):
         if crop:
             x = keras.layers.Cropping2D(crop, name=f"{name}_crop")(x)
     else:
-        x = keras.layers.Conv2D(
+        conv = keras.layers.Conv2D(
             spec["filters"],
             spec["kernel_size"],
             strides=spec["strides"],
             padding=padding,
             use_bias=spec["use_bias"],
             name=f"{name}_conv",
-        )(x)
+        )
+        if spec["spectral_norm"]:  # Miyato et al. 2018: the kernel divided by its largest singular value
+            conv = keras.layers.SpectralNormalization(conv, name=f"{name}_sn")
+        x = conv(x)
     for layer in (make_norm(spec["norm"], f"{name}_norm"), make_activation(spec["activation"], f"{name}_act")):
         if layer is not None:
             x = layer(x)

@@ -49,3 +49,26 @@ def adaptive_weight(reconstruction_gradient, adversarial_gradient, scale=1.0):
     adv = ops.sqrt(ops.sum(ops.square(ops.cast(adversarial_gradient, "float32"))))
     weight = rec / (adv + _ADAPTIVE_EPSILON * ops.cast(scale, "float32"))
     return ops.stop_gradient(ops.clip(weight, 0.0, ADAPTIVE_WEIGHT_MAX))
+
+
+def lecam_regularizer(logits_real, logits_fake, anchor_real, anchor_fake):
+    """LeCam's regulariser of the discriminator, as in the authors' code:
+    mean relu(D(x) − α_F)² + mean relu(α_R − D(x̂))², with α_R and α_F the
+    moving averages of D's mean real and fake outputs (constants here). It
+    keeps D's real and fake outputs from drifting apart once they straddle
+    the anchors, which bounds what D can memorise of a small training set.
+
+    Example:
+
+    >>> float(lecam_regularizer(np.array([1.0, -1.0]), np.array([0.0]), 0.5, -0.5))
+    1.375
+
+    Reference:
+        Tseng et al., "Regularizing Generative Adversarial Networks under
+        Limited Data", CVPR 2021 (google/lecam-gan, `lecam_reg`).
+    """
+    real = ops.cast(logits_real, "float32")
+    fake = ops.cast(logits_fake, "float32")
+    anchor_real = ops.stop_gradient(ops.cast(anchor_real, "float32"))
+    anchor_fake = ops.stop_gradient(ops.cast(anchor_fake, "float32"))
+    return ops.mean(ops.square(ops.relu(real - anchor_fake))) + ops.mean(ops.square(ops.relu(anchor_real - fake)))

@@ -23,6 +23,7 @@ import tensorflow as tf
 from keras import ops
 
 from tfface.losses.adversarial import adaptive_weight, hinge_discriminator_loss, hinge_generator_loss
+from tfface.models.critic import augment, discriminator_loss, step_mode
 from tfface.models.steps import apply_gradient_list, scale_for
 
 ADVERSARIAL_TERMS = ("adversarial_loss", "adversarial_weight_effective", "discriminator_loss",
@@ -51,23 +52,31 @@ def last_layer_kernel(decoder: keras.Model):
 def adversarial_due(model) -> bool:
     """Whether the term is on: the model has a discriminator and its
     optimizer has taken `adversarial_start` steps (read eagerly)."""
+    return current_step_mode(model).adversarial
+
+
+def current_step_mode(model):
+    """`tfface.models.critic.step_mode` at the optimizer's step (read eagerly)."""
     optimizer = getattr(model, "optimizer", None)
     if model.discriminator is None or optimizer is None:
-        return False
-    return int(keras.ops.convert_to_numpy(optimizer.iterations)) >= model.adversarial_start
+        return step_mode(model, None)
+    return step_mode(model, int(keras.ops.convert_to_numpy(optimizer.iterations)))
 
 
 class AdversarialSwitch(keras.callbacks.Callback):
-    """Retraces the training step when the adversarial term's start step is
-    reached (`make_train_function` compares the step with the trace's)."""
+    """Switches the training function when the step's parts change: the
+    adversarial term's start step, and with `discriminator_every` > 1 or
+    lazy R1 the steps with a discriminator update or a penalty
+    (`make_train_function` compares the step's mode with the trace's)."""
 
     def on_train_batch_begin(self, batch, logs=None):
         self.model.make_train_function()
 
 
 def generator_loss(model, reconstructions):
-    """L_GAN = −mean D(x̂) of the reconstructions."""
-    return hinge_generator_loss(model.discriminator(reconstructions, training=True))
+    """L_GAN = −mean D(x̂) of the reconstructions (augmented when
+    `discriminator_augment` is on, see `tfface.models.critic`)."""
+    return hinge_generator_loss(model.discriminator(augment(model, reconstructions), training=True))
 
 
 def add_adversarial_gradients(model, tape, grads, variables, adversarial_loss):
@@ -84,26 +93,27 @@ def add_adversarial_gradients(model, tape, grads, variables, adversarial_loss):
     return combined, weight
 
 
-def discriminator_step(model, images, reconstructions):
+def discriminator_step(model, images, reconstructions, r1: bool = False):
     """One hinge-loss update of the discriminator on real images and the
-    (detached) reconstructions. Returns (D loss, mean real logit, mean fake logit)."""
+    (detached) reconstructions, with the regularisers of
+    `tfface.models.critic` that are on. Returns its metrics."""
     critic, optimizer = model.discriminator, model.discriminator_optimizer
     with tf.GradientTape() as tape:
-        real = critic(images, training=True)
-        fake = critic(tf.stop_gradient(reconstructions), training=True)
-        loss = hinge_discriminator_loss(real, fake)
+        loss, real, fake, extra = discriminator_loss(model, images, reconstructions, r1=r1)
         scaled = scale_for(optimizer, loss)
     apply_gradient_list(optimizer, tape.gradient(scaled, critic.trainable_weights), critic.trainable_weights)
-    return loss, ops.mean(ops.cast(real, "float32")), ops.mean(ops.cast(fake, "float32"))
+    return {"discriminator_loss": loss, "discriminator_real": ops.mean(ops.cast(real, "float32")),
+            "discriminator_fake": ops.mean(ops.cast(fake, "float32")), **extra}  # fmt: skip
 
 
 def adversarial_train_terms(model, tape, grads, variables, images, reconstructions, adversarial_loss):
     """The generator's combined gradients and the step's adversarial metrics;
-    also runs the discriminator's update."""
+    also runs the discriminator's update when this step has one
+    (`model.step_mode`, see `tfface.models.critic`)."""
     grads, weight = add_adversarial_gradients(model, tape, grads, variables, adversarial_loss)
-    d_loss, real, fake = discriminator_step(model, images, reconstructions)
-    terms = {"adversarial_loss": adversarial_loss, "adversarial_weight_effective": weight,
-             "discriminator_loss": d_loss, "discriminator_real": real, "discriminator_fake": fake}  # fmt: skip
+    terms = {"adversarial_loss": adversarial_loss, "adversarial_weight_effective": weight}
+    if model.step_mode.discriminator:
+        terms.update(discriminator_step(model, images, reconstructions, r1=model.step_mode.r1))
     return grads, terms
 
 

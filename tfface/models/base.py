@@ -8,6 +8,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from tfface.layers.augment import DiffAugment
 from tfface.layers.discriminator import PatchDiscriminator
 from tfface.layers.likelihood import GaussianLikelihood
 from tfface.layers.serialization import Configurable
@@ -17,15 +18,23 @@ from tfface.losses.perceptual import PerceptualLoss
 from tfface.models.adversarial import (
     ADVERSARIAL_TERMS,
     AdversarialSwitch,
-    adversarial_due,
     adversarial_test_terms,
     adversarial_train_terms,
+    current_step_mode,
     default_discriminator_optimizer,
     generator_loss,
     inactive_terms,
 )
+from tfface.models.critic import (
+    LeCamAnchors,
+    StepMode,
+    check_critic_options,
+    critic_metric_names,
+    generator_extra_loss,
+    generator_extra_terms,
+)
 from tfface.models.posterior import DiagonalGaussian, PointMass
-from tfface.models.steps import apply_gradient_list, scaled_loss, step_results
+from tfface.models.steps import apply_gradient_list, scale_for, scaled_loss, step_results
 from tfface.value_range import ValueRange
 
 
@@ -93,6 +102,10 @@ class LatentAutoencoder(FaceModel):
       argument `adversarial_weight` is w, λ the adaptive weight),
       `discriminator_loss`, `discriminator_real` and `discriminator_fake`
       (mean logits).
+    - the discriminator's options against over-fitting a small face set and
+      for a cheaper step (DiffAugment, LeCam, lazy R1, spectral
+      normalisation, feature matching, an update every k steps; all off by
+      default), see `tfface.models.critic`.
 
     With `decoder_sigma` the reconstruction term is the
     negative log-likelihood of a calibrated Gaussian decoder (σ-VAE,
@@ -128,6 +141,23 @@ class LatentAutoencoder(FaceModel):
             Defaults to 3.
         discriminator_width: int. Its first conv's channels. Defaults to 64.
         discriminator_norm: str or None. Its norm. Defaults to "batch".
+        discriminator_augment: str or None. DiffAugment policy of every
+            image the discriminator sees ("color,translation,cutout" or a
+            subset); None = off. Defaults to None.
+        discriminator_spectral_norm: bool. Spectral normalisation of its
+            convs. Defaults to False.
+        discriminator_every: int. Update the discriminator on every k-th
+            step only. Defaults to 1.
+        lecam_weight: float. Weight of the LeCam regulariser; 0 = off.
+            Defaults to 0.
+        lecam_decay: float. Decay of its EMA anchors. Defaults to 0.99.
+        r1_weight: float. γ of the R1 penalty (γ/2)·E‖∇D(x)‖²; 0 = off.
+            Defaults to 0.
+        r1_every: int. Lazy R1: every k-th discriminator update, scaled by
+            k. Defaults to 16.
+        feature_matching_weight: float. Weight of the L1 distance between
+            the discriminator's hidden features of images and
+            reconstructions in the generator's loss; 0 = off. Defaults to 0.
 
     Example:
 
@@ -161,6 +191,14 @@ class LatentAutoencoder(FaceModel):
         discriminator_layers: int = 3,
         discriminator_width: int = 64,
         discriminator_norm: str | None = "batch",
+        discriminator_augment: str | None = None,
+        discriminator_spectral_norm: bool = False,
+        discriminator_every: int = 1,
+        lecam_weight: float = 0.0,
+        lecam_decay: float = 0.99,
+        r1_weight: float = 0.0,
+        r1_every: int = 16,
+        feature_matching_weight: float = 0.0,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -207,13 +245,31 @@ class LatentAutoencoder(FaceModel):
         self.discriminator_layers = int(discriminator_layers)
         self.discriminator_width = int(discriminator_width)
         self.discriminator_norm = discriminator_norm
+        self.discriminator_augment = discriminator_augment or None
+        self.discriminator_spectral_norm = bool(discriminator_spectral_norm)
+        self.discriminator_every = int(discriminator_every)
+        self.lecam_weight = float(lecam_weight)
+        self.lecam_decay = float(lecam_decay)
+        self.r1_weight = float(r1_weight)
+        self.r1_every = int(r1_every)
+        self.feature_matching_weight = float(feature_matching_weight)
+        check_critic_options(self)
         self.discriminator = None
         self.discriminator_optimizer = None
-        self.adversarial_on = False  # whether the traced step has the term (see make_train_function)
+        self.discriminator_augmenter = None
+        self.lecam = None
+        self.step_mode = StepMode()  # what the traced step runs (see make_train_function)
+        self.train_functions = {}  # StepMode → traced training function
         if self.adversarial_weight:
             self.discriminator = PatchDiscriminator(
-                self.image_shape, discriminator_layers, discriminator_width, discriminator_norm, name="discriminator"
-            )
+                self.image_shape, discriminator_layers, discriminator_width, discriminator_norm,
+                spectral_norm=self.discriminator_spectral_norm, name="discriminator",
+            )  # fmt: skip
+            if self.discriminator_augment:
+                self.discriminator_augmenter = DiffAugment(self.discriminator_augment, self.value_range.value,
+                                                           seed=seed, name="discriminator_augment")  # fmt: skip
+            if self.lecam_weight:
+                self.lecam = LeCamAnchors(self.lecam_decay, name="lecam_anchors")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names()}
         self.build(self.encoder.input_shape)
 
@@ -239,15 +295,28 @@ class LatentAutoencoder(FaceModel):
     def metric_names(self) -> tuple[str, ...]:
         """Every reported term: `loss_terms` and those of the optional terms."""
         perceptual = ("perceptual_loss",) if self.perceptual_weight else ()
-        adversarial = ADVERSARIAL_TERMS if self.adversarial_weight else ()
+        adversarial = (*ADVERSARIAL_TERMS, *critic_metric_names(self)) if self.adversarial_weight else ()
         return (*self.loss_terms, *perceptual, *adversarial)
+
+    @property
+    def adversarial_on(self) -> bool:
+        """Whether the traced step has the adversarial term."""
+        return self.step_mode.adversarial
+
+    @property
+    def trainable_variables(self):
+        """The variables the model's optimizer updates (`autoencoder_variables`):
+        Keras' own hooks on the optimizer (the weight average's swap and
+        finalisation) read this name; `trainable_weights` and `summary()`
+        count the discriminator too."""
+        return self.autoencoder_variables
 
     @property
     def autoencoder_variables(self) -> list:
         """The trainable variables the model's optimizer updates: all but the
         discriminator's, which has its own optimizer (`trainable_weights`
         and `summary()` count both)."""
-        own = self.trainable_variables
+        own = self.trainable_weights
         if self.discriminator is None:
             return own
         critic = {id(v) for v in self.discriminator.trainable_variables}
@@ -322,12 +391,16 @@ class LatentAutoencoder(FaceModel):
         )
         return {"reconstruction_loss": ops.mean(per_example)}
 
-    def _record(self, terms: dict[str, Any]) -> dict[str, Any]:
-        """Updates the trackers of the terms given and returns their results."""
+    def _record(self, terms: dict[str, Any], every_tracker: bool = False) -> dict[str, Any]:
+        """Updates the trackers of the terms given and returns their results
+        (with `every_tracker`, those of every tracker: a training step
+        without a discriminator update still reports the epoch's means of
+        the steps with one)."""
         names = [name for name in self.trackers if name in terms]
         for name in names:
             self.trackers[name].update_state(terms[name])
-        return step_results({name: self.trackers[name].result() for name in names})
+        reported = list(self.trackers) if every_tracker else names
+        return step_results({name: self.trackers[name].result() for name in reported})
 
     def train_step(self, data):
         images = images_from_batch(data)
@@ -337,6 +410,10 @@ class LatentAutoencoder(FaceModel):
             scaled = scaled_loss(self, terms["loss"])
             if self.adversarial_on:
                 adversarial_loss = generator_loss(self, outputs)
+                extra = generator_extra_terms(self, images, outputs)
+                if extra:
+                    terms.update(extra)
+                    scaled = scaled + scale_for(self.optimizer, generator_extra_loss(self, extra))
         grads = tape.gradient(scaled, variables)
         if self.adversarial_on:
             grads, more = adversarial_train_terms(self, tape, grads, variables, images, outputs, adversarial_loss)
@@ -344,13 +421,14 @@ class LatentAutoencoder(FaceModel):
         elif self.discriminator is not None:
             terms.update(inactive_terms())
         apply_gradient_list(self.optimizer, grads, variables)
-        return self._record(terms)
+        return self._record(terms, every_tracker=True)
 
     def test_step(self, data):
         images = images_from_batch(data)
         terms, outputs = self.losses_and_outputs(images, training=False)
         if self.discriminator is not None:
             terms.update(adversarial_test_terms(self, images, outputs))
+            terms.update(generator_extra_terms(self, images, outputs))
         return self._record(terms)
 
     # ------------------------------------------- training-only parts
@@ -359,6 +437,7 @@ class LatentAutoencoder(FaceModel):
         """`keras.Model.compile`, plus the discriminator's own optimizer
         (adversarial term; default: `default_discriminator_optimizer`)."""
         super().compile(optimizer, *args, **kwargs)
+        self.train_functions = {}
         if self.discriminator is not None:
             self.discriminator_optimizer = (
                 keras.optimizers.get(discriminator_optimizer)
@@ -392,17 +471,27 @@ class LatentAutoencoder(FaceModel):
                 self.perceptual = PerceptualLoss(self.image_shape, self.value_range, self.perceptual_weights)
 
     def make_train_function(self, force=False):
+        """The training function of the current step's mode (adversarial
+        term on, discriminator update, R1; see `tfface.models.critic`),
+        traced once per mode and kept."""
         self.build_perceptual()
-        due = adversarial_due(self)
-        if due != self.adversarial_on:  # the start step is reached (or a run resumes past it)
-            self.adversarial_on = due
-            force = True
-        return super().make_train_function(force)
+        mode = current_step_mode(self)
+        if force:
+            self.train_functions = {}
+        if mode not in self.train_functions:
+            self.step_mode = mode
+            super().make_train_function(force=True)
+            self.train_functions[mode] = self.train_function
+        self.step_mode = mode
+        self.train_function = self.train_functions[mode]
+        return self.train_function
 
     def fit(self, *args, callbacks=None, **kwargs):
-        """`keras.Model.fit`; with a later adversarial start, also the
-        callback that switches the term on at its step."""
-        if self.discriminator is not None and self.adversarial_start > 0:
+        """`keras.Model.fit`; when the step's parts change during training (a
+        later adversarial start, a discriminator update every k steps, lazy
+        R1), also the callback that switches the training function."""
+        switching = self.adversarial_start > 0 or self.discriminator_every > 1 or self.r1_weight > 0
+        if self.discriminator is not None and switching:
             callbacks = [*(callbacks or []), AdversarialSwitch()]
         return super().fit(*args, callbacks=callbacks, **kwargs)
 
@@ -434,5 +523,13 @@ class LatentAutoencoder(FaceModel):
             "discriminator_layers": self.discriminator_layers,
             "discriminator_width": self.discriminator_width,
             "discriminator_norm": self.discriminator_norm,
+            "discriminator_augment": self.discriminator_augment,
+            "discriminator_spectral_norm": self.discriminator_spectral_norm,
+            "discriminator_every": self.discriminator_every,
+            "lecam_weight": self.lecam_weight,
+            "lecam_decay": self.lecam_decay,
+            "r1_weight": self.r1_weight,
+            "r1_every": self.r1_every,
+            "feature_matching_weight": self.feature_matching_weight,
         })
         return config

@@ -78,6 +78,14 @@ LOSS_TERM_ARGUMENTS = (
     "discriminator_layers",
     "discriminator_width",
     "discriminator_norm",
+    "discriminator_augment",
+    "discriminator_spectral_norm",
+    "discriminator_every",
+    "lecam_weight",
+    "lecam_decay",
+    "r1_weight",
+    "r1_every",
+    "feature_matching_weight",
 )
 _loaded = False
 

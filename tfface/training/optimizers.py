@@ -94,6 +94,8 @@ class OptimizerChoice:
 
     def __call__(self, config: Any) -> keras.optimizers.Optimizer:
         given = {name: getattr(config, name) for name in self.options if getattr(config, name) is not None}
+        if getattr(config, "ema", False):  # `train.ema`: Keras' own weight average
+            given.update(use_ema=True, ema_momentum=config.ema_momentum)
         return self.optimizer(config.learning_rate, **given)
 
 

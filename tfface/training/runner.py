@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from tfface.callbacks import (
     BestWeights,
+    EMAWeights,
     GridSummaries,
     HistoryCSV,
     LossCurves,
@@ -68,8 +69,17 @@ class RunResult:
 
 
 def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
-    """The optimizer named by the train config (see `OPTIMIZERS`)."""
+    """The optimizer named by the train config (see `OPTIMIZERS`), with
+    the weight average of `train.ema` when on."""
     return OPTIMIZERS.get(config.optimizer)(config)
+
+
+def use_average_weights(model) -> None:
+    """With `train.ema`: the optimizer's weight average into the model (a
+    no-op otherwise), as `fit` leaves it at its end."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and optimizer.built:
+        optimizer.finalize_variable_values(model.trainable_weights)
 
 
 def build_model(config: ExperimentConfig):
@@ -433,6 +443,7 @@ def reopen_finished_run(config: ExperimentConfig, run: RunDir, model, checkpoint
     model at its final checkpoint, or at its best epoch with
     `train.keep_best` (raise `train.epochs` to train further, or set
     `run.resume=false` to start over)."""
+    use_average_weights(model)  # the checkpoint holds the trained weights and their average
     if config.train.keep_best and best is not None:
         best.restore_best(model)
     if config.run.verbose:
@@ -467,7 +478,9 @@ def run_callbacks(
     """NaN guard (first, so nothing records a broken epoch), history CSV,
     loss curves, TensorBoard, sample and reconstruction grids, early
     stopping / best weights, then the checkpoint (last, so a checkpoint's
-    epoch always has its history row, grids and best-weights state). A
+    epoch always has its history row, grids and best-weights state). With
+    `train.ema` the grids and best weights see the weight average
+    (`EMAWeights` before them, its `swap_back` before the checkpoint). A
     resumed run's TensorBoard logs keep the epochs before the checkpoint's
     and continue at its step (`initial_epoch`): no step twice."""
     start_epoch = checkpoint.epoch if checkpoint is not None else 0
@@ -486,20 +499,38 @@ def run_callbacks(
         trim_event_files(run.tensorboard, start_epoch)
         callbacks.append(tensorboard_callback(run.tensorboard))
         summaries = GridSummaries(os.path.join(run.tensorboard, "grids"))
+    ema = EMAWeights() if config.train.ema else None
+    if ema is not None:
+        callbacks.append(ema)
     if config.run.sample_grid and generates_images(model):
-        kind = default_sampler_kind(model, config.model.preset)
-        fit_images = None if kind == "prior" else sampler_images(config, data.train_source, data.image_size, data.value_range)
-        callbacks.append(SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed, sampler=kind,
-                                    fit_images=fit_images, summaries=summaries))  # fmt: skip
+        callbacks += sample_grids(config, run, model, data, summaries)
     if config.run.reconstruction_grid and generates_images(model):
         source = data.validation_source or data.train_source
         images = fixed_images(config, source, data.image_size, data.value_range)
         callbacks.append(ReconstructionGrid(run.grids, images, summaries=summaries))
     if best is not None:
         callbacks.append(best)
+    if ema is not None:
+        callbacks.append(ema.swap_back)
     if checkpoint is not None:
         callbacks.append(checkpoint)
     return callbacks
+
+
+def sample_grids(config: ExperimentConfig, run: RunDir, model, data: RunData, summaries=None) -> list[SampleGrid]:
+    """The per-epoch sample grids: `samples_*.png` from the kind of sampler
+    the run serves (`run.fit_sampler`, else the model's default), refitted
+    on the codes of `run.sampler_fit_images` fixed training images; with a
+    fitted sampler on a VAE, also `prior_samples_*.png` from N(0, I)."""
+    kind = config.run.fit_sampler or default_sampler_kind(model, config.model.preset)
+    arguments = config.run.sampler_args if config.run.fit_sampler else {}
+    fit_images = None if kind == "prior" else sampler_images(config, data.train_source, data.image_size, data.value_range)
+    grids = [SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed, sampler=kind,
+                        fit_images=fit_images, summaries=summaries, sampler_args=arguments)]  # fmt: skip
+    if kind != "prior" and getattr(model.encoder, "head", None) == "gaussian":
+        grids.append(SampleGrid(run.grids, rows=config.run.grid_rows, seed=config.train.seed, sampler="prior",
+                                summaries=summaries, name="prior_samples"))  # fmt: skip
+    return grids
 
 
 def tensorboard_installed() -> bool:
