@@ -8,6 +8,7 @@ import importlib
 import importlib.util
 
 from tfface.onednn import prefer_onednn
+from tfface.serializable import install as install_keras_registration
 from tfface.version import __version__
 
 # Before anything imports TensorFlow: its oneDNN CPU kernels on x86-64 CPUs
@@ -45,6 +46,11 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted([*globals(), *_EXPORTS])
+
+
+# Every Keras class of tfface is registered once Keras is imported (at once
+# if it already is), so `keras.saving.load_model` needs only `import tfface`.
+install_keras_registration()
 
 
 __all__ = [
