@@ -31,6 +31,7 @@ _EXPORTS = {
     "DenoisingAutoencoder": "tfface.models",
     "LatentAutoencoder": "tfface.models",
     "build_preset": "tfface.presets",
+    "doctor": "tfface.experiments.doctor",
 }
 
 
@@ -65,6 +66,7 @@ __all__ = [
     "TrainConfig",
     "__version__",
     "build_preset",
+    "doctor",
     "load_config",
     "make_dataset",
     "synthetic_faces",
