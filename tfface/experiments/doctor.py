@@ -41,7 +41,7 @@ from tfface.data import synthetic_faces
 from tfface.losses.perceptual import VGG16_NOTOP_URL
 from tfface.metrics.fid import INCEPTION_MODULE_ENV, INCEPTION_WEIGHTS_FILE, TFGAN_INCEPTION_HANDLE
 from tfface.onednn import ONEDNN_ENV, variable_decides
-from tfface.presets import build_preset
+from tfface.presets import build_preset, preset_arguments
 from tfface.training.optimizers import FusedAdam
 from tfface.training.precision import BFLOAT16_CPU_FLAGS, cpu_flags, resolve_precision
 from tfface.training.runtime import check_cpu_kernels, onednn_enabled, resolve_jit_compile
@@ -237,7 +237,7 @@ def throughput(preset: str = "vae_demo", steps: int = 5, batch_size: int = 32, p
     previous = keras.mixed_precision.global_policy()
     try:
         keras.mixed_precision.set_global_policy(precision)
-        model = build_preset(preset, seed=0)
+        model = build_preset(preset, **({"seed": 0} if "seed" in (preset_arguments(preset) or ()) else {}))
         optimizer = FusedAdam(1e-3)
         if precision == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
