@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("tfface.export",),
     ("tfface.experiments",),
     ("tfface.explore",),
-    ("tfface.cli", "tfface.notebook", "tfface.__main__", "tfface"),
+    ("tfface.cli", "tfface.notebook", "tfface.__main__", "tfface", "tfface.serializable"),
 ]
 
 #: Imports that skip a layer's rule although the layer order allows them.
@@ -40,8 +40,9 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 
 #: Function-level imports allowed anywhere: optional or heavy dependencies.
 OPTIONAL_DEPENDENCIES = ("torch", "tensorflow_datasets", "tensorflow_hub", "matplotlib", "google.colab", "IPython", "gradio")
-#: Modules whose functions may import anything (the CLI keeps `--help` fast).
-DEFERRING_MODULES = ("tfface.cli",)
+#: Modules whose functions may import anything (the CLI keeps `--help` fast;
+#: tfface.serializable imports the registering modules once Keras is imported).
+DEFERRING_MODULES = ("tfface.cli", "tfface.serializable")
 
 
 @dataclass

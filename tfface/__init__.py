@@ -9,6 +9,7 @@ import importlib
 import importlib.util
 
 from tfface.onednn import prefer_onednn
+from tfface.serializable import install as install_keras_registration
 from tfface.version import __version__
 
 # Before anything imports TensorFlow: its oneDNN CPU kernels on x86-64 CPUs
@@ -31,6 +32,7 @@ _EXPORTS = {
     "DenoisingAutoencoder": "tfface.models",
     "LatentAutoencoder": "tfface.models",
     "build_preset": "tfface.presets",
+    "doctor": "tfface.experiments.doctor",
 }
 
 
@@ -48,6 +50,11 @@ def __dir__():
     return sorted([*globals(), *_EXPORTS])
 
 
+# Every Keras class of tfface is registered once Keras is imported (at once
+# if it already is), so `keras.saving.load_model` needs only `import tfface`.
+install_keras_registration()
+
+
 __all__ = [
     "VAE",
     "Autoencoder",
@@ -60,6 +67,7 @@ __all__ = [
     "TrainConfig",
     "__version__",
     "build_preset",
+    "doctor",
     "load_config",
     "make_dataset",
     "synthetic_faces",

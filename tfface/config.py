@@ -474,6 +474,10 @@ class RunConfig(_Section):
             epoch. Defaults to True.
         save_model: bool. Save the `.keras` model. Defaults to True.
         export: bool. Write a SavedModel with serving signatures. Defaults to True.
+        export_precision: str. What the export computes in: "float32"
+            (whatever precision trained it; for CPU servers) or "training"
+            (the run's mixed policy, e.g. float16 for GPU serving).
+            Defaults to "float32".
         verbose: int. Keras progress: 0 silent, 1 progress bar, 2 one line per
             epoch. With 1, output that is not a terminal or a notebook (a
             log file) gets one line per epoch too. Defaults to 1.
@@ -508,6 +512,7 @@ class RunConfig(_Section):
     reconstruction_grid: bool = True
     save_model: bool = True
     export: bool = True
+    export_precision: str = field(default="float32", metadata=_choices("float32", "training"))
     verbose: int = field(default=1, metadata={"choices": (0, 1, 2)})
     resume: bool = True
     checkpoint_every: int = field(default=1, metadata=_at_least(0))

@@ -41,11 +41,13 @@ class EMAWeights(keras.callbacks.SwapEMAWeights):
         self._apply_to_ema_optimizers(self._backend_swap_variables, self._backend_swap_variables)
 
     def swap_in(self) -> None:
+        """Puts the weight average into the model (a no-op when it is there)."""
         if not self._ema_weights_in_model:
             self._swap_variables()
             self._ema_weights_in_model = True
 
     def swap_out(self) -> None:
+        """Puts the trained weights back into the model (a no-op when they are there)."""
         if self._ema_weights_in_model:
             self._swap_variables()
             self._ema_weights_in_model = False

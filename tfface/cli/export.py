@@ -22,6 +22,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fit-count", type=int, default=SAMPLER_FIT_COUNT, help="training images encoded to fit a sampler")
     parser.add_argument("--max-count", type=int, default=256, help="largest `count` a sample request may ask for")
     parser.add_argument("--max-temperature", type=float, default=10.0, help="largest `sample` temperature")
+    parser.add_argument("--precision", choices=("float32", "training"), default="float32",
+                        help="what the signatures compute in: float32 (default, whatever precision trained the run; "
+                             "for CPU servers) or training (the run's mixed policy, for GPU serving)")  # fmt: skip
     parser.add_argument("--no-verify", action="store_true",
                         help="skip the fresh-process check against the Keras model and saved_model_cli")  # fmt: skip
 
@@ -45,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     from tfface.sampling import DIRECTIONS_FILE
 
     options = ServingOptions(
-        image_dtype="uint8" if args.uint8 else "float32", max_count=args.max_count, max_temperature=args.max_temperature
+        image_dtype="uint8" if args.uint8 else "float32", max_count=args.max_count, max_temperature=args.max_temperature,
+        precision=args.precision,
     )
     sampler = None if args.sampler == "none" else args.sampler
     result = export_run(args.run, args.out, version=args.version, options=options, sampler=sampler,

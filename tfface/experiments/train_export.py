@@ -11,7 +11,7 @@ import keras
 
 from tfface.config import SAMPLER_FIT_COUNT, ConfigError, ExperimentConfig
 from tfface.data import first_images
-from tfface.export import export_savedmodel
+from tfface.export import ServingOptions, export_savedmodel
 from tfface.run import RunDir
 from tfface.sampling import fit_sampler, load_sampler, make_sampler, save_sampler
 from tfface.training import RunResult, generates_images, train_run
@@ -62,7 +62,9 @@ def export_trained_model(config: ExperimentConfig, run: RunDir, model: Any) -> d
         return {}
     keras_file = run.model if config.run.save_model else None
     sampler = load_sampler(run.sampler) if config.run.fit_sampler is not None else export_sampler(config, model)
-    return {"export": export_savedmodel(model, run.export_version(1), sampler=sampler, config=config, keras_file=keras_file)}
+    options = ServingOptions(precision=config.run.export_precision)
+    return {"export": export_savedmodel(model, run.export_version(1), sampler=sampler, options=options, config=config,
+                                        keras_file=keras_file)}  # fmt: skip
 
 
 def train(config: ExperimentConfig, *, extra_callbacks: Sequence[keras.callbacks.Callback] = ()) -> RunResult:

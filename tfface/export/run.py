@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import keras
+
 from tfface.config import SAMPLER_FIT_COUNT
 from tfface.export.savedmodel import ServingOptions, export_savedmodel, signature_docs
 from tfface.export.verify import verify_export
@@ -38,6 +40,23 @@ class ExportResult:
         return os.path.join(self.path, ASSETS_EXTRA)
 
 
+def load_trained_policy(loaded: LoadedRun) -> LoadedRun:
+    """`loaded` with its model reloaded under the policy the run trained in
+    (`train.mixed_precision` of its config; a `model.keras` computes in the
+    policy in force when it is loaded), for `precision="training"` exports.
+    The global policy is restored."""
+    policy = loaded.config.train.mixed_precision
+    if policy not in ("mixed_float16", "mixed_bfloat16"):  # float32, or "auto" not resolved by the run
+        return loaded
+    previous = keras.mixed_precision.global_policy()
+    try:
+        keras.mixed_precision.set_global_policy(policy)
+        model = keras.saving.load_model(loaded.run_dir.model, compile=False)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    return LoadedRun(loaded.run_dir, loaded.config, model, loaded.outputs)
+
+
 def export_run(
     run,
     out: str | os.PathLike,
@@ -63,7 +82,8 @@ def export_run(
         out: str. The model base path given to TF Serving.
         version: int or None. The version folder; None takes the next free
             one. An existing version is refused unless `force`.
-        options: `ServingOptions`. Image dtype and `sample` limits.
+        options: `ServingOptions`. Image dtype, `sample` limits and
+            precision ("training" reloads the model under the run's policy).
         sampler: str or None. "auto": `RUN/sampler.json` if there is one,
             else the prior for VAEs and an ex-post Gaussian fitted on up to
             `fit_limit` training codes for autoencoders (the default of
@@ -87,6 +107,8 @@ def export_run(
     if os.path.exists(path) and not force:
         raise ValueError(f"{path} already exists: pick another --version (next free: {next_version(out)}) or pass --force")
     loaded = run if isinstance(run, LoadedRun) else load_run(run)
+    if options.precision == "training":
+        loaded = load_trained_policy(loaded)
     fitted = None
     if sampler is not None:
         fitted = sampler_for_run(loaded, None if sampler == "auto" else sampler, limit=fit_limit, save=False)

@@ -35,6 +35,19 @@ exact shapes) and, when the run fitted them, `attribute_directions.json`
 (`tfface.sampling.AttributeDirections`: add one to an `encode` mean and
 `decode` it to add the attribute), so `tfface.run.load_run(VERSION_FOLDER)` reopens it for
 more training.
+
+**Precision.** The SavedModel computes in float32 whatever precision
+trained the model (`ServingOptions(precision="float32")`, the default): a
+model trained under `mixed_float16` or `mixed_bfloat16` is rebuilt from its
+config under the float32 policy and given the trained weights
+(`serving_model`), so a CPU server neither emulates float16 nor loses
+precision. `precision="training"` (`tfface export --precision training`,
+`run.export_precision = "training"`) keeps the training policy, for GPU
+serving. `model.keras` records the architecture, not a policy: it computes
+in the global dtype policy in force when it is loaded — float32 unless the
+loading process sets another (`keras.mixed_precision.set_global_policy`
+before `keras.saving.load_model`). `verify_export` counts the float16 and
+bfloat16 nodes of every signature and refuses a float32 export that has any.
 """
 
 from __future__ import annotations
@@ -60,6 +73,8 @@ from tfface.value_range import ValueRange
 from tfface.version import __version__
 
 IMAGE_DTYPES = ("float32", "uint8")
+#: `ServingOptions.precision`: float32 compute, or the policy the model was trained (built) under.
+SERVING_PRECISIONS = ("float32", "training")
 SERVING_FILE = "serving.json"
 SIGNATURES = ("generate", "decode", "sample", "encode", "reconstruct")
 
@@ -75,6 +90,9 @@ class ServingOptions:
         max_count: int. Largest `count` a `sample` request may ask for.
             Defaults to 256.
         max_temperature: float. Largest `sample` temperature. Defaults to 10.
+        precision: str. "float32": the signatures compute in float32
+            whatever policy trained the model; "training": in the model's
+            own (mixed) policy, for GPU serving. Defaults to "float32".
 
     Example:
 
@@ -85,10 +103,13 @@ class ServingOptions:
     image_dtype: str = "float32"
     max_count: int = 256
     max_temperature: float = 10.0
+    precision: str = "float32"
 
     def __post_init__(self):
         if self.image_dtype not in IMAGE_DTYPES:
             raise ValueError(f"image_dtype must be one of {IMAGE_DTYPES}, got {self.image_dtype!r}")
+        if self.precision not in SERVING_PRECISIONS:
+            raise ValueError(f"precision must be one of {SERVING_PRECISIONS}, got {self.precision!r}")
         if int(self.max_count) < 1:
             raise ValueError(f"max_count must be >= 1, got {self.max_count}")
         if not self.max_temperature > 0:
@@ -240,6 +261,48 @@ def _unless_empty(batch, compute: Callable[[], dict], empty: Callable[[], dict])
     return tf.cond(tf.shape(batch)[0] > 0, compute, empty)
 
 
+def compute_dtypes(model) -> set[str]:
+    """The compute dtypes of the model's layers, nested ones included."""
+    layers = [model, *model._flatten_layers(include_self=False, recursive=True)]
+    return {layer.compute_dtype for layer in layers}
+
+
+def serving_model(model, precision: str = "float32"):
+    """The model the signatures run: `model` itself, or for "float32" a
+    model computing in float32 (a model trained under a mixed policy is
+    rebuilt from its config under the float32 policy and given the trained
+    weights, cast to float32; the global policy is restored).
+
+    Example:
+
+    >>> from tfface.presets import build_preset
+    >>> keras.mixed_precision.set_global_policy("mixed_float16")
+    >>> mixed = build_preset("vae_tiny", image_size=(16, 16), latent_dim=4)
+    >>> keras.mixed_precision.set_global_policy("float32")
+    >>> sorted(compute_dtypes(mixed)), sorted(compute_dtypes(serving_model(mixed)))
+    (['float16', 'float32'], ['float32'])
+    """
+    if precision not in SERVING_PRECISIONS:
+        raise ValueError(f"precision must be one of {SERVING_PRECISIONS}, got {precision!r}")
+    if precision == "training" or compute_dtypes(model) == {"float32"}:
+        return model
+    previous = keras.mixed_precision.global_policy()
+    try:
+        keras.mixed_precision.set_global_policy("float32")
+        clone = type(model).from_config(model.get_config())
+        if not clone.built:
+            clone.build((None, *model.image_shape))
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    source, target = model.weights, clone.weights
+    if [tuple(v.shape) for v in source] != [tuple(v.shape) for v in target]:
+        raise ValueError(f"{model.name}: the float32 rebuild has other weights than the trained model "
+                         f"({len(target)} vs {len(source)}); export with precision='training'")  # fmt: skip
+    for src, dst in zip(source, target):
+        dst.assign(keras.ops.cast(src, dst.dtype))
+    return clone
+
+
 def _endpoints(model, sampler, options: ServingOptions) -> dict[str, Any]:
     """The serving tf.functions, in the order they are added (the first is
     `serving_default`)."""
@@ -330,6 +393,8 @@ def serving_description(model, sampler, options: ServingOptions) -> dict[str, An
     return {
         "tfface_version": __version__,
         "image_dtype": options.image_dtype,
+        "precision": options.precision,
+        "compute_dtypes": sorted(compute_dtypes(model)),
         "image_shape": list(model.image_shape),
         "latent_dim": model.latent_dim,
         "model_value_range": str(model.value_range),
@@ -365,7 +430,8 @@ def export_savedmodel(
         path: str. Output (version) folder.
         sampler: a fitted `LatentSampler` behind `sample`, None for no
             `sample` signature, or "auto" (`default_sampler`). Defaults to "auto".
-        options: `ServingOptions`. Image dtype and `sample` limits.
+        options: `ServingOptions`. Image dtype, `sample` limits and the
+            precision the signatures compute in (float32 by default).
         config: `ExperimentConfig` or None. Written to
             `assets.extra/config.json` (needed by `load_run`).
         keras_file: str or None. An existing `.keras` file copied to
@@ -388,12 +454,13 @@ def export_savedmodel(
         if sampler.latent_dim != model.latent_dim:
             raise ValueError(f"sampler latent_dim {sampler.latent_dim} != model latent_dim {model.latent_dim}")
 
+    served = serving_model(model, options.precision)
     archive = keras.export.ExportArchive()
     # Only what the signatures run: a discriminator or other training-only
     # parts of the model stay out of the SavedModel.
-    archive.track(model.encoder)
-    archive.track(model.decoder)
-    for name, function in _endpoints(model, sampler, options).items():
+    archive.track(served.encoder)
+    archive.track(served.decoder)
+    for name, function in _endpoints(served, sampler, options).items():
         archive.add_endpoint(name, function)
     with atomic_path(path, is_dir=True) as tmp:
         archive.write_out(tmp, verbose=False)
@@ -413,7 +480,7 @@ def export_savedmodel(
                                  f"the model's latent has {model.latent_dim} entries")  # fmt: skip
             directions.save(os.path.join(extra, DIRECTIONS_FILE))
         with open(os.path.join(extra, SERVING_FILE), "w", encoding="utf-8") as handle:
-            json.dump(serving_description(model, sampler, options), handle, indent=2)
+            json.dump(serving_description(served, sampler, options), handle, indent=2)
             handle.write("\n")
         if check is not None:
             check(tmp)

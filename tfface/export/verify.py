@@ -1,7 +1,9 @@
 """Check an export the way a server will use it: in a fresh process that
 never imports tfface, every signature is run on fixed inputs and compared
 with the Keras model, bad inputs must be refused with an error naming the
-signature and argument, and `saved_model_cli show --all` describes it."""
+signature and argument, the dtypes of every signature's graph are counted
+(a float32 export may hold no float16 or bfloat16 node), and
+`saved_model_cli show --all` describes it."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tfface.export.savedmodel import ServingOptions, signature_docs
+from tfface.export.savedmodel import ServingOptions, serving_model, signature_docs
 from tfface.models.posterior import LOG_VAR_RANGE
 from tfface.sampling.latents import to_numpy
 from tfface.value_range import ValueRange
@@ -28,7 +30,7 @@ from tfface.value_range import ValueRange
 # Python-side shape or dtype checks).
 CHILD = textwrap.dedent(
     """
-    import json, sys
+    import collections, json, sys
 
     class RefuseTfface:
         def find_spec(self, name, path=None, target=None):
@@ -43,6 +45,19 @@ CHILD = textwrap.dedent(
     arrays = np.load(plan["inputs"])
     loaded = tf.saved_model.load(plan["path"])
     outputs, report = {}, {"signatures": sorted(loaded.signatures), "rejected": {}}
+
+    def census(function):
+        # nodes per dtype named in their attributes (T, dtype, SrcT/DstT, ...), called functions included
+        graph = function.graph.as_graph_def()
+        counts = collections.Counter()
+        for node in [*graph.node, *(n for f in graph.library.function for n in f.node_def)]:
+            types = set()
+            for attr in node.attr.values():
+                types.update([attr.type] if attr.HasField("type") else attr.list.type if attr.HasField("list") else [])
+            counts.update(tf.dtypes.as_dtype(t).name for t in types if t)
+        return dict(counts)
+
+    report["dtypes"] = {name: census(function) for name, function in loaded.signatures.items()}
     for call in plan["calls"]:
         result = loaded.signatures[call["signature"]](**{k: tf.constant(arrays[v]) for k, v in call["inputs"].items()})
         for key, value in result.items():
@@ -74,6 +89,10 @@ CHILD = textwrap.dedent(
 )
 
 
+#: The dtypes a float32 export may not compute in.
+REDUCED_PRECISION = ("float16", "bfloat16")
+
+
 class ExportVerificationError(ValueError):
     """The reloaded export disagrees with the Keras model (or accepts bad input)."""
 
@@ -89,6 +108,8 @@ class Verification:
         rejected: {case: first line of the error} for the bad inputs fed.
         show: `saved_model_cli show --all` output.
         seconds: wall time.
+        dtypes: {signature: {dtype: nodes}}, the dtype census of each
+            signature's graph (the functions it calls included).
     """
 
     path: str
@@ -96,10 +117,19 @@ class Verification:
     rejected: dict[str, str] = field(default_factory=dict)
     show: str = ""
     seconds: float = 0.0
+    dtypes: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def reduced_precision_nodes(self) -> dict[str, int]:
+        """{signature: float16 + bfloat16 nodes}, signatures without any left out."""
+        counts = {name: sum(c.get(t, 0) for t in REDUCED_PRECISION) for name, c in self.dtypes.items()}
+        return {name: n for name, n in counts.items() if n}
 
     def summary(self) -> str:
         lines = [f"verified in a fresh process without tfface ({self.seconds:.1f} s): every signature matches the Keras model"]
         lines += [f"  {name:<26} max |export - keras| {error:.2g}" for name, error in self.errors.items()]
+        reduced = self.reduced_precision_nodes()
+        lines.append("  computes in float32: no float16/bfloat16 node in any signature" if not reduced else
+                     "  float16/bfloat16 nodes: " + ", ".join(f"{k} {n}" for k, n in sorted(reduced.items())))  # fmt: skip
         lines.append(f"  {len(self.rejected)} bad inputs refused with InvalidArgument, e.g.:")
         lines += [f"    {self.rejected[k]}" for k in list(self.rejected)[:: max(1, len(self.rejected) // 4)]]
         return "\n".join(lines)
@@ -185,10 +215,13 @@ def verify_export(model, path, sampler=None, options: ServingOptions = ServingOp
     compares with the Keras `model` (floats within `atol`, uint8 pixels
     within one step), feeds wrong ranks, sizes, dtypes and values and
     requires an InvalidArgumentError naming the signature and argument, and
-    runs `saved_model_cli show --all` alongside.
+    runs `saved_model_cli show --all` alongside. With
+    `options.precision == "float32"` it counts each signature's nodes by
+    dtype and fails if any is float16 or bfloat16.
 
     Args:
-        model: the exported `LatentAutoencoder`.
+        model: the exported `LatentAutoencoder` (the reference is what the
+            export serves: `serving_model(model, options.precision)`).
         path: str. The SavedModel (version) folder.
         sampler: the `LatentSampler` behind `sample`, or None if the export
             has no `sample` signature.
@@ -203,6 +236,7 @@ def verify_export(model, path, sampler=None, options: ServingOptions = ServingOp
     """
     start = time.time()
     path = os.fspath(path)
+    model = serving_model(model, options.precision)
     docs = signature_docs(model, options, with_sample=sampler is not None)
     inputs = _fixed_inputs(model, options, sampler is not None)
     bad = _bad_inputs(docs, inputs)
@@ -217,10 +251,14 @@ def verify_export(model, path, sampler=None, options: ServingOptions = ServingOp
     finally:
         if shown is not None and shown.poll() is None:
             shown.kill()
-    result = Verification(path, show=show_out)
+    result = Verification(path, show=show_out, dtypes=report["dtypes"])
     problems = _compare(result, report, outputs, reference_outputs(model, sampler, options, inputs), bad, atol)
     if report["tfface_imported"]:
         problems.append("the fresh process imported tfface")
+    reduced = result.reduced_precision_nodes()
+    if options.precision == "float32" and reduced:
+        problems.append("a float32 export computes in float16/bfloat16: "
+                        + ", ".join(f"{name} has {n} such nodes" for name, n in sorted(reduced.items())))  # fmt: skip
     missing = sorted(set(docs) - set(report["signatures"]))
     if missing:
         problems.append(f"missing signatures: {missing}")

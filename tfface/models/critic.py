@@ -173,6 +173,7 @@ class LeCamAnchors(keras.layers.Layer):
                                     aggregation="mean")
 
     def update(self, real, fake) -> None:
+        """Moves each anchor towards the mean of this step's real / fake logits (an EMA with `decay`)."""
         for anchor, logits in ((self.real, real), (self.fake, fake)):
             anchor.assign(self.decay * anchor + (1.0 - self.decay) * ops.mean(ops.cast(logits, "float32")))
 
