@@ -173,17 +173,17 @@ def test_the_gpu_recipe_trains_as_written_float16_perceptual_and_patchgan(tmp_pa
     vgg = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
     weights = str(tmp_path / "vgg16_standin.weights.h5")
     vgg.save_weights(weights)
-    steps = 4
+    steps = 3
     overrides = [
-        "data.source='synthetic'", "data.num_examples=40", "data.image_size=32", "data.validation_fraction=0.2",
-        "train.epochs=1", f"train.steps_per_epoch={steps}", "train.batch_size=8",
+        "data.source='synthetic'", "data.num_examples=20", "data.image_size=32", "data.validation_fraction=0.2",
+        "train.epochs=1", f"train.steps_per_epoch={steps}", "train.batch_size=4",
         f"model.args.perceptual_weights='{weights}'", "model.args.adversarial_start=1",
         "run.verbose=0", "run.export=false", "run.sample_grid=false", "run.reconstruction_grid=false",
         "run.checkpoint_every=0", "run.sampler_args={components=2}", f"run.dir='{tmp_path / 'run'}'",
     ]  # fmt: skip
     written = load_config(os.path.join(REPO, "pipelines", "face_64_celeba_gpu.toml"))
     config = load_config(os.path.join(REPO, "pipelines", "face_64_celeba_gpu.toml"), overrides)
-    assert config.train == type(config.train)(**{**vars(written.train), "epochs": 1, "steps_per_epoch": steps, "batch_size": 8})
+    assert config.train == type(config.train)(**{**vars(written.train), "epochs": 1, "steps_per_epoch": steps, "batch_size": 4})
     assert {k: v for k, v in config.model.args.items() if k not in ("perceptual_weights", "adversarial_start")} == {
         k: v for k, v in written.model.args.items() if k not in ("perceptual_weights", "adversarial_start")}
     assert config.train.mixed_precision == "mixed_float16"
