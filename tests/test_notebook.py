@@ -11,17 +11,20 @@ from tests.helpers import REPO
 
 @pytest.mark.parametrize(
     "kind, capability, policy",
-    [("gpu", (7, 5), "mixed_float16"), ("gpu", (8, 0), "mixed_float16"), ("gpu", (7, 0), "mixed_float16"),
-     ("gpu", (6, 0), "float32"), ("gpu", (3, 7), "float32"), ("gpu", None, "float32"), ("cpu", None, "float32")],
+    [("gpu", (7, 5), "mixed_float16"), ("gpu", (8, 0), "mixed_bfloat16"), ("gpu", (7, 0), "mixed_float16"),
+     ("gpu", (9, 0), "mixed_bfloat16"), ("gpu", (6, 0), "float32"), ("gpu", (3, 7), "float32"), ("gpu", None, "float32"),
+     ("cpu", None, "float32")],
 )
-def test_mixed_float16_only_on_tensor_core_gpus(kind, capability, policy):
-    assert notebook.Accelerator(kind, "x", capability, 1).mixed_precision == policy
+def test_auto_precision_per_accelerator(kind, capability, policy):
+    assert notebook.Accelerator(kind, "x", capability, 1).mixed_precision == policy  # a CPU without bfloat16 flags
 
 
-def test_cpu_machine_trains_in_float32():
+def test_cpu_machine_reports_what_auto_resolves_to():
+    from tfface.training.precision import choose_precision
+
     accelerator = notebook.detect_accelerator()
-    assert accelerator.kind == "cpu" and accelerator.mixed_precision == "float32"
-    assert "float32" in str(accelerator)
+    assert accelerator.kind == "cpu" and accelerator.mixed_precision == choose_precision("auto").policy
+    assert f'"auto" precision: {accelerator.mixed_precision}' in str(accelerator)
 
 
 def test_drive_outside_colab_keeps_runs_local(tmp_path, capsys):

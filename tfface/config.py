@@ -365,10 +365,12 @@ class TrainConfig(_Section):
         seed: int. Global seed (weights init, sampling). Defaults to 0.
         mixed_precision: str. "float32", "mixed_float16" (GPU; with dynamic
             loss scaling), "mixed_bfloat16" (TPU, recent CPUs/GPUs) or
-            "auto": mixed_float16 on GPUs with tensor cores, mixed_bfloat16
-            on CPUs with bfloat16 instructions, else float32 (see
-            `tfface.training.precision`; the run records the resolved
-            policy). Defaults to "float32".
+            "auto": chosen on the device that runs the step, bfloat16 from
+            GPU compute capability 8.0, float16 on 7.x, on CPUs bfloat16
+            where it is faster, else float32 (see
+            `tfface.training.precision`). An "auto" run resumes on another
+            device under its policy; `RUN/precision.json` records each
+            segment's policy and why. Defaults to "float32".
         jit_compile: str. XLA: "auto" (on for one GPU, off on CPU and with
             several devices per host), "on" or "off". Defaults to "auto".
         distribution: str. A registered strategy

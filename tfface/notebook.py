@@ -7,10 +7,14 @@ The `colab/` notebooks call only these functions and the rest of tfface.
 Example:
 
 >>> accelerator = detect_accelerator()
->>> accelerator.mixed_precision in ("mixed_float16", "float32")
+>>> accelerator.mixed_precision in ("mixed_float16", "mixed_bfloat16", "float32")
 True
->>> precision_for("gpu", (7, 5)), precision_for("gpu", (6, 0)), precision_for("cpu", None)
-('mixed_float16', 'float32', 'float32')
+>>> precision_for("gpu", (7, 5)), precision_for("gpu", (8, 0)), precision_for("gpu", (6, 0))
+('mixed_float16', 'mixed_bfloat16', 'float32')
+
+The notebooks pass `train.mixed_precision="auto"`: the policy is chosen
+where the step runs (`tfface.training.precision`), so a Drive-backed run
+that reconnects on another runtime type continues under that one's policy.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ import importlib.util
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from typing import Sequence
 
 import keras
@@ -33,6 +36,8 @@ from tfface.experiments import load_sweep, run_sweep, train
 from tfface.explore import Limits, ServeOptions
 from tfface.explore import explore as serve_explorer
 from tfface.run import RunDir
+from tfface.training import precision
+from tfface.training.precision import Device as Accelerator
 from tfface.training.precision import precision_for
 
 __all__ = [
@@ -56,42 +61,11 @@ __all__ = [
 DRIVE_MOUNT = "/content/drive"
 
 
-@dataclass(frozen=True)
-class Accelerator:
-    """The device a notebook trains on.
-
-    Attributes:
-        kind: "gpu" or "cpu".
-        name: the device name, e.g. "Tesla T4", or "CPU".
-        compute_capability: (major, minor) of the GPU, or None.
-        count: number of GPUs.
-    """
-
-    kind: str
-    name: str
-    compute_capability: tuple[int, int] | None = None
-    count: int = 0
-
-    @property
-    def mixed_precision(self) -> str:
-        """The `train.mixed_precision` to use on this device."""
-        return precision_for(self.kind, self.compute_capability)
-
-    def __str__(self) -> str:
-        if self.kind == "cpu":
-            return "no GPU: training on the CPU in float32 (in Colab: Runtime > Change runtime type > T4 GPU)"
-        cc = ".".join(map(str, self.compute_capability)) if self.compute_capability else "?"
-        return f"{self.count} GPU(s): {self.name} (compute capability {cc}) -> train.mixed_precision={self.mixed_precision}"
-
-
 def detect_accelerator() -> Accelerator:
-    """The first visible GPU (name, compute capability), else the CPU."""
-    gpus = tf.config.list_physical_devices("GPU")
-    if not gpus:
-        return Accelerator("cpu", "CPU")
-    details = tf.config.experimental.get_device_details(gpus[0])
-    capability = details.get("compute_capability")
-    return Accelerator("gpu", details.get("device_name", gpus[0].name), tuple(capability) if capability else None, len(gpus))
+    """The device this notebook trains on (`tfface.training.precision.detect_device`):
+    the first visible GPU (name, compute capability), else the CPU. Printed,
+    it says what `train.mixed_precision="auto"` resolves to there."""
+    return precision.detect_device()
 
 
 def in_colab() -> bool:

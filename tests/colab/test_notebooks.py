@@ -36,6 +36,7 @@ class TinyRun:
     configs: tuple[str, ...] = ()
     slow: bool = False
     prepare: Callable[[str], dict] | None = None  # writes the run's data under the work folder, returns parameters naming it
+    cells: tuple[str, ...] = ()  # code run after the parameters (e.g. a fake accelerator report)
 
 
 def read(name: str) -> nbformat.NotebookNode:
@@ -48,16 +49,18 @@ def parameters_index(nb) -> int:
     return tagged[0]
 
 
-def inject(nb, parameters: dict):
-    """Papermill's convention: a cell after the `parameters` cell overrides its values."""
+def inject(nb, parameters: dict, cells: tuple[str, ...] = ()):
+    """Papermill's convention: a cell after the `parameters` cell overrides its values; `cells` follow it."""
     source = "# Parameters injected by the tests\n" + "\n".join(f"{k} = {v!r}" for k, v in parameters.items())
-    cell = nbformat.v4.new_code_cell(source)
-    cell.metadata["tags"] = ["injected-parameters"]
-    nb.cells.insert(parameters_index(nb) + 1, cell)
+    injected = [nbformat.v4.new_code_cell(code) for code in (source, *cells)]
+    for cell in injected:
+        cell.metadata["tags"] = ["injected-parameters"]
+    index = parameters_index(nb) + 1
+    nb.cells[index:index] = injected
     return nb
 
 
-def execute(name: str, parameters: dict, workdir: str, monkeypatch) -> nbformat.NotebookNode:
+def execute(name: str, parameters: dict, workdir: str, monkeypatch, cells: tuple[str, ...] = ()) -> nbformat.NotebookNode:
     from nbclient import NotebookClient
 
     nb = read(name)
@@ -65,7 +68,7 @@ def execute(name: str, parameters: dict, workdir: str, monkeypatch) -> nbformat.
     exec(nb.cells[parameters_index(nb)].source, {}, defaults)
     unknown = set(parameters) - set(defaults)
     assert not unknown, f"{name}: its parameters cell has no {sorted(unknown)}"
-    inject(nb, parameters)
+    inject(nb, parameters, cells)
     nb.cells.append(nbformat.v4.new_code_cell("import tfface\nprint('tfface from', tfface.__file__)"))
     monkeypatch.setenv("PYTHONPATH", REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -160,7 +163,7 @@ def assert_quickstart_run(workdir: str, nb, sampler: str, latent_dim: int) -> di
                  "samples/interpolation_slerp_samples.png")  # fmt: skip
     assert_temperatures_differ(run, "0.7", sampler)
     config = load_json(os.path.join(run, "config.json"))
-    assert config["train"]["mixed_precision"] == "float32"
+    assert config["train"]["mixed_precision"] == "auto"  # resolved where the step runs: RUN/precision.json
     assert load_json(os.path.join(run, "sampler.json"))["kind"] == sampler
     assert load_json(os.path.join(run, "export", "1", "assets.extra", "sampler.json"))["kind"] == sampler  # served by `sample`
     for logs in ("train", "validation", "grids"):  # what the %tensorboard cell shows
@@ -176,6 +179,23 @@ def assert_quickstart_run(workdir: str, nb, sampler: str, latent_dim: int) -> di
 def check_quickstart(workdir: str, nb) -> None:
     config = assert_quickstart_run(workdir, nb, "prior", 8)
     assert (config["model"]["preset"], config["data"]["source"]) == ("vae_demo", "synthetic")
+
+
+# The accelerator check reports a T4, so the notebook takes its GPU path on this CPU: "auto" resolves to float16,
+# trained through the loss-scale optimizer.
+FAKE_T4 = """# Injected by the tests: the accelerator detection reports a T4
+import tfface.training.precision as _precision
+_precision.detect_device = lambda *args, **kwargs: _precision.Device("gpu", "Tesla T4", (7, 5), 1)"""
+
+
+def check_quickstart_t4(workdir: str, nb) -> None:
+    check_quickstart(workdir, nb)
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert '1 GPU(s): Tesla T4 (compute capability 7.5) -> "auto" precision: mixed_float16' in printed
+    (segment,) = load_json(os.path.join(workdir, "runs", "quickstart", "precision.json"))["segments"]
+    assert (segment["policy"], segment["requested"], segment["device"]) == ("mixed_float16", "auto", "Tesla T4 (compute capability 7.5)")
+    checkpoint = load_json(os.path.join(workdir, "runs", "quickstart", "checkpoints", "checkpoint.json"))
+    assert checkpoint["loss_scaled"] == {"optimizer": True}
 
 
 def face_photo_folder(workdir: str) -> dict:
@@ -309,6 +329,8 @@ MORE_TINY: dict[str, tuple[str, TinyRun]] = {
         {"TENSORBOARD": False, "DATA_SOURCE": "folder", "IMAGE_SIZE": 32, "EPOCHS": 1, "STEPS_PER_EPOCH": 2, "BATCH_SIZE": 4,
          "OVERRIDES": ["data.validation_count=8"]}, check_quickstart_photos,
         presets=("face_64",), configs=("face_64.toml",), prepare=face_photo_folder)),
+    "quickstart_t4": ("quickstart.ipynb", TinyRun(
+        {**TINY_SYNTHETIC, "IMAGE_SIZE": 32, "LATENT_DIM": 8}, check_quickstart_t4, cells=(FAKE_T4,), slow=True)),
 }  # fmt: skip
 
 
@@ -337,7 +359,7 @@ def test_every_notebook_has_a_tiny_configuration_whose_presets_and_configs_exist
 def test_notebook_runs_top_to_bottom(name, tiny, tmp_path, monkeypatch):
     assert tiny is not None, f"{name}: no tiny configuration"
     parameters = {**tiny.parameters, **(tiny.prepare(str(tmp_path)) if tiny.prepare else {})}
-    nb = execute(name, parameters, str(tmp_path), monkeypatch)
+    nb = execute(name, parameters, str(tmp_path), monkeypatch, tiny.cells)
     tiny.check(str(tmp_path), nb)
 
 

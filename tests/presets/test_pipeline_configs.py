@@ -199,3 +199,43 @@ def test_tiny_run_of_a_face_recipe_fits_its_sampler(name, tmp_path):
     assert load_json(result.files["sampler"])["kind"] == config.run.fit_sampler == "gmm"
     if name == "face_64":  # the CPU recipe's PatchGAN: built from the start, on from its start step
         assert result.model.discriminator is not None and result.model.adversarial_start == 1500
+
+
+@pytest.mark.slow
+def test_the_gpu_recipe_trains_as_written_float16_perceptual_and_patchgan(tmp_path):
+    """pipelines/face_64_celeba_gpu.toml as written (the wide residual σ-VAE, VGG16 perceptual term,
+    PatchGAN, mixed_float16 through loss-scale optimizers) on CPU; only the data (synthetic, 32x32),
+    the steps, the adversarial start (within those steps), the VGG16 weights (a stand-in file: no
+    download) and what the run writes are overridden."""
+    import keras
+    import numpy as np
+
+    vgg = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
+    weights = str(tmp_path / "vgg16_standin.weights.h5")
+    vgg.save_weights(weights)
+    steps = 3
+    overrides = [
+        "data.source='synthetic'", "data.num_examples=20", "data.image_size=32", "data.validation_fraction=0.2",
+        "train.epochs=1", f"train.steps_per_epoch={steps}", "train.batch_size=4",
+        f"model.args.perceptual_weights='{weights}'", "model.args.adversarial_start=1",
+        "run.verbose=0", "run.export=false", "run.sample_grid=false", "run.reconstruction_grid=false",
+        "run.checkpoint_every=0", "run.sampler_args={components=2}", f"run.dir='{tmp_path / 'run'}'",
+    ]  # fmt: skip
+    written = load_config(os.path.join(REPO, "pipelines", "face_64_celeba_gpu.toml"))
+    config = load_config(os.path.join(REPO, "pipelines", "face_64_celeba_gpu.toml"), overrides)
+    assert config.train == type(config.train)(**{**vars(written.train), "epochs": 1, "steps_per_epoch": steps, "batch_size": 4})
+    assert {k: v for k, v in config.model.args.items() if k not in ("perceptual_weights", "adversarial_start")} == {
+        k: v for k, v in written.model.args.items() if k not in ("perceptual_weights", "adversarial_start")}
+    assert config.train.mixed_precision == "mixed_float16"
+    result = train(config)
+    model = result.model
+    assert all(isinstance(o, keras.optimizers.LossScaleOptimizer) for o in (model.optimizer, model.discriminator_optimizer))
+    assert model.encoder.get_layer("enc_conv_in").compute_dtype == "float16"
+    assert {layer.compute_dtype for layer in model.discriminator.layers if isinstance(layer, keras.layers.Conv2D)} == {"float16"}
+    assert all(np.isfinite(v) for values in result.history.values() for v in values)
+    assert result.final("perceptual_loss") > 0 and "discriminator_loss" in result.history and "log_sigma" in result.history
+    # Every step was either applied or skipped on a float16 overflow (halving the scale).
+    optimizer = model.optimizer
+    skipped = round(math.log2(optimizer.initial_scale / float(optimizer.dynamic_scale)))
+    assert int(optimizer.iterations) + skipped == steps
+    assert load_json(result.files["sampler"])["kind"] == "gmm"

@@ -2,7 +2,9 @@
 outputs, grids and exports; float16 scales the loss and skips overflowing
 steps; XLA gives the same losses as the plain graph."""
 
+import dataclasses
 import json
+import time
 
 import keras
 import numpy as np
@@ -13,7 +15,8 @@ from tests.helpers import random_images, tiny_config
 from tfface.config import TrainConfig
 from tfface.presets import build_preset
 from tfface.experiments import train
-from tfface.training.precision import precision_for, resolve_precision
+from tfface.training import precision
+from tfface.training.precision import Device, choose_precision, precision_for
 from tfface.training.runtime import resolve_jit_compile
 
 QUIET = ("run.export=false", "run.sample_grid=false", "run.reconstruction_grid=false", "run.save_model=false")
@@ -134,34 +137,85 @@ def test_adversarial_and_perceptual_terms_under_float16_loss_scaling(tmp_path):
     assert result.history["perceptual_loss"][0] > 0
 
 
-X86_BF16 = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 amx_bf16\n\nprocessor\t: 1\nflags\t\t: fpu avx512f\n"
-X86_PLAIN = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_vnni\n"
-ARM_BF16 = "processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n"
+T4 = Device("gpu", "Tesla T4", (7, 5), 1)
+CPU_AVX512_BF16 = Device("cpu", "Intel Xeon (AVX512-BF16, no AMX)", cpu_flags=frozenset({"avx2", "avx512f", "avx512_bf16"}))
 
 
-@pytest.mark.parametrize("cpuinfo, expected", [(X86_BF16, "mixed_bfloat16"), (X86_PLAIN, "float32"),
-                                               (ARM_BF16, "mixed_bfloat16"), (None, "float32")])  # fmt: skip
-def test_auto_precision_picks_bfloat16_only_on_cpus_with_bfloat16_instructions(tmp_path, cpuinfo, expected):
-    path = tmp_path / "cpuinfo"
-    if cpuinfo is not None:
-        path.write_text(cpuinfo)
-    assert resolve_precision("auto", cpuinfo=str(path)) == expected  # no GPU on the test machines
-    assert resolve_precision("float32", cpuinfo=str(path)) == "float32"
-    assert resolve_precision("mixed_float16", cpuinfo=str(path)) == "mixed_float16"
+@pytest.mark.parametrize("capability, expected", [((6, 1), "float32"), ((7, 5), "mixed_float16"), ((8, 0), "mixed_bfloat16"),
+                                                  ((8, 9), "mixed_bfloat16"), (None, "float32")])  # fmt: skip
+def test_auto_precision_on_gpus_float16_on_7x_bfloat16_from_8_0(capability, expected):
+    choice = choose_precision("auto", Device("gpu", "GPU", capability, 1))
+    assert choice.policy == precision_for("gpu", capability) == expected
+    assert choice.requested == "auto" and str(capability[0] if capability else "unknown") in choice.reason
+    assert choose_precision("float32", Device("gpu", "GPU", capability, 1)).policy == "float32"  # pinned
 
 
-def test_auto_precision_on_gpus_needs_tensor_cores():
-    assert precision_for("gpu", (7, 5)) == precision_for("gpu", (8, 0)) == "mixed_float16"
-    assert precision_for("gpu", (6, 1)) == precision_for("gpu", None) == "float32"
-    assert precision_for("gpu", (6, 1), native_bfloat16=True) == "float32"
+@pytest.fixture
+def probe(monkeypatch, tmp_path):
+    """The CPU probe measures `probe.speedup` (and counts its calls); its cache lives in tmp_path."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+
+    class Probe:
+        speedup, calls = 1.0, 0
+
+        def __call__(self, seconds=precision.PROBE_SECONDS):
+            self.calls += 1
+            return self.speedup
+
+    fake = Probe()
+    monkeypatch.setattr(precision, "measure_bfloat16_speedup", fake)
+    return fake
 
 
-def test_auto_precision_run_records_and_resumes_with_the_resolved_policy(tmp_path):
-    expected = resolve_precision("auto")
-    config = tiny_config(tmp_path / "run", "train.mixed_precision='auto'", *QUIET)
-    result = train(config)
-    saved = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert saved["train"]["mixed_precision"] == expected != "auto"
-    assert result.model.encoder.get_layer("enc1_conv").compute_dtype == ("bfloat16" if "bfloat16" in expected else "float32")
+@pytest.mark.parametrize("speedup, expected", [(1.35, "mixed_bfloat16"), (0.59, "float32")])
+def test_auto_precision_on_a_bfloat16_cpu_follows_the_cached_probe(probe, speedup, expected, tmp_path):
+    probe.speedup = speedup
+    choice = choose_precision("auto", CPU_AVX512_BF16)
+    assert (choice.policy, probe.calls) == (expected, 1)
+    assert f"{speedup:.2f}x" in choice.reason and "cached" not in choice.reason
+    cache = json.loads((tmp_path / "tfface" / precision.PROBE_CACHE).read_text())
+    assert [entry["speedup"] for entry in cache.values()] == [speedup]
+    again = choose_precision("auto", CPU_AVX512_BF16)  # cache hit: no second probe
+    assert (again.policy, probe.calls) == (expected, 1) and "cached probe" in again.reason
+    other = dataclasses.replace(CPU_AVX512_BF16, name="AMD EPYC 9654 (Zen 4)")
+    choose_precision("auto", other)  # another CPU model: measured on its own
+    assert probe.calls == 2
+
+
+def test_auto_precision_on_cpus_without_the_probe_float32_without_bfloat16_bfloat16_with_amx(probe):
+    plain = choose_precision("auto", Device("cpu", "Intel Xeon", cpu_flags=frozenset({"avx2", "avx512f"})))
+    assert plain.policy == "float32" and "without bfloat16" in plain.reason
+    amx = choose_precision("auto", Device("cpu", "Intel Xeon", cpu_flags=frozenset({"avx512_bf16", "amx_bf16"})))
+    assert amx.policy == "mixed_bfloat16" and "AMX" in amx.reason
+    arm = choose_precision("auto", Device("cpu", "Neoverse-V1", cpu_flags=frozenset({"asimd", "bf16"})))
+    assert arm.policy == "float32" and "probe" in arm.reason  # probe.speedup 1.0 < 1.1
+    assert probe.calls == 1
+
+
+def test_cpu_probe_measures_both_policies_within_its_time_bound():
+    start = time.perf_counter()
+    speedup = precision.measure_bfloat16_speedup(seconds=1.0)
+    assert 0.05 < speedup < 50
+    assert time.perf_counter() - start < 15  # two traces, then stops at the bound
+
+
+def test_detect_device_reads_the_cpu_model_and_flags(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC 9654\nflags\t\t: fpu avx512f avx512_bf16\n\n"
+                       "processor\t: 1\nmodel name\t: AMD EPYC 9654\nflags\t\t: fpu avx512f avx512_bf16\n")
+    device = precision.detect_device(str(cpuinfo))  # no GPU on the test machines
+    assert (device.kind, device.name, device.count) == ("cpu", "AMD EPYC 9654", 0)
+    assert {"avx512f", "avx512_bf16"} <= device.cpu_flags
+    assert precision.detect_device(str(tmp_path / "missing")).cpu_flags == frozenset()
+
+
+def test_auto_precision_run_records_auto_and_the_policy_it_trained_under(tmp_path):
+    expected = choose_precision("auto")
+    result = train(tiny_config(tmp_path / "run", "train.mixed_precision='auto'", *QUIET))
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["mixed_precision"] == "auto"
+    (segment,) = json.loads((tmp_path / "run" / "precision.json").read_text())["segments"]
+    assert segment == {"from_epoch": 0, **expected.to_dict()}
+    assert result.model.encoder.get_layer("enc1_conv").compute_dtype == keras.mixed_precision.Policy(expected.policy).compute_dtype
     resumed = train(tiny_config(tmp_path / "run", "train.mixed_precision='auto'", "train.epochs=2", *QUIET))
-    assert len(resumed.history["loss"]) == 2  # resumed: the recorded policy equals what "auto" resolves to
+    assert len(resumed.history["loss"]) == 2
+    assert len(json.loads((tmp_path / "run" / "precision.json").read_text())["segments"]) == 1  # same device: one segment

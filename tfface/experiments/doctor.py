@@ -3,7 +3,7 @@
 Versions (Python, TensorFlow, Keras, tfds, OpenCV, NumPy, tfface), the
 devices TensorFlow sees with each GPU's compute capability, what
 `train.mixed_precision="auto"` and `train.jit_compile="auto"` resolve to
-here (asked of `tfface.training.precision.resolve_precision` and
+here (asked of `tfface.training.precision.choose_precision` and
 `tfface.training.runtime.resolve_jit_compile`, the functions training
 uses), the CPU kernels (oneDNN or Eigen, `tfface.onednn`), whether the
 FID Inception, the perceptual VGG16 weights and tfds CelebA are on this
@@ -43,7 +43,7 @@ from tfface.metrics.fid import INCEPTION_MODULE_ENV, INCEPTION_WEIGHTS_FILE, TFG
 from tfface.onednn import ONEDNN_ENV, variable_decides
 from tfface.presets import build_preset, preset_arguments
 from tfface.training.optimizers import FusedAdam
-from tfface.training.precision import BFLOAT16_CPU_FLAGS, cpu_flags, resolve_precision
+from tfface.training.precision import BFLOAT16_CPU_FLAGS, choose_precision, cpu_flags, resolve_precision
 from tfface.training.runtime import check_cpu_kernels, onednn_enabled, resolve_jit_compile
 from tfface.value_range import ValueRange
 from tfface.version import __version__
@@ -68,7 +68,8 @@ class DoctorReport:
         versions: {package: version} of the imported modules.
         devices: [{"name", "type", and for GPUs "device_name",
             "compute_capability"}], from `tf.config.list_physical_devices`.
-        precision: {"auto": the policy `train.mixed_precision="auto"` picks here}.
+        precision: {"auto": the policy `train.mixed_precision="auto"` picks
+            here, "why": the reason it gives}.
         xla: {"auto": whether `train.jit_compile="auto"` compiles the step here}.
         cpu: {"machine", "flags", "onednn" (True/False/None), "onednn_env",
             "eigen_because_tensorflow_came_first"}.
@@ -106,7 +107,7 @@ class DoctorReport:
                 extra = f"  {device.get('device_name', '?')}, compute capability " + (
                     ".".join(map(str, capability)) if capability else "unknown")  # fmt: skip
             lines.append(f"  {device['name']:<28} {device['type']}{extra}")
-        lines.append(f'train.mixed_precision="auto" -> {self.precision["auto"]}')
+        lines.append(f'train.mixed_precision="auto" -> {self.precision["auto"]} ({self.precision.get("why", "")})')
         lines.append(f'train.jit_compile="auto"     -> XLA {"on" if self.xla["auto"] else "off"}')
         cpu = self.cpu
         kernels = {True: "oneDNN", False: "Eigen", None: "not reported by this TensorFlow build"}[cpu["onednn"]]
@@ -284,7 +285,7 @@ def doctor(probe: bool = True, *, preset: str = "vae_demo", probe_steps: int = 5
     report = DoctorReport(
         versions=versions(),
         devices=devices(),
-        precision={"auto": resolve_precision("auto")},
+        precision={"auto": (choice := choose_precision("auto")).policy, "why": choice.reason},
         xla={"auto": resolve_jit_compile(TrainConfig(jit_compile="auto"), tf.distribute.get_strategy())},
         cpu=cpu_report(),
         weights=weights_report(timeout),

@@ -16,6 +16,7 @@ class RunDir:
     ```
     RUN/
       config.json          resolved experiment config
+      precision.json       the dtype policy each segment of the run trained under, and why
       history.csv          per-epoch losses (rewritten atomically each epoch)
       history.json         the same, written at the end
       loss_curves.png      train/validation curves, updated each epoch
@@ -83,6 +84,10 @@ class RunDir:
     @property
     def best(self) -> str:
         return self.path("best")
+
+    @property
+    def precision(self) -> str:
+        return self.path("precision.json")
 
     @property
     def skipped_files(self) -> str:

@@ -3,6 +3,7 @@ to continue a run exactly where its last checkpoint left it."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -23,6 +24,11 @@ CHECKPOINT_FILE = "checkpoint.json"
 # and the distribution strategy change how a step runs, not what it computes).
 RESUMABLE_CHANGES = frozenset({"train.epochs", "train.learning_rate", "train.jit_compile", "train.distribution"})
 RESUMABLE_SECTIONS = frozenset({"run"})
+#: Keys that may change when either side is "auto": precision belongs to the
+#: device, so a run asking for "auto" continues under the new device's policy
+#: (and an "auto" run may be pinned later); two different pinned policies
+#: are refused.
+RESUMABLE_WITH_AUTO = frozenset({"train.mixed_precision"})
 
 
 @dataclass
@@ -37,6 +43,13 @@ class CheckpointState:
         seed_states: states of the model's `keras.random.SeedGenerator`s, in
             layer order (not part of Keras' weights files).
         finished: the run completed and wrote its final files.
+        segments: the stretches of the run up to this epoch that trained
+            under one dtype policy: `{"from_epoch", "policy", "requested",
+            "reason", "device"}` each (see `tfface.training.precision`).
+        loss_scaled: per optimizer attribute of the model ("optimizer",
+            "discriminator_optimizer"), whether it was a
+            `LossScaleOptimizer` (its saved state then holds the loss scale);
+            None in checkpoints written before it was recorded.
     """
 
     epoch: int
@@ -44,6 +57,8 @@ class CheckpointState:
     history: dict[str, list[float]] = field(default_factory=dict)
     seed_states: list[list[int]] = field(default_factory=list)
     finished: bool = False
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    loss_scaled: dict[str, bool] | None = None
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "CheckpointState":
@@ -68,6 +83,14 @@ class ResumeCheckpoint(keras.callbacks.Callback):
     epoch count and the history of every completed epoch. The data order is
     a pure function of (seed, epoch) (`make_dataset(start_batch=...)`), so it
     needs no state.
+
+    A checkpoint restores under another dtype policy than the one that
+    wrote it (precision belongs to the device): the weights are float32
+    under every policy; a `LossScaleOptimizer`'s own state (loss scale,
+    step counter) is dropped when the restoring optimizer is not
+    loss-scaled, and starts fresh when it is and the saved one was not,
+    while the wrapped optimizer's state (moments, iterations) carries over
+    either way. `segments` records which policy trained which epochs.
 
     Every save writes a new `epoch-NNNNN.weights.h5` under a temporary name
     and renames it, then atomically replaces `checkpoint.json`, which names
@@ -105,6 +128,7 @@ class ResumeCheckpoint(keras.callbacks.Callback):
         self.write = write
         self.history: dict[str, list[float]] = {}
         self.epoch = 0
+        self.segments: list[dict[str, Any]] = []
         self._restored = False
         self._ignore_saved = False
 
@@ -167,6 +191,7 @@ class ResumeCheckpoint(keras.callbacks.Callback):
                 continue
             self.epoch = state.epoch
             self.history = {k: list(v) for k, v in state.history.items()}
+            self.segments = [dict(s) for s in state.segments if s.get("from_epoch", 0) < state.epoch]
             model._initial_epoch = state.epoch
             return state.epoch
         raise OSError(
@@ -181,7 +206,8 @@ class ResumeCheckpoint(keras.callbacks.Callback):
         optimizer = getattr(model, "optimizer", None)
         if optimizer is not None and not optimizer.built:
             optimizer.build(model.trainable_variables)
-        model.load_weights(path)
+        with optimizers_as_saved(model, state.loss_scaled):
+            model.load_weights(path)
         generators = seed_generators(model)
         if len(generators) != len(state.seed_states):
             raise ValueError(f"{len(state.seed_states)} saved seed-generator states, the model has {len(generators)}")
@@ -191,6 +217,16 @@ class ResumeCheckpoint(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         if not self._restored:
             self.restore()
+
+    def begin_segment(self, precision: dict[str, Any]) -> list[dict[str, Any]]:
+        """Records that training continues from `self.epoch` under
+        `precision` (a `PrecisionChoice.to_dict()`); returns every segment.
+        A resumption under the same policy, request, reason and device
+        continues the last segment."""
+        last = self.segments[-1] if self.segments else None
+        if last is None or any(last.get(k) != v for k, v in precision.items()):
+            self.segments.append({"from_epoch": self.epoch, **precision})
+        return self.segments
 
     # ------------------------------------------------------------ save
 
@@ -218,6 +254,8 @@ class ResumeCheckpoint(keras.callbacks.Callback):
             history=self.history,
             seed_states=[np.asarray(g.state.numpy()).tolist() for g in seed_generators(self.model)],
             finished=finished,
+            segments=self.segments,
+            loss_scaled={name: is_loss_scaled(o) for name, o in model_optimizers(self.model).items()},
         )
         self._write_state(state)
 
@@ -258,9 +296,48 @@ def seed_generators(model) -> list:
     return found
 
 
+def model_optimizers(model) -> dict[str, keras.optimizers.Optimizer]:
+    """The optimizers a compiled model holds, by attribute name ("optimizer",
+    and e.g. "discriminator_optimizer")."""
+    return {name: value for name, value in vars(model).items() if isinstance(value, keras.optimizers.Optimizer)}
+
+
+def is_loss_scaled(optimizer) -> bool:
+    """Whether `optimizer` is wrapped in Keras' `LossScaleOptimizer` (float16 loss scaling)."""
+    return isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+@contextlib.contextmanager
+def optimizers_as_saved(model, loss_scaled: dict[str, bool] | None):
+    """While loading a checkpoint: each optimizer of `model` shaped as the
+    one that wrote it. A `LossScaleOptimizer` saved, a plain one restoring:
+    a stand-in `LossScaleOptimizer` wraps it and takes the loss-scale state,
+    which is dropped. A plain one saved, a `LossScaleOptimizer` restoring:
+    its inner optimizer loads the state, the loss scale starts fresh. Keras
+    would otherwise skip the whole optimizer state (variable counts differ)."""
+    swapped = {}
+    for name, optimizer in model_optimizers(model).items():
+        saved = (loss_scaled or {}).get(name)
+        if saved is None or saved == is_loss_scaled(optimizer):
+            continue
+        if saved:
+            stand_in = keras.optimizers.LossScaleOptimizer(optimizer)
+            stand_in.build(optimizer._trainable_variables)
+        else:
+            stand_in = optimizer.inner_optimizer
+        swapped[name] = optimizer
+        setattr(model, name, stand_in)
+    try:
+        yield
+    finally:
+        for name, optimizer in swapped.items():
+            setattr(model, name, optimizer)
+
+
 def check_resumable(saved: ExperimentConfig, config: ExperimentConfig, run_dir: str) -> None:
     """Raises `ConfigError` when `config` differs from the config a run was
-    started with in anything but `RESUMABLE_CHANGES` and the `run` section."""
+    started with in anything but `RESUMABLE_CHANGES`, the `run` section and
+    `RESUMABLE_WITH_AUTO` keys with "auto" on either side."""
     before, after = _flat(config_to_dict(saved)), _flat(config_to_dict(config))
     changed = [
         key
@@ -268,6 +345,7 @@ def check_resumable(saved: ExperimentConfig, config: ExperimentConfig, run_dir: 
         if before.get(key) != after.get(key)
         and key not in RESUMABLE_CHANGES
         and key.split(".")[0] not in RESUMABLE_SECTIONS
+        and not (key in RESUMABLE_WITH_AUTO and "auto" in (before.get(key), after.get(key)))
     ]
     if changed:
         details = ", ".join(f"{k}: {before.get(k)!r} -> {after.get(k)!r}" for k in changed)

@@ -40,12 +40,12 @@ from tfface.data.sources import EmptySplitError, face_counts_line, merge_face_co
 from tfface.io import atomic_path, atomic_write_text
 from tfface.presets import check_model_config, get_preset
 from tfface.registry import OPTIMIZERS
-from tfface.training.precision import resolve_precision
+from tfface.training.precision import PrecisionChoice, choose_precision, resolve_precision
 from tfface.run import RunDir
 from tfface.sampling.latents import fit_sampler
 from tfface.sampling.run import default_sampler_kind
 from tfface.training.checkpointing import ResumeCheckpoint, check_resumable, repair_history_csv
-from tfface.training.runtime import Runtime, configure_runtime, synchronize_batch_norm
+from tfface.training.runtime import Runtime, configure_runtime, run_switches, synchronize_batch_norm
 
 logger = logging.getLogger(__name__)
 
@@ -131,38 +131,38 @@ def train_run(
     True
     """
     check_model_config(config.model)
-    config = with_resolved_precision(config)
-    policy = keras.mixed_precision.global_policy()
-    try:
-        return _train(config, extra_callbacks, finishers)
-    finally:
-        keras.mixed_precision.set_global_policy(policy)  # the model keeps its own
+    precision = choose_precision(config.train.mixed_precision)
+    with run_switches(with_resolved_precision(config, precision).train):
+        return _train(config, precision, extra_callbacks, finishers)
 
 
-def with_resolved_precision(config: ExperimentConfig) -> ExperimentConfig:
+def with_resolved_precision(config: ExperimentConfig, precision: PrecisionChoice | None = None) -> ExperimentConfig:
     """`config` with `train.mixed_precision="auto"` replaced by the policy it
-    resolves to here, so the run folder records (and a resume compares) the
-    concrete policy."""
-    resolved = resolve_precision(config.train.mixed_precision)
+    resolves to here (or by `precision.policy`): the config a run trains
+    with. The run folder's `config.json` keeps what was asked for, so that
+    a run asking for "auto" resumes on another device under its policy."""
+    resolved = precision.policy if precision is not None else resolve_precision(config.train.mixed_precision)
     if resolved == config.train.mixed_precision:
         return config
     return dataclasses.replace(config, train=dataclasses.replace(config.train, mixed_precision=resolved))
 
 
 def _train(
-    config: ExperimentConfig, extra_callbacks: Sequence[keras.callbacks.Callback], finishers: Sequence[Finisher]
+    config: ExperimentConfig, precision: PrecisionChoice, extra_callbacks: Sequence[keras.callbacks.Callback],
+    finishers: Sequence[Finisher],
 ) -> RunResult:
+    requested, config = config, with_resolved_precision(config, precision)
     runtime = configure_runtime(config.train)
     with runtime.strategy.scope():
         model = build_model(config)
         if runtime.distributed and config.train.sync_batch_norm:
             synchronize_batch_norm(model)
     run = RunDir(config.run.dir)
-    checkpoint = open_checkpoint(config, run, runtime)
+    checkpoint = open_checkpoint(requested, run, runtime)
     # Other workers of a multi-worker run write into a scratch folder.
     out = RunDir(runtime.output_root(run.root)).create()
     try:
-        save_config(config, out.config)
+        save_config(requested, out.config)
         data = make_run_datasets(config, model, out, runtime)
         with runtime.strategy.scope():
             compile_model(model, config, data, runtime)
@@ -170,6 +170,7 @@ def _train(
         best = best_weights(config, out, checkpoint, start_epoch)
         if checkpoint.finished and (start_epoch >= config.train.epochs or (best is not None and best.state.stopped)):
             return reopen_finished_run(config, run, model, checkpoint, best)
+        record_precision(config, out, checkpoint, precision)
         callbacks = [*run_callbacks(config, out, model, data, checkpoint, best), *extra_callbacks]
         resumable = data.start_batch is not None
         try:
@@ -386,6 +387,18 @@ def open_checkpoint(config: ExperimentConfig, run: RunDir, runtime: Runtime) -> 
     elif checkpoint.state is not None and os.path.exists(run.config):
         check_resumable(load_config(run.config), config, run.root)
     return checkpoint
+
+
+def record_precision(config: ExperimentConfig, run: RunDir, checkpoint: ResumeCheckpoint, precision: PrecisionChoice) -> None:
+    """Starts the run's precision segment at the restored epoch and writes
+    every segment to `RUN/precision.json` (and, through the checkpoint, to
+    `checkpoint.json`), saying when a resumed run changes policy."""
+    previous = checkpoint.segments[-1] if checkpoint.segments else None
+    segments = checkpoint.begin_segment(precision.to_dict())
+    atomic_write_text(run.precision, json.dumps({"segments": segments}, indent=2) + "\n")
+    if previous is not None and previous["policy"] != precision.policy and config.run.verbose:
+        logger.info(f"{config.run.dir}: epochs {previous['from_epoch'] + 1}-{checkpoint.epoch} trained under "
+                    f"{previous['policy']}; continuing under {precision.policy} ({precision.device}: {precision.reason})")
 
 
 def restore_checkpoint(

@@ -15,6 +15,7 @@ strategy cannot be created twice in one process).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 
 import keras
 import tensorflow as tf
+from tensorflow.python.framework.config import disable_op_determinism, is_op_determinism_enabled  # public: enable only
 
 from tfface.config import ConfigError, TrainConfig
 from tfface.onednn import ONEDNN_ENV, variable_decides
@@ -82,16 +84,52 @@ class Runtime:
             shutil.rmtree(root, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def run_switches(config: TrainConfig):
+    """Sets the process-wide switches a run asks for, op determinism
+    (`train.deterministic`, on or off) and the global dtype policy
+    (`train.mixed_precision`, already resolved from "auto"), and puts back
+    what was there before when the run ends, also on an exception: nothing
+    a run switches on outlives it. (Keras turns XLA off under op
+    determinism, so a leaked switch would also silently cost later runs
+    their XLA.)
+
+    Example:
+
+    >>> with run_switches(TrainConfig(deterministic=True, mixed_precision="mixed_bfloat16")):
+    ...     is_op_determinism_enabled(), keras.mixed_precision.global_policy().name
+    (True, 'mixed_bfloat16')
+    >>> is_op_determinism_enabled(), keras.mixed_precision.global_policy().name
+    (False, 'float32')
+    """
+    if config.mixed_precision == "auto":
+        raise ValueError("run_switches needs a resolved train.mixed_precision (see tfface.training.precision)")
+    policy = keras.mixed_precision.global_policy()
+    determinism = is_op_determinism_enabled()
+    try:
+        set_op_determinism(config.deterministic)
+        keras.mixed_precision.set_global_policy(config.mixed_precision)
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+        set_op_determinism(determinism)
+
+
+def set_op_determinism(enabled: bool) -> None:
+    """Switches TensorFlow's op determinism on or off."""
+    if enabled:
+        tf.config.experimental.enable_op_determinism()
+    else:
+        disable_op_determinism()
+
+
 def configure_runtime(config: TrainConfig) -> Runtime:
     """The strategy (first: a multi-worker or TPU strategy must be set up
-    before other TensorFlow work), then seeds, op determinism, the global
-    dtype policy and the XLA decision; checks that `train.batch_size`
-    splits evenly over the replicas."""
+    before other TensorFlow work), then seeds and the XLA decision; checks
+    that `train.batch_size` splits evenly over the replicas. Op determinism
+    and the dtype policy are set by `run_switches` around the run."""
     strategy = make_strategy(config.distribution)
     keras.utils.set_random_seed(config.seed)
-    if config.deterministic:
-        tf.config.experimental.enable_op_determinism()
-    keras.mixed_precision.set_global_policy(config.mixed_precision)
     check_cpu_kernels()
     task_type, task_id, workers = _cluster_position(strategy)
     runtime = Runtime(
