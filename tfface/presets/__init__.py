@@ -165,7 +165,7 @@ def check_model_config(model: ModelConfig) -> None:
     >>> check_model_config(ModelConfig(preset="ae_demo", beta=1.0))
     Traceback (most recent call last):
     ...
-    tfface.config.ConfigError: model.beta: preset 'ae_demo' takes no argument 'beta'; its arguments: image_size, latent_dim, widths, reconstruction_loss, input_noise_stddev, seed, perceptual_weight, perceptual_weights, adversarial_weight, adversarial_start, discriminator_layers, discriminator_width, discriminator_norm
+    tfface.config.ConfigError: model.beta: preset 'ae_demo' takes no argument 'beta'; its arguments: image_size, latent_dim, widths, reconstruction_loss, input_noise_stddev, seed, ...
     """
     try:
         accepted = preset_arguments(model.preset)

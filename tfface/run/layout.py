@@ -69,6 +69,11 @@ class RunDir:
     def model(self) -> str:
         return self.path("model.keras")
 
+    @property
+    def export_root(self) -> str:
+        """The folder holding the run's export versions (`RUN/export`)."""
+        return self.path("export")
+
     def export_version(self, version: int = 1) -> str:
         """The folder of export version `version` (`RUN/export/<version>`)."""
         return self.path("export", str(version))
