@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine (Python 3.11, CPU, package index only):
 #   make demo   creates .venv, installs tfface, trains the demo VAE on synthetic faces (offline)
-#   make test   installs with the test extra and runs the whole suite
+#   make test   installs with the test extra and runs the suite but its slow end-to-end tests (<= 12 min on 2 cores)
+#   make test-slow  the slow end-to-end tests alone (CI runs them after `make test`); make test-all: both at once
 #   make test-min  a second venv with the oldest declared versions (setup.cfg's floors), a fast subset
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,7 +10,7 @@ PY     := $(BIN)/python
 PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test test-min install install-test bench bench-quick clean
+.PHONY: demo test test-slow test-all test-min install install-test bench bench-quick clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +25,16 @@ install-test: $(BIN)/activate
 demo: install
 	$(BIN)/tfface train --config pipelines/demo.toml
 
+# What goes under `slow`: tests/conftest.py. Each target prints its 25 slowest tests.
+PYTEST := $(PY) -m pytest -n 2 --durations=25
 test: install-test
-	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
+
+test-slow: install-test
+	$(PYTEST) -m slow $(PYTEST_ARGS)
+
+test-all: install-test
+	$(PYTEST) $(PYTEST_ARGS)
 
 # The oldest versions setup.cfg declares (.ci/min_constraints.py pins every
 # `>=` floor of install_requires), in their own venv, on a fast subset.
