@@ -1,24 +1,25 @@
 """Suite-wide set-up: quiet TensorFlow, the `slow` marker, shared trained runs,
 the order tests start in.
 
-What goes under `@pytest.mark.slow`: a test that takes more than ~30 s on an
-idle 2-core machine and whose behaviour a faster test does not already reach
-— end-to-end runs that start fresh processes (kill-and-resume, multi-worker,
-notebooks in a kernel, `pip install`), report pipelines at tiny scale,
-learning checks that need many steps. `make test` (the README's command,
-CI's first) runs everything else in at most 12 minutes on an idle 2-core
-machine; `make test-slow` runs the slow set alone, `make test-all` both, and
-CI runs `make test` then `make test-slow`: no test is skipped in CI.
+What goes under `slow`: every test that takes 10 s or more on an idle 2-core
+machine (its seconds in `tests/durations.json`, marked here, so a test file
+needs no edit), and tests marked `@pytest.mark.slow` in their file (end-to-end
+runs in fresh processes: kill-and-resume, multi-worker, notebooks in a kernel,
+`pip install`). `make test` (the README's command, CI's first) runs the rest
+in at most 12 minutes on an idle 2-core machine; `make test-slow` runs the
+slow set alone, `make test-all` both, and CI runs `make test` then
+`make test-slow`: every test runs in CI, none is weakened.
 
-Before marking a test slow, share what it pays for: a test that only reads a
-trained run takes `trained_tiny_run` / `trained_exported_run` (trained once
-per suite, whatever the number of xdist workers), or their copies `tiny_run`
-/ `exported_run` when it writes.
+Before a new test lands in the slow set, share what it pays for: a test that
+only reads a trained run takes `trained_tiny_run` / `trained_exported_run`
+(trained once per suite, whatever the number of xdist workers), or their
+copies `tiny_run` / `exported_run` when it writes.
 
-Order: tests listed in `tests/durations.json` (seconds on the reference
-machine) start first, longest first, so `-n 2` ends on short tests instead
-of one core idling behind a long one. Refresh the file after adding a long
-test: `python -m pytest -n 2 --store-durations tests/durations.json`.
+Order: the tests in `tests/durations.json` start first, longest first, so
+`-n 2` ends on short tests instead of one core idling behind a long one.
+Refresh the file on an idle 2-core machine after adding or renaming a long
+test: `python -m pytest -n 2 --store-durations tests/durations.json`
+(`make test-all PYTEST_ARGS="--store-durations tests/durations.json"`).
 """
 
 import json
@@ -32,23 +33,28 @@ import pytest  # noqa: E402
 import tfface  # noqa: E402,F401  (before TensorFlow: the CPU kernels users get, see tfface.onednn)
 
 DURATIONS = os.path.join(os.path.dirname(__file__), "durations.json")
-LONG = 5.0  # seconds: shorter tests keep their collection order
+LONG = 2.0  # seconds: shorter tests are not recorded and keep their collection order
+SLOW = 10.0  # seconds on an idle 2-core machine: the `slow` set
 
 
 def pytest_addoption(parser):
     parser.addoption("--store-durations", metavar="PATH", default=None,
-                     help="write each test's setup + call seconds (>= 5 s) to PATH as JSON (tests/durations.json orders the suite)")
+                     help="write each test's setup + call seconds (>= 2 s) to PATH as JSON (tests/durations.json: the slow set and the order)")
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(config, items):
-    """Known long tests first, longest first (a stable sort: the rest keep
-    their order). Every xdist worker computes the same order."""
+    """Tests of `SLOW` seconds or more get the `slow` marker; known long
+    tests run first, longest first (a stable sort: the rest keep their
+    order, and every xdist worker computes the same one)."""
     try:
         with open(DURATIONS, encoding="utf-8") as handle:
             known = json.load(handle)
     except FileNotFoundError:
         return
+    for item in items:
+        if known.get(item.nodeid, 0.0) >= SLOW:
+            item.add_marker(pytest.mark.slow)
     items.sort(key=lambda item: -known.get(item.nodeid, 0.0))
 
 
