@@ -49,7 +49,7 @@ test-min:
 	$(MIN_VENV)/bin/python .ci/min_constraints.py > $(MIN_VENV)/constraints.txt
 	$(MIN_VENV)/bin/python -m pip install --quiet -c $(MIN_VENV)/constraints.txt -e ".[test]"
 	$(MIN_VENV)/bin/python -c "import sys, tensorflow as tf, keras, numpy, tensorboard, cv2; print('test-min: python', sys.version.split()[0], 'tensorflow', tf.__version__, 'keras', keras.__version__, 'numpy', numpy.__version__, 'tensorboard', tensorboard.__version__, 'opencv', cv2.__version__)"
-	$(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not slow" $(MIN_TESTS)
+	$(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not slow" --slow-seconds 0 $(MIN_TESTS)
 
 bench: install
 	$(PY) -m pip install --quiet -e ".[bench]"

@@ -3,7 +3,8 @@ the order tests start in.
 
 What goes under `slow`: every test that takes 10 s or more on an idle 2-core
 machine (its seconds in `tests/durations.json`, marked here, so a test file
-needs no edit), and tests marked `@pytest.mark.slow` in their file (end-to-end
+needs no edit; `--slow-seconds` moves the line, `make test-min` keeps its
+subset whole with 0), and tests marked `@pytest.mark.slow` in their file (end-to-end
 runs in fresh processes: kill-and-resume, multi-worker, notebooks in a kernel,
 `pip install`). `make test` (the README's command, CI's first) runs the rest
 in at most 12 minutes on an idle 2-core machine; `make test-slow` runs the
@@ -38,6 +39,8 @@ SLOW = 10.0  # seconds on an idle 2-core machine: the `slow` set
 
 
 def pytest_addoption(parser):
+    parser.addoption("--slow-seconds", type=float, default=SLOW, metavar="S",
+                     help=f"mark tests of S seconds or more in tests/durations.json slow (default {SLOW:g}; 0: only the tests marked in their file)")
     parser.addoption("--store-durations", metavar="PATH", default=None,
                      help="write each test's setup + call seconds (>= 2 s) to PATH as JSON (tests/durations.json: the slow set and the order)")
 
@@ -52,8 +55,9 @@ def pytest_collection_modifyitems(config, items):
             known = json.load(handle)
     except FileNotFoundError:
         return
+    threshold = config.getoption("--slow-seconds")
     for item in items:
-        if known.get(item.nodeid, 0.0) >= SLOW:
+        if threshold > 0 and known.get(item.nodeid, 0.0) >= threshold:
             item.add_marker(pytest.mark.slow)
     items.sort(key=lambda item: -known.get(item.nodeid, 0.0))
 
