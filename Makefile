@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine (Python 3.11, CPU, package index only):
 #   make demo   creates .venv, installs tfface, trains the demo VAE on synthetic faces (offline)
-#   make test   installs with the test extra and runs the whole suite
+#   make test   installs with the test extra and runs the suite but its slow end-to-end tests (<= 12 min on 2 cores)
+#   make test-slow  the slow end-to-end tests alone (CI runs them after `make test`); make test-all: both at once
 #   make docs   the documentation site (MkDocs, --strict) into site/
 #   make test-min  a second venv with the oldest declared versions (setup.cfg's floors), a fast subset
 PYTHON ?= python3
@@ -10,7 +11,7 @@ PY     := $(BIN)/python
 PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test test-min install install-test docs docs-serve bench bench-quick clean
+.PHONY: demo test test-slow test-all test-min install install-test docs docs-serve bench bench-quick clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +26,16 @@ install-test: $(BIN)/activate
 demo: install
 	$(BIN)/tfface train --config pipelines/demo.toml
 
+# What goes under `slow`: tests/conftest.py. Each target prints its 25 slowest tests.
+PYTEST := $(PY) -m pytest -n 2 --durations=25
 test: install-test
-	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
+
+test-slow: install-test
+	$(PYTEST) -m slow $(PYTEST_ARGS)
+
+test-all: install-test
+	$(PYTEST) $(PYTEST_ARGS)
 
 # The documentation site: guides in docs/, the API pages generated from the
 # docstrings. --strict fails on a broken link or anchor, an unparsable
@@ -51,7 +60,7 @@ test-min:
 	$(MIN_VENV)/bin/python .ci/min_constraints.py > $(MIN_VENV)/constraints.txt
 	$(MIN_VENV)/bin/python -m pip install --quiet -c $(MIN_VENV)/constraints.txt -e ".[test]"
 	$(MIN_VENV)/bin/python -c "import sys, tensorflow as tf, keras, numpy, tensorboard, cv2; print('test-min: python', sys.version.split()[0], 'tensorflow', tf.__version__, 'keras', keras.__version__, 'numpy', numpy.__version__, 'tensorboard', tensorboard.__version__, 'opencv', cv2.__version__)"
-	$(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not slow" $(MIN_TESTS)
+	$(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not slow" --slow-seconds 0 $(MIN_TESTS)
 
 bench: install
 	$(PY) -m pip install --quiet -e ".[bench]"
