@@ -3,6 +3,7 @@
 #   make test   installs with the test extra and runs the suite but its slow end-to-end tests (<= 12 min on 2 cores)
 #   make test-slow  the slow end-to-end tests alone (CI runs them after `make test`); make test-all: both at once
 #   make docs   the documentation site (MkDocs, --strict) into site/
+#   make explore  installs the explore extra (Gradio) and opens the explorer on the demo's export
 #   make test-min  a second venv with the oldest declared versions (setup.cfg's floors), a fast subset
 PYTHON ?= python3
 VENV   ?= .venv
@@ -11,7 +12,7 @@ PY     := $(BIN)/python
 PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test test-slow test-all test-min install install-test docs docs-serve bench bench-quick clean
+.PHONY: demo explore test test-slow test-all test-min install install-test docs docs-serve bench bench-quick clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,12 @@ install-test: $(BIN)/activate
 
 demo: install
 	$(BIN)/tfface train --config pipelines/demo.toml
+
+# After `make demo`: the explorer (http://127.0.0.1:7860) on its export.
+EXPLORE ?= runs/demo/export/1
+explore: $(BIN)/activate
+	$(PY) -m pip install --quiet -e ".[explore]"
+	$(BIN)/tfface explore $(EXPLORE)
 
 # What goes under `slow`: tests/conftest.py. Each target prints its 25 slowest tests.
 PYTEST := $(PY) -m pytest -n 2 --durations=25
