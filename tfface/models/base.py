@@ -20,12 +20,13 @@ from tfface.models.adversarial import (
     adversarial_due,
     adversarial_test_terms,
     adversarial_train_terms,
-    default_discriminator_optimizer,
+    discriminator_optimizer_for,
     generator_loss,
     inactive_terms,
 )
 from tfface.models.posterior import DiagonalGaussian, PointMass
 from tfface.models.steps import apply_gradient_list, scaled_loss, step_results
+from tfface.replicas import global_batch_normal
 from tfface.value_range import ValueRange
 
 
@@ -83,8 +84,9 @@ class LatentAutoencoder(FaceModel):
       serving never need its weights).
     - adversarial (`adversarial_weight > 0`): a `PatchDiscriminator` with its
       own optimizer (`compile(discriminator_optimizer=...)`, by default
-      Adam(β=0.5, 0.9) at the model's learning rate), hinge losses and
-      VQGAN's adaptive weight, on from optimizer step `adversarial_start`
+      Adam(β=0.5, 0.9) at the model's learning rate; loss-scaled under
+      mixed_float16), hinge losses and VQGAN's adaptive weight, on from
+      optimizer step `adversarial_start`, decided in the graph
       (see `tfface.models.adversarial`). Its weights and optimizer state are
       saved with the model and in checkpoints; the export serves only the
       encoder and decoder. The term is reported, not added to `loss`
@@ -202,7 +204,7 @@ class LatentAutoencoder(FaceModel):
         self.discriminator_norm = discriminator_norm
         self.discriminator = None
         self.discriminator_optimizer = None
-        self.adversarial_on = False  # whether the traced step has the term (see make_train_function)
+        self.adversarial_on = False  # whether the traced step holds the (gated) term, see make_train_function
         if self.adversarial_weight:
             self.discriminator = PatchDiscriminator(
                 self.image_shape, discriminator_layers, discriminator_width, discriminator_norm, name="discriminator"
@@ -270,10 +272,11 @@ class LatentAutoencoder(FaceModel):
     # -------------------------------------------------------------- training
 
     def corrupt(self, images):
-        """Adds `input_noise_stddev` Gaussian noise, clipped to the value range."""
+        """Adds `input_noise_stddev` Gaussian noise, clipped to the value range
+        (each example's noise independent of the replica it lands on)."""
         if not self.input_noise_stddev:
             return images
-        noise = keras.random.normal(ops.shape(images), seed=self.seed_generator, dtype=images.dtype)
+        noise = global_batch_normal(ops.shape(images), self.seed_generator, dtype=images.dtype)
         low, high = self.value_range.bounds
         return ops.clip(images + self.input_noise_stddev * noise, low, high)
 
@@ -351,14 +354,11 @@ class LatentAutoencoder(FaceModel):
 
     def compile(self, optimizer="rmsprop", *args, discriminator_optimizer=None, **kwargs):
         """`keras.Model.compile`, plus the discriminator's own optimizer
-        (adversarial term; default: `default_discriminator_optimizer`)."""
+        (adversarial term; see `discriminator_optimizer_for`: default
+        `default_discriminator_optimizer`, loss-scaled under mixed_float16)."""
         super().compile(optimizer, *args, **kwargs)
         if self.discriminator is not None:
-            self.discriminator_optimizer = (
-                keras.optimizers.get(discriminator_optimizer)
-                if discriminator_optimizer is not None
-                else default_discriminator_optimizer(self.optimizer)
-            )
+            self.discriminator_optimizer = discriminator_optimizer_for(self, discriminator_optimizer)
             # Built now, so that checkpoints and `.keras` files load into it.
             self.discriminator_optimizer.build(self.discriminator.trainable_variables)
 
@@ -383,16 +383,18 @@ class LatentAutoencoder(FaceModel):
                 self.perceptual = PerceptualLoss(self.image_shape, self.value_range, self.perceptual_weights)
 
     def make_train_function(self, force=False):
+        """Keras' train function; retraced with the adversarial term (gated
+        by the step in the graph) once its start may fall within the next
+        execution. Until then each call reads the step counter once (`fit`
+        calls this once, then `AdversarialSwitch` counts on the host)."""
         self.build_perceptual()
-        due = adversarial_due(self)
-        if due != self.adversarial_on:  # the start step is reached (or a run resumes past it)
-            self.adversarial_on = due
-            force = True
+        if not self.adversarial_on and adversarial_due(self, self.steps_per_execution):
+            self.adversarial_on = force = True
         return super().make_train_function(force)
 
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`; with a later adversarial start, also the
-        callback that switches the term on at its step."""
+        callback that retraces the step with the term before its start step."""
         if self.discriminator is not None and self.adversarial_start > 0:
             callbacks = [*(callbacks or []), AdversarialSwitch()]
         return super().fit(*args, callbacks=callbacks, **kwargs)

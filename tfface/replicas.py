@@ -1,0 +1,71 @@
+"""What one replica of a `tf.distribute` strategy needs to compute what one
+device computes on the global batch: sums over replicas, and random draws
+that depend on an example's place in the global batch, not on the replica
+it lands on.
+
+On one device (or outside a strategy) every function here is the identity
+of its single-device meaning, at no cost.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+
+def replica_position() -> tuple[int | tf.Tensor, int]:
+    """(this replica's index, the number of replicas in sync): (0, 1) on one
+    device or in a cross-replica context."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return 0, 1
+    return context.replica_id_in_sync_group, context.num_replicas_in_sync
+
+
+def sum_over_replicas(value):
+    """`value` summed over the replicas in sync (an all-reduce; no gradient
+    flows through it): the global-batch total of a per-replica sum.
+
+    Example:
+
+    >>> float(sum_over_replicas(np.float32(3.0)))  # one device
+    3.0
+    """
+    value = ops.stop_gradient(ops.convert_to_tensor(value))
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return value
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, value)
+
+
+def global_batch_normal(shape, seed, dtype="float32"):
+    """Standard normal noise of `shape` (batch first, this replica's share)
+    equal to the rows that one device would draw for the same examples.
+
+    Every replica draws the global batch's noise (`shape[0]` × replicas
+    rows) from the same seed state and keeps its own consecutive slice, so
+    example `i` of the global batch gets the same noise whichever replica it
+    lands on, and replicas never share noise. This assumes the replicas'
+    batches are consecutive slices of the global batch in replica order, as
+    `tfface.training.runner.training_stream` and Keras' own input splitting
+    make them on one host.
+
+    Args:
+        shape: this replica's shape, batch first.
+        seed: a `keras.random.SeedGenerator` (its state advances once per
+            call, on every replica alike) or an int.
+        dtype: the noise's dtype.
+
+    Example:
+
+    >>> noise = global_batch_normal((4, 2), keras.random.SeedGenerator(0))
+    >>> tuple(noise.shape)
+    (4, 2)
+    """
+    replica, replicas = replica_position()
+    if replicas == 1:
+        return keras.random.normal(shape, seed=seed, dtype=dtype)
+    batch = shape[0]
+    noise = keras.random.normal([batch * replicas, *shape[1:]], seed=seed, dtype=dtype)
+    return noise[replica * batch:(replica + 1) * batch]
