@@ -328,6 +328,12 @@ class TrainConfig(_Section):
             replicas, BatchNorm statistics are computed over the global
             batch rather than each replica's share. Defaults to True.
         deterministic: bool. Enable TensorFlow op determinism. Defaults to False.
+        steps_per_execution: int. Training steps run per call into the
+            compiled graph (Keras' `compile(steps_per_execution=...)`): the
+            host reads the step's logs once per call instead of once per
+            step, which keeps a GPU busy when steps are short. Results are
+            identical; epochs, grids, checkpoints and resume are unchanged
+            (an epoch's last call runs the remaining steps). Defaults to 1.
         early_stopping: dict. Stop when a logged metric stops improving:
             `{monitor = "val_loss", patience = 3, min_delta = 0.0, mode =
             "auto"}` ("min", "max" or "auto": max for accuracy, PSNR, SSIM).
@@ -360,6 +366,7 @@ class TrainConfig(_Section):
     )
     sync_batch_norm: bool = True
     deterministic: bool = False
+    steps_per_execution: int = field(default=1, metadata=_at_least(1))
     early_stopping: dict = field(default_factory=dict)
     keep_best: bool = False
 

@@ -117,6 +117,13 @@ class AdversarialSwitch(keras.callbacks.Callback):
             model.make_train_function(force=True)
 
 
+def critic_statistics(model) -> list:
+    """The discriminator's non-trainable state (BatchNorm moving statistics)
+    before a step, so that a step before the start leaves it as it was
+    (`adversarial_train_terms` puts it back)."""
+    return [ops.convert_to_tensor(v) for v in model.discriminator.non_trainable_variables]
+
+
 def generator_loss(model, reconstructions):
     """L_GAN = −mean D(x̂) of the reconstructions."""
     return hinge_generator_loss(model.discriminator(reconstructions, training=True))
@@ -137,7 +144,9 @@ def add_adversarial_gradients(model, tape, grads, variables, adversarial_loss, g
         sum_over_replicas(grads[index]), sum_over_replicas(adversarial[index]),
         scale=model.optimizer.scale_loss(tf.constant(1.0, "float32")),
     )
-    combined = [g if a is None or g is None else g + ops.cast(weight, g.dtype) * a for g, a in zip(grads, adversarial)]
+    on = gate > 0.0  # before the start the gradients stay exactly those of L (even if ∇L_GAN is not finite)
+    combined = [g if a is None or g is None else ops.where(on, g + ops.cast(weight, g.dtype) * a, g)
+                for g, a in zip(grads, adversarial)]  # fmt: skip
     return combined, weight
 
 
@@ -155,13 +164,18 @@ def discriminator_step(model, images, reconstructions, when=None):
     return loss, ops.mean(ops.cast(real, "float32")), ops.mean(ops.cast(fake, "float32"))
 
 
-def adversarial_train_terms(model, tape, grads, variables, images, reconstructions, adversarial_loss):
+def adversarial_train_terms(model, tape, grads, variables, images, reconstructions, adversarial_loss, statistics):
     """The generator's combined gradients and the step's adversarial metrics
     (all 0 before the start step, see `adversarial_gate`); also runs the
-    discriminator's update from the start step on."""
+    discriminator's update from the start step on. `statistics` are the
+    discriminator's from `critic_statistics` before the step: put back
+    before the start, so a step traced with the gated term changes what a
+    step traced without it changes, bit for bit."""
     gate = adversarial_gate(model)
     grads, weight = add_adversarial_gradients(model, tape, grads, variables, adversarial_loss, gate)
     d_loss, real, fake = discriminator_step(model, images, reconstructions, when=gate > 0.0)
+    for variable, before in zip(model.discriminator.non_trainable_variables, statistics, strict=True):
+        variable.assign(ops.where(gate > 0.0, variable, before))
     terms = {"adversarial_loss": gate * adversarial_loss, "adversarial_weight": weight,
              "discriminator_loss": gate * d_loss, "discriminator_real": gate * real,
              "discriminator_fake": gate * fake}  # fmt: skip

@@ -20,6 +20,7 @@ from tfface.models.adversarial import (
     adversarial_due,
     adversarial_test_terms,
     adversarial_train_terms,
+    critic_statistics,
     discriminator_optimizer_for,
     generator_loss,
     inactive_terms,
@@ -333,10 +334,12 @@ class LatentAutoencoder(FaceModel):
             terms, outputs = self.losses_and_outputs(images, training=True)
             scaled = scaled_loss(self, terms["loss"])
             if self.adversarial_on:
+                statistics = critic_statistics(self)
                 adversarial_loss = generator_loss(self, outputs)
         grads = tape.gradient(scaled, variables)
         if self.adversarial_on:
-            grads, more = adversarial_train_terms(self, tape, grads, variables, images, outputs, adversarial_loss)
+            grads, more = adversarial_train_terms(self, tape, grads, variables, images, outputs, adversarial_loss,
+                                                  statistics)  # fmt: skip
             terms.update(more)
         elif self.discriminator is not None:
             terms.update(inactive_terms())

@@ -352,7 +352,8 @@ def compile_model(model, config: ExperimentConfig, data: RunData, runtime: Runti
         # Dynamic loss scaling: `train_step` multiplies the loss by the scale,
         # `apply` divides the gradients by it and skips steps that overflow.
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    model.compile(optimizer=optimizer, jit_compile=runtime.jit_compile)
+    model.compile(optimizer=optimizer, jit_compile=runtime.jit_compile,
+                  steps_per_execution=config.train.steps_per_execution)
 
 
 def open_checkpoint(config: ExperimentConfig, run: RunDir, runtime: Runtime) -> ResumeCheckpoint:

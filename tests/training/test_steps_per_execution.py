@@ -1,0 +1,75 @@
+"""`train.steps_per_execution`: several training steps per call into the
+compiled graph train exactly what one step per call trains, with the
+adversarial start decided in the graph and the NaN guard still stopping."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.helpers import REPO, random_images, run_python
+from tfface.callbacks import NonFiniteGuard, NonFiniteLossError
+from tfface.presets import build_preset
+
+# Op determinism is process-wide: a fresh process. 36 training images in
+# batches of 6: 6 steps per epoch, with 4 steps per call [1-4], [5-6]; the
+# adversarial term starts at step 2, inside the first call.
+SAME_WEIGHTS = """
+import json, sys
+import numpy as np
+from tests.helpers import tiny_config
+from tfface.experiments import train
+
+out, report = sys.argv[1], {}
+for steps in (1, 4):
+    cfg = tiny_config(f"{out}/spe{steps}", f"train.steps_per_execution={steps}", "train.batch_size=6", "train.epochs=2",
+                      "train.deterministic=true", "model.adversarial_weight=0.5", "model.adversarial_start=2",
+                      "model.args={discriminator_layers=2, discriminator_width=8}", "run.export=false",
+                      "run.sample_grid=false", "run.reconstruction_grid=false")
+    result = train(cfg)
+    model = result.model
+    np.savez(f"{out}/spe{steps}.npz", *model.get_weights(), *model.discriminator_optimizer.variables)
+    report[steps] = {"history": result.history, "d_steps": int(model.discriminator_optimizer.iterations.numpy()),
+                     "g_steps": int(model.optimizer.iterations.numpy())}
+print("REPORT", json.dumps(report))
+"""
+
+
+@pytest.mark.slow
+def test_four_steps_per_execution_train_the_same_weights_as_one(tmp_path):
+    done = run_python(SAME_WEIGHTS, str(tmp_path), env={"PYTHONPATH": REPO}, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.split("REPORT ", 1)[1])
+    for steps in ("1", "4"):
+        assert (report[steps]["g_steps"], report[steps]["d_steps"]) == (12, 10)  # D from step 2 on
+    one, four = np.load(tmp_path / "spe1.npz"), np.load(tmp_path / "spe4.npz")
+    assert len(one.files) == len(four.files)
+    for key in one.files:
+        np.testing.assert_array_equal(four[key], one[key], err_msg=key)
+    assert report["4"]["history"]["loss"] == report["1"]["history"]["loss"]
+    assert report["1"]["history"]["loss"][1] < report["1"]["history"]["loss"][0]
+
+
+@pytest.mark.parametrize("start, expected", [(0, 4), (3, 1), (4, 0)])
+def test_adversarial_start_falls_on_its_step_inside_one_call(start, expected):
+    # One call of 4 steps: the discriminator steps from `start` on, decided in the graph.
+    model = build_preset("vae_tiny", image_size=(32, 32), adversarial_weight=0.5, adversarial_start=start,
+                         discriminator_layers=2, discriminator_width=8, seed=0)
+    model.compile(optimizer="adam", steps_per_execution=4)
+    critic = [np.array(w) for w in model.discriminator.weights]
+    model.fit(random_images(16), batch_size=4, epochs=1, shuffle=False, verbose=0)
+    assert int(model.optimizer.iterations) == 4
+    assert int(model.discriminator_optimizer.iterations) == expected
+    unchanged = all(np.array_equal(a, np.array(b)) for a, b in zip(critic, model.discriminator.weights))
+    assert unchanged == (expected == 0)  # moving statistics too: put back before the start
+
+
+def test_guard_stops_on_a_non_finite_batch_inside_a_call():
+    x = random_images(16)
+    x[9, 3, 3, 0] = np.inf  # the third batch of four, in the second call of two steps
+    model = build_preset("vae_tiny", image_size=(32, 32))
+    model.compile(optimizer="adam", steps_per_execution=2)
+    with pytest.raises(NonFiniteLossError) as caught:
+        model.fit(x, batch_size=4, epochs=2, shuffle=False, callbacks=[NonFiniteGuard()], verbose=0)
+    assert (caught.value.epoch, caught.value.batch) == (1, 4)
+    assert "epoch 1, batches 3-4 (one call of steps_per_execution steps)" in str(caught.value)
