@@ -332,8 +332,9 @@ class TrainConfig(_Section):
             compiled graph (Keras' `compile(steps_per_execution=...)`): the
             host reads the step's logs once per call instead of once per
             step, which keeps a GPU busy when steps are short. Results are
-            identical; epochs, grids, checkpoints and resume are unchanged
-            (an epoch's last call runs the remaining steps). Defaults to 1.
+            identical; epochs, grids, checkpoints and resume are unchanged.
+            It must divide an epoch's steps: otherwise the run uses the
+            largest number that does and warns. Defaults to 1.
         early_stopping: dict. Stop when a logged metric stops improving:
             `{monitor = "val_loss", patience = 3, min_delta = 0.0, mode =
             "auto"}` ("min", "max" or "auto": max for accuracy, PSNR, SSIM).

@@ -86,11 +86,12 @@ def test_resume_with_discriminator_and_perceptual_term_equals_uninterrupted_run(
 
 @pytest.mark.slow
 def test_resume_with_several_steps_per_execution_equals_uninterrupted_run(tmp_path):
-    # Calls of 2 steps ([1, 2], [3]): the kill falls at the start of epoch 2's
-    # second call; the adversarial term starts inside the first call (step 1).
+    # Batches of 6: 6 steps per epoch in calls of 3 ([1-3], [4-6]); the kill
+    # falls at the start of epoch 2's second call; the adversarial term
+    # starts inside epoch 1's second call (optimizer step 4, its 5th).
     _assert_kill_and_rerun_equals_uninterrupted_run(
-        tmp_path, "train.steps_per_execution=2", "model.adversarial_weight=0.5", "model.adversarial_start=1",
-        "model.args={discriminator_layers=2, discriminator_width=8}", kill_at="2,3",
+        tmp_path, "train.batch_size=6", "train.steps_per_execution=3", "model.adversarial_weight=0.5",
+        "model.adversarial_start=4", "model.args={discriminator_layers=2, discriminator_width=8}", kill_at="2,4",
     )
 
 

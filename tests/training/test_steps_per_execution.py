@@ -10,10 +10,11 @@ import pytest
 from tests.helpers import REPO, random_images, run_python
 from tfface.callbacks import NonFiniteGuard, NonFiniteLossError
 from tfface.presets import build_preset
+from tfface.training.runner import fitted_steps_per_execution
 
 # Op determinism is process-wide: a fresh process. 36 training images in
-# batches of 6: 6 steps per epoch, with 4 steps per call [1-4], [5-6]; the
-# adversarial term starts at step 2, inside the first call.
+# batches of 9: 4 steps per epoch, one call of 4 steps; the adversarial
+# term starts at step 2, inside the first call.
 SAME_WEIGHTS = """
 import json, sys
 import numpy as np
@@ -22,7 +23,7 @@ from tfface.experiments import train
 
 out, report = sys.argv[1], {}
 for steps in (1, 4):
-    cfg = tiny_config(f"{out}/spe{steps}", f"train.steps_per_execution={steps}", "train.batch_size=6", "train.epochs=2",
+    cfg = tiny_config(f"{out}/spe{steps}", f"train.steps_per_execution={steps}", "train.batch_size=9", "train.epochs=3",
                       "train.deterministic=true", "model.adversarial_weight=0.5", "model.adversarial_start=2",
                       "model.args={discriminator_layers=2, discriminator_width=8}", "run.export=false",
                       "run.sample_grid=false", "run.reconstruction_grid=false")
@@ -73,3 +74,10 @@ def test_guard_stops_on_a_non_finite_batch_inside_a_call():
         model.fit(x, batch_size=4, epochs=2, shuffle=False, callbacks=[NonFiniteGuard()], verbose=0)
     assert (caught.value.epoch, caught.value.batch) == (1, 4)
     assert "epoch 1, batches 3-4 (one call of steps_per_execution steps)" in str(caught.value)
+
+
+def test_steps_per_execution_that_does_not_divide_an_epoch_is_fitted_with_a_warning():
+    # Keras runs whole calls: 4 per call over 6-step epochs would run 8 steps in epoch 1.
+    with pytest.warns(UserWarning, match=r"train.steps_per_execution: 4 does not divide the 6 steps .* running 3"):
+        assert fitted_steps_per_execution(4, 6) == 3
+    assert fitted_steps_per_execution(4, 8) == 4 and fitted_steps_per_execution(5, None) == 5
