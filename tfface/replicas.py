@@ -41,21 +41,8 @@ def sum_over_replicas(value):
 
 def global_batch_normal(shape, seed, dtype="float32"):
     """Standard normal noise of `shape` (batch first, this replica's share)
-    equal to the rows that one device would draw for the same examples.
-
-    Every replica draws the global batch's noise (`shape[0]` × replicas
-    rows) from the same seed state and keeps its own consecutive slice, so
-    example `i` of the global batch gets the same noise whichever replica it
-    lands on, and replicas never share noise. This assumes the replicas'
-    batches are consecutive slices of the global batch in replica order, as
-    `tfface.training.runner.training_stream` and Keras' own input splitting
-    make them on one host.
-
-    Args:
-        shape: this replica's shape, batch first.
-        seed: a `keras.random.SeedGenerator` (its state advances once per
-            call, on every replica alike) or an int.
-        dtype: the noise's dtype.
+    equal to the rows that one device would draw for the same examples
+    (see `global_batch_draw`).
 
     Example:
 
@@ -63,9 +50,38 @@ def global_batch_normal(shape, seed, dtype="float32"):
     >>> tuple(noise.shape)
     (4, 2)
     """
+    return global_batch_draw(keras.random.normal, shape, seed, dtype=dtype)
+
+
+def global_batch_draw(draw, shape, seed, **kwargs):
+    """`draw(shape, seed=seed, **kwargs)` (a `keras.random` function such as
+    `normal` or `uniform`) for this replica's share of the batch, equal to
+    the rows one device draws for the same examples.
+
+    Every replica draws for the global batch (`shape[0]` × replicas rows)
+    from the same seed state and keeps its own consecutive slice, so
+    example `i` of the global batch gets the same draw whichever replica it
+    lands on, and replicas never share draws. This assumes the replicas'
+    batches are consecutive slices of the global batch in replica order, as
+    `tfface.training.runner.training_stream` and Keras' own input splitting
+    make them on one host.
+
+    Args:
+        draw: a `keras.random` function taking `(shape, seed=..., **kwargs)`.
+        shape: this replica's shape, batch first.
+        seed: a `keras.random.SeedGenerator` (its state advances once per
+            call, on every replica alike) or an int.
+        **kwargs: passed to `draw` (dtype, minval, maxval, ...).
+
+    Example:
+
+    >>> flips = global_batch_draw(keras.random.uniform, (3, 1, 1, 1), seed=1)
+    >>> tuple(flips.shape)
+    (3, 1, 1, 1)
+    """
     replica, replicas = replica_position()
     if replicas == 1:
-        return keras.random.normal(shape, seed=seed, dtype=dtype)
+        return draw(shape, seed=seed, **kwargs)
     batch = shape[0]
-    noise = keras.random.normal([batch * replicas, *shape[1:]], seed=seed, dtype=dtype)
-    return noise[replica * batch:(replica + 1) * batch]
+    values = draw([batch * replicas, *shape[1:]], seed=seed, **kwargs)
+    return values[replica * batch:(replica + 1) * batch]
