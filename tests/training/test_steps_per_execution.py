@@ -81,3 +81,18 @@ def test_steps_per_execution_that_does_not_divide_an_epoch_is_fitted_with_a_warn
     with pytest.warns(UserWarning, match=r"train.steps_per_execution: 4 does not divide the 6 steps .* running 3"):
         assert fitted_steps_per_execution(4, 6) == 3
     assert fitted_steps_per_execution(4, 8) == 4 and fitted_steps_per_execution(5, None) == 5
+
+
+def test_gated_step_before_the_start_leaves_the_discriminator_as_it_was():
+    # A step traced with the gated term (as a call that reaches the start
+    # runs its earlier steps) must change what a step without it changes:
+    # no discriminator update, its BatchNorm moving statistics put back.
+    model = build_preset("vae_tiny", image_size=(32, 32), adversarial_weight=0.5, adversarial_start=10,
+                         discriminator_layers=2, discriminator_width=8, seed=0)
+    model.compile(optimizer="adam")
+    model.adversarial_on = True
+    critic = [np.array(w) for w in model.discriminator.weights]
+    logs = model.fit(random_images(8), batch_size=4, epochs=1, shuffle=False, verbose=0).history
+    assert int(model.discriminator_optimizer.iterations) == 0 and logs["adversarial_weight"] == [0.0]
+    for before, after in zip(critic, model.discriminator.weights, strict=True):
+        np.testing.assert_array_equal(np.array(after), before, err_msg=after.path)

@@ -121,7 +121,9 @@ def critic_statistics(model) -> list:
     """The discriminator's non-trainable state (BatchNorm moving statistics)
     before a step, so that a step before the start leaves it as it was
     (`adversarial_train_terms` puts it back)."""
-    return [ops.convert_to_tensor(v) for v in model.discriminator.non_trainable_variables]
+    # A copy: a plain read may share the variable's buffer, which BatchNorm's
+    # in-place moving-average update then changes under it.
+    return [tf.raw_ops.DeepCopy(x=ops.convert_to_tensor(v)) for v in model.discriminator.non_trainable_variables]
 
 
 def generator_loss(model, reconstructions):
