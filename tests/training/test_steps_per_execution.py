@@ -47,7 +47,8 @@ def test_four_steps_per_execution_train_the_same_weights_as_one(tmp_path):
     assert len(one.files) == len(four.files)
     for key in one.files:
         np.testing.assert_array_equal(four[key], one[key], err_msg=key)
-    assert report["4"]["history"]["loss"] == report["1"]["history"]["loss"]
+    # Logged epoch means: equal to float32 rounding (seen: 190.86140 vs 190.86139).
+    np.testing.assert_allclose(report["4"]["history"]["loss"], report["1"]["history"]["loss"], rtol=1e-6)
     assert report["1"]["history"]["loss"][1] < report["1"]["history"]["loss"][0]
 
 
