@@ -249,7 +249,7 @@ for name in ("default", "mirrored"):
     cfg = tiny_config(f"{out}/{name}", "model.preset='face_64'", "model.adversarial_weight=0.5",
                       "model.adversarial_start=0",
                       "model.args={widths=[8, 16], latent_dim=16, discriminator_width=8, discriminator_layers=2}",
-                      f"train.distribution='{name}'", "train.optimizer='sgd'", "train.beta_1=0.0",
+                      f"train.distribution='{name}'", "train.optimizer='sgd'",
                       "train.learning_rate=0.002", "train.epochs=2", "train.mixed_precision='float32'",
                       "data.shuffle_buffer=1", "data.flip=false", "run.export=false", "run.sample_grid=false",
                       "run.reconstruction_grid=false", "run.save_model=false")

@@ -104,6 +104,7 @@ def _critic_every_other_step(steps_per_execution):
     keras.utils.set_random_seed(0)  # the same initial weights
     model = build_preset("vae_tiny", image_size=(32, 32), adversarial_weight=0.5, adversarial_start=1,
                          discriminator_every=2, r1_weight=1.0, r1_every=2, lecam_weight=0.1,
+                         feature_matching_weight=1.0,
                          discriminator_augment="color,translation", discriminator_layers=2, discriminator_width=8,
                          seed=0)  # fmt: skip
     model.compile(optimizer="adam", steps_per_execution=steps_per_execution)
@@ -112,7 +113,8 @@ def _critic_every_other_step(steps_per_execution):
 
 
 def test_discriminator_every_other_step_trains_the_same_with_two_steps_per_call():
-    # The update, lazy R1 and the LeCam anchors fall on their own steps
+    # The update, lazy R1, the LeCam anchors and feature matching (from the
+    # start at step 1, inside the first call of two) fall on their own steps
     # inside a call of several steps (decided in the graph, not per call).
     one, two = _critic_every_other_step(1), _critic_every_other_step(2)
     for model in (one, two):  # steps 1, 3, 5 of 0-5 (from the start at 1, every 2nd)

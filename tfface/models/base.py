@@ -21,6 +21,7 @@ from tfface.models.adversarial import (
     adversarial_test_terms,
     adversarial_train_terms,
     adversarial_due,
+    adversarial_gate,
     critic_statistics,
     discriminator_optimizer_for,
     generator_loss,
@@ -408,7 +409,9 @@ class LatentAutoencoder(FaceModel):
             if self.adversarial_on:
                 statistics = critic_statistics(self)
                 adversarial_loss = generator_loss(self, outputs)
-                extra = generator_extra_terms(self, images, outputs)
+                # gated like L_GAN: off before the start (decided in the graph)
+                extra = {name: adversarial_gate(self) * value
+                         for name, value in generator_extra_terms(self, images, outputs).items()}  # fmt: skip
                 if extra:
                     terms.update(extra)
                     scaled = scaled + scale_for(self.optimizer, generator_extra_loss(self, extra))
