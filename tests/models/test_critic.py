@@ -58,6 +58,23 @@ def test_update_schedule_updates_the_discriminator_every_k_steps_and_r1_lazily()
     assert not any(r1 for _, r1 in (update_schedule(_autoencoder(discriminator_every=2), s) for s in range(6)))
 
 
+def test_a_step_without_the_discriminator_update_leaves_it_and_the_lecam_anchors_as_they_were():
+    # discriminator_every=2: step 0 updates it, step 1 only computes its loss (the decision in the graph)
+    model = _autoencoder(discriminator_every=2, lecam_weight=0.1, discriminator_norm="batch",
+                         discriminator_augment="color")  # fmt: skip
+    x = random_images(4, seed=7)
+    model.fit(x, epochs=1, batch_size=4, verbose=0)
+    # (its BatchNorm statistics move with the generator's pass through it, as on every step)
+    state = [np.array(v) for v in (*model.discriminator.trainable_weights, *model.lecam.weights)]
+    model.fit(x, epochs=1, batch_size=4, verbose=0)
+    assert int(model.discriminator_optimizer.iterations) == 1
+    for before, variable in zip(state, (*model.discriminator.trainable_weights, *model.lecam.weights), strict=True):
+        np.testing.assert_array_equal(np.array(variable), before, err_msg=variable.path)
+    model.fit(x, epochs=1, batch_size=4, verbose=0)  # step 2: updated again
+    assert int(model.discriminator_optimizer.iterations) == 2
+    assert float(model.lecam.real.numpy()) != state[-2] and not np.array_equal(model.discriminator.trainable_weights[0], state[0])
+
+
 def test_training_with_every_option_updates_d_every_other_step_and_reports_each_term(tmp_path):
     model = _autoencoder(discriminator_augment="color,translation,cutout", discriminator_spectral_norm=True,
                          discriminator_every=2, lecam_weight=0.1, r1_weight=1.0, r1_every=2,

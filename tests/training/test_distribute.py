@@ -266,6 +266,15 @@ strategy = result.model.distribute_strategy
 per_replica = strategy.run(tf.function(lambda: global_batch_normal((4, 3), seed=7)))
 report["noise"] = {"one": np.asarray(global_batch_normal((8, 3), seed=7)).tolist(),
                    "replicas": [np.asarray(t).tolist() for t in strategy.experimental_local_results(per_replica)]}
+# The discriminator's DiffAugment: each image's transform whatever replica it lands on.
+from tfface.layers.augment import DiffAugment
+images = np.random.default_rng(1).random((8, 16, 16, 3), dtype=np.float32)
+with strategy.scope():
+    augment = DiffAugment(seed=3)
+batch = next(iter(strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices(images).batch(8))))
+augmented = strategy.run(tf.function(lambda x: augment(x, training=True)), args=(batch,))
+report["augment"] = {"one": np.asarray(DiffAugment(seed=3)(images, training=True)).tolist(),
+                     "replicas": [np.asarray(t).tolist() for t in strategy.experimental_local_results(augmented)]}
 print("REPORT", json.dumps(report))
 """
 
@@ -293,6 +302,10 @@ def test_mirrored_face_64_gan_recipe_trains_what_one_device_trains(tmp_path):
     drawn = np.concatenate(report["noise"]["replicas"])
     assert one.shape == drawn.shape == (8, 3)
     np.testing.assert_array_equal(drawn, one)
+    one = np.array(report["augment"]["one"])
+    drawn = np.concatenate(report["augment"]["replicas"])
+    assert one.shape == drawn.shape == (8, 16, 16, 3)
+    np.testing.assert_allclose(drawn, one, atol=1e-6)
     history = report["default"]["history"]
     assert history["adversarial_weight_effective"][0] > 0 and history["log_sigma"][0] < 0
     for term in history:
