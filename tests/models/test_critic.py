@@ -75,6 +75,14 @@ def test_a_step_without_the_discriminator_update_leaves_it_and_the_lecam_anchors
     assert float(model.lecam.real.numpy()) != state[-2] and not np.array_equal(model.discriminator.trainable_weights[0], state[0])
 
 
+def test_lazy_r1_penalty_is_averaged_over_the_steps_with_it():
+    model = _autoencoder(r1_weight=1.0, r1_every=2)  # R1 on steps 0 and 2 of 0-3
+    seen = []
+    record = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(logs["r1_penalty"]))
+    model.fit(random_images(16, seed=8), epochs=1, batch_size=4, shuffle=False, verbose=0, callbacks=[record])
+    assert seen[0] > 0 and seen[1] == seen[0] and seen[2] != seen[1] and seen[3] == seen[2]
+
+
 def test_training_with_every_option_updates_d_every_other_step_and_reports_each_term(tmp_path):
     model = _autoencoder(discriminator_augment="color,translation,cutout", discriminator_spectral_norm=True,
                          discriminator_every=2, lecam_weight=0.1, r1_weight=1.0, r1_every=2,

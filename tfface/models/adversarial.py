@@ -191,8 +191,9 @@ def discriminator_step(model, images, reconstructions, when=None, r1=False):
 
 
 def adversarial_train_terms(model, tape, grads, variables, images, reconstructions, adversarial_loss, statistics):
-    """The generator's combined gradients and the step's adversarial metrics
-    (all 0 before the start step, see `adversarial_gate`); also runs the
+    """The generator's combined gradients, the step's adversarial metrics
+    (all 0 before the start step, see `adversarial_gate`) and their weights
+    in the epoch's means (`r1_penalty`: 1 on a step with R1, else 0); also runs the
     discriminator's update on its steps (`update_schedule`). `statistics`
     are `critic_statistics` before the step: put back before the start, so
     a step traced with the gated term changes what a step traced without it
@@ -207,7 +208,8 @@ def adversarial_train_terms(model, tape, grads, variables, images, reconstructio
     restore_unless(model, gate > 0.0, statistics)
     terms = {"adversarial_loss": gate * adversarial_loss, "adversarial_weight_effective": weight,
              **{name: gate * value for name, value in critic_terms.items()}}  # fmt: skip
-    return grads, terms
+    weights = {"r1_penalty": ops.cast(r1, "float32")} if "r1_penalty" in terms else {}
+    return grads, terms, weights
 
 
 def inactive_terms() -> dict:

@@ -389,14 +389,15 @@ class LatentAutoencoder(FaceModel):
         )
         return {"reconstruction_loss": ops.mean(per_example)}
 
-    def _record(self, terms: dict[str, Any], every_tracker: bool = False) -> dict[str, Any]:
+    def _record(self, terms: dict[str, Any], every_tracker: bool = False, weights=None) -> dict[str, Any]:
         """Updates the trackers of the terms given and returns their results
-        (with `every_tracker`, those of every tracker: a training step
-        without a discriminator update still reports the epoch's means of
-        the steps with one)."""
+        (with `every_tracker`, those of every tracker). `weights` maps a
+        term to its weight in the epoch's mean (0 on a step without it, such
+        as lazy R1's penalty: the mean is over the steps with it)."""
+        weights = weights or {}
         names = [name for name in self.trackers if name in terms]
         for name in names:
-            self.trackers[name].update_state(terms[name])
+            self.trackers[name].update_state(terms[name], sample_weight=weights.get(name))
         reported = list(self.trackers) if every_tracker else names
         return step_results({name: self.trackers[name].result() for name in reported})
 
@@ -416,14 +417,15 @@ class LatentAutoencoder(FaceModel):
                     terms.update(extra)
                     scaled = scaled + scale_for(self.optimizer, generator_extra_loss(self, extra))
         grads = tape.gradient(scaled, variables)
+        weights = {}
         if self.adversarial_on:
-            grads, more = adversarial_train_terms(self, tape, grads, variables, images, outputs, adversarial_loss,
-                                                  statistics)  # fmt: skip
+            grads, more, weights = adversarial_train_terms(self, tape, grads, variables, images, outputs,
+                                                           adversarial_loss, statistics)  # fmt: skip
             terms.update(more)
         elif self.discriminator is not None:
             terms.update(inactive_terms())
         apply_gradient_list(self.optimizer, grads, variables)
-        return self._record(terms, every_tracker=True)
+        return self._record(terms, every_tracker=True, weights=weights)
 
     def test_step(self, data):
         images = images_from_batch(data)
