@@ -2,6 +2,8 @@
 (oneDNN, which `import tfface` asks for, against Eigen's, TensorFlow's
 default on CPUs without AVX512-VNNI, AVX512-BF16 or AMX),
 the runner's per-batch NaN guard, and Keras' `steps_per_execution`.
+"face_64+gan" is face_64 with the PatchGAN of `pipelines/face_64.toml`,
+on from step 0 (its start decided in the graph).
 
 Each configuration trains the preset through `model.fit` on one in-memory
 batch, compiled as the runner compiles it, in a fresh process; the
@@ -35,6 +37,10 @@ CONFIGURATIONS = (
 )
 
 
+# Preset names beyond the registry's: (preset, builder arguments).
+VARIANTS = {"face_64+gan": ("face_64", {"adversarial_weight": 0.5, "discriminator_width": 32})}
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", nargs="+", default=["vae_demo", "face_64"])
@@ -61,7 +67,8 @@ def main(argv=None) -> int:
         results: dict[str, list[dict]] = {label: [] for label, _, _ in CONFIGURATIONS}
         for _ in range(args.rounds):
             for label, env, changes in CONFIGURATIONS:
-                spec = {"preset": preset, "precision": "float32", "xla": False, "batch": args.batch,
+                name, preset_args = VARIANTS.get(preset, (preset, {}))
+                spec = {"preset": name, "preset_args": preset_args, "precision": "float32", "xla": False, "batch": args.batch,
                         "steps": args.steps, "repeats": args.repeats, "warmup": args.warmup,
                         "threads": args.threads, "matmul": False, **changes}  # fmt: skip
                 results[label].append(run_child(script, spec, env=env))

@@ -236,15 +236,16 @@ def recipe_adam(recipe: dict) -> tuple[float, tuple[float, float]]:
     return float(recipe.get("learning_rate", 1e-3)), (float(recipe.get("beta_1", 0.9)), float(recipe.get("beta_2", 0.999)))
 
 
-def compiled_preset(name: str, xla: bool = False, steps_per_execution: int = 1):
-    """The preset built and compiled as tfface's runner compiles it: the
-    recipe's Adam (learning rate and betas) through `make_optimizer`."""
+def compiled_preset(name: str, xla: bool = False, steps_per_execution: int = 1, preset_args: dict | None = None):
+    """The preset built (with `preset_args`) and compiled as tfface's runner
+    compiles it: the recipe's Adam (learning rate and betas) through
+    `make_optimizer`."""
     from tfface.config import TrainConfig
     from tfface.presets import build_preset, get_preset
     from tfface.training.runner import make_optimizer
 
     lr, (beta_1, beta_2) = recipe_adam(get_preset(name).recipe)
-    model = build_preset(name)
+    model = build_preset(name, **(preset_args or {}))
     model.compile(optimizer=make_optimizer(TrainConfig(learning_rate=lr, beta_1=beta_1, beta_2=beta_2)), jit_compile=xla,
                   steps_per_execution=steps_per_execution)  # fmt: skip
     return model
@@ -264,7 +265,8 @@ def tf_child(spec: dict) -> dict:
     import tfface.training.runner  # noqa: F401  (imported before the baseline memory is read)
 
     rss_start = current_rss_mb()
-    model = compiled_preset(spec["preset"], xla=spec["xla"], steps_per_execution=spec.get("steps_per_execution", 1))
+    model = compiled_preset(spec["preset"], xla=spec["xla"], steps_per_execution=spec.get("steps_per_execution", 1),
+                            preset_args=spec.get("preset_args"))  # fmt: skip
     probe = MatmulProbe() if spec.get("matmul", True) else None
     start = time.perf_counter()
     epochs, peak = timed_fit(model, training_data(model, spec["batch"]), spec["steps"], spec["repeats"],

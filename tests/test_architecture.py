@@ -20,7 +20,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "tfface"
 #: Names are module prefixes (a package and all its modules).
 LAYERS: list[tuple[str, ...]] = [
     ("tfface.version", "tfface.io", "tfface.registry", "tfface.config", "tfface.imaging", "tfface.value_range",
-     "tfface.onednn"),
+     "tfface.onednn", "tfface.replicas"),
     ("tfface.data",),
     ("tfface.layers", "tfface.losses"),
     ("tfface.models", "tfface.presets"),

@@ -271,7 +271,8 @@ class ModelConfig(_Section):
         discriminator_spectral_norm: bool or None. Spectral normalisation
             of the discriminator's convs.
         discriminator_every: int or None. Update the discriminator on
-            every k-th step only (a cheaper step).
+            every k-th step only (a slower discriminator; its loss is still
+            computed on every step).
         lecam_weight: float or None. LeCam regulariser of the
             discriminator (0 = off).
         r1_weight: float or None. γ of the lazy R1 penalty (0 = off).
@@ -381,6 +382,13 @@ class TrainConfig(_Section):
             replicas, BatchNorm statistics are computed over the global
             batch rather than each replica's share. Defaults to True.
         deterministic: bool. Enable TensorFlow op determinism. Defaults to False.
+        steps_per_execution: int. Training steps run per call into the
+            compiled graph (Keras' `compile(steps_per_execution=...)`): the
+            host reads the step's logs once per call instead of once per
+            step, which keeps a GPU busy when steps are short. Results are
+            identical; epochs, grids, checkpoints and resume are unchanged.
+            It must divide an epoch's steps: otherwise the run uses the
+            largest number that does and warns. Defaults to 1.
         early_stopping: dict. Stop when a logged metric stops improving:
             `{monitor = "val_loss", patience = 3, min_delta = 0.0, mode =
             "auto"}` ("min", "max" or "auto": max for accuracy, PSNR, SSIM).
@@ -421,6 +429,7 @@ class TrainConfig(_Section):
     distribution: str = field(default="default", metadata=_registered(STRATEGIES))
     sync_batch_norm: bool = True
     deterministic: bool = False
+    steps_per_execution: int = field(default=1, metadata=_at_least(1))
     early_stopping: dict = field(default_factory=dict)
     keep_best: bool = False
     ema: bool = False

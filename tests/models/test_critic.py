@@ -12,7 +12,7 @@ from tfface.config import ConfigError, ModelConfig
 from tfface.layers import symmetric_trunks
 from tfface.layers.augment import DiffAugment
 from tfface.models import Autoencoder
-from tfface.models.critic import StepMode, discriminator_loss, feature_matching_loss, step_mode
+from tfface.models.critic import discriminator_loss, feature_matching_loss, update_schedule
 from tfface.presets import check_model_config
 
 TINY_D = {"adversarial_weight": 0.5, "discriminator_layers": 2, "discriminator_width": 8, "discriminator_norm": None}
@@ -50,13 +50,37 @@ def test_diff_augment_draws_per_image_is_seeded_and_passes_gradients(value_range
         DiffAugment("colour")
 
 
-def test_step_mode_updates_the_discriminator_every_k_steps_and_r1_lazily():
+def test_update_schedule_updates_the_discriminator_every_k_steps_and_r1_lazily():
     model = _autoencoder(adversarial_start=4, discriminator_every=2, r1_weight=1.0, r1_every=3)
-    modes = [step_mode(model, step) for step in range(18)]
-    assert modes[:4] == [StepMode()] * 4
-    assert [m.discriminator for m in modes[4:]] == [True, False] * 7
-    assert [step for step, m in enumerate(modes) if m.r1] == [4, 10, 16]
-    assert step_mode(model, None) == StepMode()
+    schedule = [tuple(bool(b) for b in update_schedule(model, tf.constant(step, "int64"))) for step in range(18)]
+    assert [d for d, _ in schedule] == [False] * 4 + [True, False] * 7
+    assert [step for step, (_, r1) in enumerate(schedule) if r1] == [4, 10, 16]
+    assert not any(r1 for _, r1 in (update_schedule(_autoencoder(discriminator_every=2), s) for s in range(6)))
+
+
+def test_a_step_without_the_discriminator_update_leaves_it_and_the_lecam_anchors_as_they_were():
+    # discriminator_every=2: step 0 updates it, step 1 only computes its loss (the decision in the graph)
+    model = _autoencoder(discriminator_every=2, lecam_weight=0.1, discriminator_norm="batch",
+                         discriminator_augment="color")  # fmt: skip
+    x = random_images(4, seed=7)
+    model.fit(x, epochs=1, batch_size=4, verbose=0)
+    # (its BatchNorm statistics move with the generator's pass through it, as on every step)
+    state = [np.array(v) for v in (*model.discriminator.trainable_weights, *model.lecam.weights)]
+    model.fit(x, epochs=1, batch_size=4, verbose=0)
+    assert int(model.discriminator_optimizer.iterations) == 1
+    for before, variable in zip(state, (*model.discriminator.trainable_weights, *model.lecam.weights), strict=True):
+        np.testing.assert_array_equal(np.array(variable), before, err_msg=variable.path)
+    model.fit(x, epochs=1, batch_size=4, verbose=0)  # step 2: updated again
+    assert int(model.discriminator_optimizer.iterations) == 2
+    assert float(model.lecam.real.numpy()) != state[-2] and not np.array_equal(model.discriminator.trainable_weights[0], state[0])
+
+
+def test_lazy_r1_penalty_is_averaged_over_the_steps_with_it():
+    model = _autoencoder(r1_weight=1.0, r1_every=2)  # R1 on steps 0 and 2 of 0-3
+    seen = []
+    record = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(logs["r1_penalty"]))
+    model.fit(random_images(16, seed=8), epochs=1, batch_size=4, shuffle=False, verbose=0, callbacks=[record])
+    assert seen[0] > 0 and seen[1] == seen[0] and seen[2] != seen[1] and seen[3] == seen[2]
 
 
 def test_training_with_every_option_updates_d_every_other_step_and_reports_each_term(tmp_path):
@@ -66,7 +90,8 @@ def test_training_with_every_option_updates_d_every_other_step_and_reports_each_
     x = random_images(16, seed=4)
     logs = model.fit(x, epochs=2, batch_size=4, verbose=0).history
     assert int(model.optimizer.iterations) == 8 and int(model.discriminator_optimizer.iterations) == 4
-    assert len(model.train_functions) == 3  # (D off), (D on), (D on + R1): traced once each
+    # decided in the graph: one trace (the term is on from step 0) takes every step's decisions
+    assert model.train_function is not None and not hasattr(model, "train_functions")
     for name in ("lecam_loss", "r1_penalty", "feature_matching_loss", "discriminator_loss"):
         assert np.all(np.isfinite(logs[name])) and logs[name][-1] > 0, name
     assert float(model.lecam.real.numpy()) != 0.0 and float(model.lecam.fake.numpy()) != 0.0

@@ -84,7 +84,18 @@ def test_resume_with_discriminator_and_perceptual_term_equals_uninterrupted_run(
     )
 
 
-def _assert_kill_and_rerun_equals_uninterrupted_run(tmp_path, *overrides):
+@pytest.mark.slow
+def test_resume_with_several_steps_per_execution_equals_uninterrupted_run(tmp_path):
+    # Batches of 6: 6 steps per epoch in calls of 3 ([1-3], [4-6]); the kill
+    # falls at the start of epoch 2's second call; the adversarial term
+    # starts inside epoch 1's second call (optimizer step 4, its 5th).
+    _assert_kill_and_rerun_equals_uninterrupted_run(
+        tmp_path, "train.batch_size=6", "train.steps_per_execution=3", "model.adversarial_weight=0.5",
+        "model.adversarial_start=4", "model.args={discriminator_layers=2, discriminator_width=8}", kill_at="2,4",
+    )
+
+
+def _assert_kill_and_rerun_equals_uninterrupted_run(tmp_path, *overrides, kill_at="2,2"):
     # 36 training images in batches of 12: 3 steps per epoch; killed at epoch 2, step 2.
     whole_cfg, whole = _write_config(tmp_path, "whole", *overrides)
     cut_cfg, cut = _write_config(tmp_path, "cut", *overrides)
@@ -92,7 +103,7 @@ def _assert_kill_and_rerun_equals_uninterrupted_run(tmp_path, *overrides):
     done = _run(whole_cfg)
     assert done.returncode == 0, done.stderr[-3000:]
 
-    killed = _run(cut_cfg, kill_at="2,2")
+    killed = _run(cut_cfg, kill_at=kill_at)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     assert not (cut / "model.keras").exists()
     assert load_json(cut / "checkpoints" / "checkpoint.json")["epoch"] == 1

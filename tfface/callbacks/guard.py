@@ -23,7 +23,8 @@ class NonFiniteLossError(RuntimeError):
     Attributes:
         epoch: int. 1-based epoch.
         batch: int or None. 1-based batch within the epoch (None when a
-            validation loss at the end of the epoch was the first).
+            validation loss at the end of the epoch was the first); with
+            `steps_per_execution` > 1 the last batch of the failing call.
         terms: dict. The non-finite loss terms and their values.
     """
 
@@ -44,6 +45,14 @@ class NonFiniteGuard(keras.callbacks.TerminateOnNaN):
     `on_epoch_end` runs: place it first so that no checkpoint, history row
     or grid of the failed epoch is written. The runner then restores the
     last good checkpoint. Epochs and batches in the message are 1-based.
+
+    It reads nothing from the device itself: it checks the logs that Keras
+    hands every callback after each call into the compiled step (Keras'
+    TensorFlow trainer converts them to Python numbers once per call). With
+    `steps_per_execution` = k a call runs k steps, so the check runs every
+    k steps and names the range of batches of the failing call; the logs
+    are the epoch's running means, so a non-finite step anywhere in the
+    call shows.
 
     Args:
         fixes: sequence of str. Suggestions appended to the message.
@@ -66,9 +75,14 @@ class NonFiniteGuard(keras.callbacks.TerminateOnNaN):
         super().__init__(raise_error=True)
         self.fixes = tuple(fixes)
         self._epoch = 0
+        self._first = 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        self._first = 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._first = batch  # the first step of this call (several with steps_per_execution)
 
     def on_batch_end(self, batch, logs=None):
         self._check(logs, batch)
@@ -93,7 +107,12 @@ class NonFiniteGuard(keras.callbacks.TerminateOnNaN):
 
     def _error(self, bad: dict[str, float], batch: int | None) -> NonFiniteLossError:
         epoch = self._epoch + 1
-        where = f"epoch {epoch}, batch {batch + 1}" if batch is not None else f"epoch {epoch} (validation)"
+        if batch is None:
+            where = f"epoch {epoch} (validation)"
+        elif batch > self._first:
+            where = f"epoch {epoch}, batches {self._first + 1}-{batch + 1} (one call of steps_per_execution steps)"
+        else:
+            where = f"epoch {epoch}, batch {batch + 1}"
         terms = ", ".join(f"{key}={value}" for key, value in bad.items())
         fixes = "".join(f"\n  - {fix}" for fix in self.fixes)
         message = f"non-finite loss at {where}: {terms}. Training stopped. Usual fixes:{fixes}"

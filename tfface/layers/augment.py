@@ -8,6 +8,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from tfface.replicas import global_batch_draw
 from tfface.value_range import ValueRange
 
 DIFF_AUGMENTATIONS = ("color", "translation", "cutout")
@@ -47,7 +48,9 @@ class DiffAugment(keras.layers.Layer):
 
     Randomness comes from the layer's own `keras.random.SeedGenerator`
     (saved and restored with the model's seed states), so a seeded run
-    draws the same transforms. `training=False` returns the images as
+    draws the same transforms. Under `tf.distribute` each image's draw
+    depends on its place in the global batch, not on the replica it lands
+    on (`tfface.replicas.global_batch_draw`): N devices draw what one does. `training=False` returns the images as
     they are.
 
     Args:
@@ -78,7 +81,8 @@ class DiffAugment(keras.layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def _uniform(self, x, low=0.0, high=1.0):
-        return keras.random.uniform((ops.shape(x)[0], 1, 1, 1), low, high, dtype="float32", seed=self.seed_generator)
+        return global_batch_draw(keras.random.uniform, (ops.shape(x)[0], 1, 1, 1), self.seed_generator,
+                                 minval=low, maxval=high, dtype="float32")
 
     def call(self, images, training: bool = False):
         if not training or not self.policy:

@@ -27,7 +27,8 @@ class GaussianLikelihood(keras.layers.Layer):
     Args:
         sigma: str. "learned" (one trainable log σ), "learned_channel" (one
             per channel), "optimal" (σ² = the batch's mean squared error,
-            recomputed every step, no weight) or "optimal_channel" (per
+            recomputed every step, no weight; the global batch's under
+            tf.distribute) or "optimal_channel" (per
             channel). Defaults to "optimal".
         channels: int. Image channels (for the per-channel modes).
             Defaults to 3.
@@ -63,10 +64,10 @@ class GaussianLikelihood(keras.layers.Layer):
 
     def call(self, targets, outputs):
         if self.log_sigma is None:
-            # At σ* the NLL's derivative in σ is 0, so stopping its gradient
-            # leaves the gradient in x̂ exact.
+            # σ* of the global batch, a constant: at σ* the NLL's derivative
+            # in σ is 0, so the gradient in x̂ stays exact.
             optimal = optimal_log_sigma(targets, outputs, per_channel=self.per_channel)
-            log_sigma = ops.stop_gradient(ops.maximum(optimal, self.min_log_sigma))
+            log_sigma = ops.maximum(optimal, self.min_log_sigma)
         else:
             log_sigma = self.min_log_sigma + ops.softplus(ops.convert_to_tensor(self.log_sigma) - self.min_log_sigma)
         return gaussian_nll(targets, outputs, log_sigma), ops.mean(log_sigma)

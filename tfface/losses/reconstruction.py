@@ -5,6 +5,7 @@ import math
 from keras import ops
 
 from tfface.registry import RECONSTRUCTION_LOSSES
+from tfface.replicas import sum_over_replicas
 from tfface.value_range import ValueRange
 
 _EPSILON = 1e-7
@@ -100,6 +101,11 @@ def optimal_log_sigma(targets, outputs, per_channel: bool = False):
     the σ minimising the batch's `gaussian_nll` (Rybkin et al. 2021's
     analytic σ-VAE). `per_channel` gives one σ per channel, shape (C,).
 
+    Under a `tf.distribute` strategy the batch is the global batch: the
+    replicas' sums of squared errors and pixel counts are all-reduced
+    first, so N replicas use the σ one device would. It is a constant (no
+    gradient flows through it): at σ* the NLL's derivative in σ is 0.
+
     Example:
 
     >>> x = np.zeros((2, 2, 2, 1)); y = np.full((2, 2, 2, 1), 0.1)
@@ -108,4 +114,6 @@ def optimal_log_sigma(targets, outputs, per_channel: bool = False):
     """
     error = ops.square(ops.cast(targets, "float32") - ops.cast(outputs, "float32"))
     axes = tuple(range(len(error.shape) - 1)) if per_channel else None
-    return 0.5 * ops.log(ops.mean(error, axis=axes) + 1e-12)
+    squared = sum_over_replicas(ops.sum(error, axis=axes))
+    count = sum_over_replicas(ops.cast(ops.size(error), "float32") / ops.cast(ops.size(squared), "float32"))
+    return 0.5 * ops.log(squared / count + 1e-12)

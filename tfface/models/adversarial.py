@@ -6,14 +6,25 @@ with L_GAN = −mean D(x̂) and λ = ‖∇_last L‖ / (‖∇_last L_GAN‖ + 
 kernel of the decoder's last layer (L is the rest of the loss; its KL part
 does not reach the decoder). λ is a constant: the step differentiates L and
 L_GAN once each and adds w·λ times the second gradient to the first. Before
-`adversarial_start` optimizer steps the term is off: the discriminator is
-neither run nor updated and the gradients are those of L alone.
+`adversarial_start` optimizer steps the term is off: the generator's
+gradients are those of L alone and the discriminator is not updated (its
+optimizer takes no step).
 
-The switch is static: the step is traced with the term off or on, and
-`AdversarialSwitch` (added by `LatentAutoencoder.fit`) retraces it at the
-start step. A `tf.cond` around the discriminator's update cannot be used:
-under `MirroredStrategy` its synchronised BatchNorm and gradient all-reduce
-may not run inside a conditional.
+Every decision that depends on the step is taken in the graph, from the
+optimizer's step counter, so no step reads it on the host and each falls
+on its exact step also with `steps_per_execution` > 1: the start
+(`adversarial_gate`), the discriminator's update on every
+`discriminator_every`-th step from the start and lazy R1 on every
+`r1_every`-th of those (`tfface.models.critic.update_schedule`). The
+discriminator's conditional update is taken in the cross-replica context
+(`tfface.models.steps.apply_when`), as `LossScaleOptimizer` takes its own;
+on a step without it, its BatchNorm statistics, its augmentation's seed
+and the LeCam anchors are left as they were.
+To spare the discriminator's cost long before the start, the step is first
+traced without it; `AdversarialSwitch` (added by `LatentAutoencoder.fit`)
+retraces it with the gated term when the start may fall within the next
+execution, counting steps on the host (an upper bound: a skipped float16
+step does not count), never reading the device.
 """
 
 from __future__ import annotations
@@ -23,8 +34,9 @@ import tensorflow as tf
 from keras import ops
 
 from tfface.losses.adversarial import adaptive_weight, hinge_discriminator_loss, hinge_generator_loss
-from tfface.models.critic import augment, discriminator_loss, step_mode
+from tfface.models.critic import augment, discriminator_loss, update_schedule
 from tfface.models.steps import apply_gradient_list, scale_for
+from tfface.replicas import sum_over_replicas
 
 ADVERSARIAL_TERMS = ("adversarial_loss", "adversarial_weight_effective", "discriminator_loss",
                      "discriminator_real", "discriminator_fake")  # fmt: skip
@@ -36,8 +48,23 @@ def default_discriminator_optimizer(optimizer) -> keras.optimizers.Optimizer:
     scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
     inner = optimizer.inner_optimizer if scaled else optimizer
     learning_rate = float(keras.ops.convert_to_numpy(inner.learning_rate))
-    adam = keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.9, name="discriminator_adam")
-    return keras.optimizers.LossScaleOptimizer(adam) if scaled else adam
+    return keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.9, name="discriminator_adam")
+
+
+def discriminator_optimizer_for(model, discriminator_optimizer=None) -> keras.optimizers.Optimizer:
+    """The discriminator's optimizer: the one given (a name, config or
+    instance) or `default_discriminator_optimizer`, wrapped in a
+    `LossScaleOptimizer` when the model computes in float16 or its own
+    optimizer is loss-scaled (an unscaled float16 loss underflows to zero
+    gradients)."""
+    optimizer = (keras.optimizers.get(discriminator_optimizer) if discriminator_optimizer is not None
+                 else default_discriminator_optimizer(model.optimizer))  # fmt: skip
+    scaled = isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    if (scaled or model.dtype_policy.name == "mixed_float16") and not isinstance(
+        optimizer, keras.optimizers.LossScaleOptimizer
+    ):
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
 
 
 def last_layer_kernel(decoder: keras.Model):
@@ -49,28 +76,75 @@ def last_layer_kernel(decoder: keras.Model):
     raise ValueError(f"decoder {decoder.name!r} has no layer with a trainable kernel for the adaptive weight")
 
 
-def adversarial_due(model) -> bool:
-    """Whether the term is on: the model has a discriminator and its
-    optimizer has taken `adversarial_start` steps (read eagerly)."""
-    return current_step_mode(model).adversarial
+def optimizer_steps(model) -> int:
+    """The autoencoder optimizer's step count, read on the host (once per
+    trace or fit, never per batch)."""
+    return int(keras.ops.convert_to_numpy(model.optimizer.iterations))
 
 
-def current_step_mode(model):
-    """`tfface.models.critic.step_mode` at the optimizer's step (read eagerly)."""
-    optimizer = getattr(model, "optimizer", None)
-    if model.discriminator is None or optimizer is None:
-        return step_mode(model, None)
-    return step_mode(model, int(keras.ops.convert_to_numpy(optimizer.iterations)))
+def adversarial_due(model, steps_ahead: int = 1) -> bool:
+    """Whether a step traced now must hold the adversarial term: the model
+    has a discriminator and its start falls within the next `steps_ahead`
+    optimizer steps or before (read on the host)."""
+    if model.discriminator is None or getattr(model, "optimizer", None) is None:
+        return False
+    return optimizer_steps(model) + steps_ahead > model.adversarial_start
+
+
+def adversarial_gate(model):
+    """1.0 from optimizer step `adversarial_start` on, else 0.0: a float32
+    scalar computed in the graph from the step counter (equal on every
+    replica)."""
+    return ops.cast(ops.greater_equal(model.optimizer.iterations, model.adversarial_start), "float32")
 
 
 class AdversarialSwitch(keras.callbacks.Callback):
-    """Switches the training function when the step's parts change: the
-    adversarial term's start step, and with `discriminator_every` > 1 or
-    lazy R1 the steps with a discriminator update or a penalty
-    (`make_train_function` compares the step's mode with the trace's)."""
+    """Retraces the training step with the (gated) adversarial term once its
+    start step may fall within the next execution of `steps_per_execution`
+    steps. Steps are counted on the host from one read at the start of
+    `fit`: no batch reads the device."""
+
+    def on_train_begin(self, logs=None):
+        self.steps = optimizer_steps(self.model)
+        self.begin = 0
+        self._maybe_switch()
 
     def on_train_batch_begin(self, batch, logs=None):
-        self.model.make_train_function()
+        self.begin = batch
+        self._maybe_switch()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += batch - self.begin + 1
+
+    def _maybe_switch(self):
+        model = self.model
+        if not model.adversarial_on and self.steps + model.steps_per_execution > model.adversarial_start:
+            model.adversarial_on = True
+            model.make_train_function(force=True)
+
+
+def critic_state(model) -> list:
+    """The discriminator's non-trainable variables (BatchNorm moving
+    statistics, spectral-norm vectors) and its augmentation's seed state:
+    what a step changes besides the weights its optimizer updates."""
+    augmenter = model.discriminator_augmenter
+    return [*model.discriminator.non_trainable_variables, *(augmenter.non_trainable_variables if augmenter else ())]
+
+
+def critic_statistics(model) -> list:
+    """The values of `critic_state` before a step, so that a step without
+    the discriminator's update leaves them as they were
+    (`adversarial_train_terms` puts them back)."""
+    # A copy: a plain read may share the variable's buffer, which BatchNorm's
+    # in-place moving-average update then changes under it.
+    return [tf.raw_ops.DeepCopy(x=ops.convert_to_tensor(v)) for v in critic_state(model)]
+
+
+def restore_unless(model, keep, statistics) -> None:
+    """Puts `critic_state` back to `statistics` (from `critic_statistics`)
+    unless `keep` (a boolean tensor)."""
+    for variable, before in zip(critic_state(model), statistics, strict=True):
+        variable.assign(ops.where(keep, variable, before))
 
 
 def generator_loss(model, reconstructions):
@@ -79,42 +153,63 @@ def generator_loss(model, reconstructions):
     return hinge_generator_loss(model.discriminator(augment(model, reconstructions), training=True))
 
 
-def add_adversarial_gradients(model, tape, grads, variables, adversarial_loss):
-    """`grads` (of the rest of the loss, scaled) plus w·λ·∇L_GAN; returns
-    (gradients, w·λ)."""
+def add_adversarial_gradients(model, tape, grads, variables, adversarial_loss, gate=1.0):
+    """`grads` (of the rest of the loss, scaled) plus gate·w·λ·∇L_GAN;
+    returns (gradients, gate·w·λ)."""
     # The cotangent `factor` scales L_GAN's gradient as `scale_for` scales a loss.
     factor = scale_for(model.optimizer, tf.constant(1.0, "float32"))
     adversarial = tape.gradient(adversarial_loss, variables, output_gradients=factor,
                                 unconnected_gradients=tf.UnconnectedGradients.ZERO)
     kernel = last_layer_kernel(model.decoder)
     index = next(i for i, v in enumerate(variables) if v is kernel)
-    weight = model.adversarial_weight * adaptive_weight(grads[index], adversarial[index], scale=factor)
-    combined = [g if a is None or g is None else g + ops.cast(weight, g.dtype) * a for g, a in zip(grads, adversarial)]
+    # λ from the global batch's gradients (each replica's are its share of
+    # the sum), which carry the loss scale alone.
+    weight = gate * model.adversarial_weight * adaptive_weight(
+        sum_over_replicas(grads[index]), sum_over_replicas(adversarial[index]),
+        scale=model.optimizer.scale_loss(tf.constant(1.0, "float32")),
+    )
+    on = gate > 0.0  # before the start the gradients stay exactly those of L (even if ∇L_GAN is not finite)
+    combined = [g if a is None or g is None else ops.where(on, g + ops.cast(weight, g.dtype) * a, g)
+                for g, a in zip(grads, adversarial)]  # fmt: skip
     return combined, weight
 
 
-def discriminator_step(model, images, reconstructions, r1: bool = False):
+def discriminator_step(model, images, reconstructions, when=None, r1=False):
     """One hinge-loss update of the discriminator on real images and the
     (detached) reconstructions, with the regularisers of
-    `tfface.models.critic` that are on. Returns its metrics."""
+    `tfface.models.critic` that are on; the update (and the LeCam anchors'
+    move) only where `when` (a boolean tensor) holds if given, the R1
+    penalty where `r1` (a bool or boolean tensor) does. Returns its
+    metrics."""
     critic, optimizer = model.discriminator, model.discriminator_optimizer
     with tf.GradientTape() as tape:
-        loss, real, fake, extra = discriminator_loss(model, images, reconstructions, r1=r1)
+        loss, real, fake, extra = discriminator_loss(model, images, reconstructions, r1=r1, when=when)
         scaled = scale_for(optimizer, loss)
-    apply_gradient_list(optimizer, tape.gradient(scaled, critic.trainable_weights), critic.trainable_weights)
+    apply_gradient_list(optimizer, tape.gradient(scaled, critic.trainable_weights), critic.trainable_weights, when)
     return {"discriminator_loss": loss, "discriminator_real": ops.mean(ops.cast(real, "float32")),
             "discriminator_fake": ops.mean(ops.cast(fake, "float32")), **extra}  # fmt: skip
 
 
-def adversarial_train_terms(model, tape, grads, variables, images, reconstructions, adversarial_loss):
-    """The generator's combined gradients and the step's adversarial metrics;
-    also runs the discriminator's update when this step has one
-    (`model.step_mode`, see `tfface.models.critic`)."""
-    grads, weight = add_adversarial_gradients(model, tape, grads, variables, adversarial_loss)
-    terms = {"adversarial_loss": adversarial_loss, "adversarial_weight_effective": weight}
-    if model.step_mode.discriminator:
-        terms.update(discriminator_step(model, images, reconstructions, r1=model.step_mode.r1))
-    return grads, terms
+def adversarial_train_terms(model, tape, grads, variables, images, reconstructions, adversarial_loss, statistics):
+    """The generator's combined gradients, the step's adversarial metrics
+    (all 0 before the start step, see `adversarial_gate`) and their weights
+    in the epoch's means (`r1_penalty`: 1 on a step with R1, else 0); also runs the
+    discriminator's update on its steps (`update_schedule`). `statistics`
+    are `critic_statistics` before the step: put back before the start, so
+    a step traced with the gated term changes what a step traced without it
+    changes, bit for bit; and on a step after the start without the
+    discriminator's update, its own pass's changes are undone."""
+    gate = adversarial_gate(model)
+    grads, weight = add_adversarial_gradients(model, tape, grads, variables, adversarial_loss, gate)
+    update, r1 = update_schedule(model, model.optimizer.iterations)
+    generator_side = critic_statistics(model)  # after L_GAN's pass, before the discriminator's own
+    critic_terms = discriminator_step(model, images, reconstructions, when=update, r1=r1)
+    restore_unless(model, update, generator_side)
+    restore_unless(model, gate > 0.0, statistics)
+    terms = {"adversarial_loss": gate * adversarial_loss, "adversarial_weight_effective": weight,
+             **{name: gate * value for name, value in critic_terms.items()}}  # fmt: skip
+    weights = {"r1_penalty": ops.cast(r1, "float32")} if "r1_penalty" in terms else {}
+    return grads, terms, weights
 
 
 def inactive_terms() -> dict:

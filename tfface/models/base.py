@@ -20,14 +20,15 @@ from tfface.models.adversarial import (
     AdversarialSwitch,
     adversarial_test_terms,
     adversarial_train_terms,
-    current_step_mode,
-    default_discriminator_optimizer,
+    adversarial_due,
+    adversarial_gate,
+    critic_statistics,
+    discriminator_optimizer_for,
     generator_loss,
     inactive_terms,
 )
 from tfface.models.critic import (
     LeCamAnchors,
-    StepMode,
     check_critic_options,
     critic_metric_names,
     generator_extra_loss,
@@ -35,6 +36,7 @@ from tfface.models.critic import (
 )
 from tfface.models.posterior import DiagonalGaussian, PointMass
 from tfface.models.steps import apply_gradient_list, scale_for, scaled_loss, step_results
+from tfface.replicas import global_batch_normal
 from tfface.value_range import ValueRange
 
 
@@ -92,8 +94,9 @@ class LatentAutoencoder(FaceModel):
       serving never need its weights).
     - adversarial (`adversarial_weight > 0`): a `PatchDiscriminator` with its
       own optimizer (`compile(discriminator_optimizer=...)`, by default
-      Adam(β=0.5, 0.9) at the model's learning rate), hinge losses and
-      VQGAN's adaptive weight, on from optimizer step `adversarial_start`
+      Adam(β=0.5, 0.9) at the model's learning rate; loss-scaled under
+      mixed_float16), hinge losses and VQGAN's adaptive weight, on from
+      optimizer step `adversarial_start`, decided in the graph
       (see `tfface.models.adversarial`). Its weights and optimizer state are
       saved with the model and in checkpoints; the export serves only the
       encoder and decoder. The term is reported, not added to `loss`
@@ -102,8 +105,8 @@ class LatentAutoencoder(FaceModel):
       argument `adversarial_weight` is w, λ the adaptive weight),
       `discriminator_loss`, `discriminator_real` and `discriminator_fake`
       (mean logits).
-    - the discriminator's options against over-fitting a small face set and
-      for a cheaper step (DiffAugment, LeCam, lazy R1, spectral
+    - the discriminator's options against over-fitting a small face set
+      (DiffAugment, LeCam, lazy R1, spectral
       normalisation, feature matching, an update every k steps; all off by
       default), see `tfface.models.critic`.
 
@@ -258,8 +261,7 @@ class LatentAutoencoder(FaceModel):
         self.discriminator_optimizer = None
         self.discriminator_augmenter = None
         self.lecam = None
-        self.step_mode = StepMode()  # what the traced step runs (see make_train_function)
-        self.train_functions = {}  # StepMode → traced training function
+        self.adversarial_on = False  # whether the traced step holds the (gated) term, see make_train_function
         if self.adversarial_weight:
             self.discriminator = PatchDiscriminator(
                 self.image_shape, discriminator_layers, discriminator_width, discriminator_norm,
@@ -297,11 +299,6 @@ class LatentAutoencoder(FaceModel):
         perceptual = ("perceptual_loss",) if self.perceptual_weight else ()
         adversarial = (*ADVERSARIAL_TERMS, *critic_metric_names(self)) if self.adversarial_weight else ()
         return (*self.loss_terms, *perceptual, *adversarial)
-
-    @property
-    def adversarial_on(self) -> bool:
-        """Whether the traced step has the adversarial term."""
-        return self.step_mode.adversarial
 
     @property
     def trainable_variables(self):
@@ -345,10 +342,11 @@ class LatentAutoencoder(FaceModel):
     # -------------------------------------------------------------- training
 
     def corrupt(self, images):
-        """Adds `input_noise_stddev` Gaussian noise, clipped to the value range."""
+        """Adds `input_noise_stddev` Gaussian noise, clipped to the value range
+        (each example's noise independent of the replica it lands on)."""
         if not self.input_noise_stddev:
             return images
-        noise = keras.random.normal(ops.shape(images), seed=self.seed_generator, dtype=images.dtype)
+        noise = global_batch_normal(ops.shape(images), self.seed_generator, dtype=images.dtype)
         low, high = self.value_range.bounds
         return ops.clip(images + self.input_noise_stddev * noise, low, high)
 
@@ -391,14 +389,15 @@ class LatentAutoencoder(FaceModel):
         )
         return {"reconstruction_loss": ops.mean(per_example)}
 
-    def _record(self, terms: dict[str, Any], every_tracker: bool = False) -> dict[str, Any]:
+    def _record(self, terms: dict[str, Any], every_tracker: bool = False, weights=None) -> dict[str, Any]:
         """Updates the trackers of the terms given and returns their results
-        (with `every_tracker`, those of every tracker: a training step
-        without a discriminator update still reports the epoch's means of
-        the steps with one)."""
+        (with `every_tracker`, those of every tracker). `weights` maps a
+        term to its weight in the epoch's mean (0 on a step without it, such
+        as lazy R1's penalty: the mean is over the steps with it)."""
+        weights = weights or {}
         names = [name for name in self.trackers if name in terms]
         for name in names:
-            self.trackers[name].update_state(terms[name])
+            self.trackers[name].update_state(terms[name], sample_weight=weights.get(name))
         reported = list(self.trackers) if every_tracker else names
         return step_results({name: self.trackers[name].result() for name in reported})
 
@@ -409,19 +408,24 @@ class LatentAutoencoder(FaceModel):
             terms, outputs = self.losses_and_outputs(images, training=True)
             scaled = scaled_loss(self, terms["loss"])
             if self.adversarial_on:
+                statistics = critic_statistics(self)
                 adversarial_loss = generator_loss(self, outputs)
-                extra = generator_extra_terms(self, images, outputs)
+                # gated like L_GAN: off before the start (decided in the graph)
+                extra = {name: adversarial_gate(self) * value
+                         for name, value in generator_extra_terms(self, images, outputs).items()}  # fmt: skip
                 if extra:
                     terms.update(extra)
                     scaled = scaled + scale_for(self.optimizer, generator_extra_loss(self, extra))
         grads = tape.gradient(scaled, variables)
+        weights = {}
         if self.adversarial_on:
-            grads, more = adversarial_train_terms(self, tape, grads, variables, images, outputs, adversarial_loss)
+            grads, more, weights = adversarial_train_terms(self, tape, grads, variables, images, outputs,
+                                                           adversarial_loss, statistics)  # fmt: skip
             terms.update(more)
         elif self.discriminator is not None:
             terms.update(inactive_terms())
         apply_gradient_list(self.optimizer, grads, variables)
-        return self._record(terms, every_tracker=True)
+        return self._record(terms, every_tracker=True, weights=weights)
 
     def test_step(self, data):
         images = images_from_batch(data)
@@ -435,15 +439,11 @@ class LatentAutoencoder(FaceModel):
 
     def compile(self, optimizer="rmsprop", *args, discriminator_optimizer=None, **kwargs):
         """`keras.Model.compile`, plus the discriminator's own optimizer
-        (adversarial term; default: `default_discriminator_optimizer`)."""
+        (adversarial term; see `discriminator_optimizer_for`: default
+        `default_discriminator_optimizer`, loss-scaled under mixed_float16)."""
         super().compile(optimizer, *args, **kwargs)
-        self.train_functions = {}
         if self.discriminator is not None:
-            self.discriminator_optimizer = (
-                keras.optimizers.get(discriminator_optimizer)
-                if discriminator_optimizer is not None
-                else default_discriminator_optimizer(self.optimizer)
-            )
+            self.discriminator_optimizer = discriminator_optimizer_for(self, discriminator_optimizer)
             # Built now, so that checkpoints and `.keras` files load into
             # them, and so that `fit` does not build the model's optimizer
             # over the discriminator's variables too.
@@ -471,27 +471,19 @@ class LatentAutoencoder(FaceModel):
                 self.perceptual = PerceptualLoss(self.image_shape, self.value_range, self.perceptual_weights)
 
     def make_train_function(self, force=False):
-        """The training function of the current step's mode (adversarial
-        term on, discriminator update, R1; see `tfface.models.critic`),
-        traced once per mode and kept."""
+        """Keras' train function; retraced with the adversarial term (gated
+        by the step in the graph) once its start may fall within the next
+        execution. Until then each call reads the step counter once (`fit`
+        calls this once, then `AdversarialSwitch` counts on the host)."""
         self.build_perceptual()
-        mode = current_step_mode(self)
-        if force:
-            self.train_functions = {}
-        if mode not in self.train_functions:
-            self.step_mode = mode
-            super().make_train_function(force=True)
-            self.train_functions[mode] = self.train_function
-        self.step_mode = mode
-        self.train_function = self.train_functions[mode]
-        return self.train_function
+        if not self.adversarial_on and adversarial_due(self, self.steps_per_execution):
+            self.adversarial_on = force = True
+        return super().make_train_function(force)
 
     def fit(self, *args, callbacks=None, **kwargs):
-        """`keras.Model.fit`; when the step's parts change during training (a
-        later adversarial start, a discriminator update every k steps, lazy
-        R1), also the callback that switches the training function."""
-        switching = self.adversarial_start > 0 or self.discriminator_every > 1 or self.r1_weight > 0
-        if self.discriminator is not None and switching:
+        """`keras.Model.fit`; with a later adversarial start, also the
+        callback that retraces the step with the term before its start step."""
+        if self.discriminator is not None and self.adversarial_start > 0:
             callbacks = [*(callbacks or []), AdversarialSwitch()]
         return super().fit(*args, callbacks=callbacks, **kwargs)
 

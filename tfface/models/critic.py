@@ -20,21 +20,23 @@ argument of the model, off by default:
   `feature_matching_loss` and, like the adversarial term, not part of
   `loss`.
 - `discriminator_every`: the discriminator's update runs on every k-th
-  optimizer step only (a cheaper step; `discriminator_width` and
-  `discriminator_layers` make it narrower or shallower).
+  optimizer step only (a slower discriminator, not a cheaper step: the
+  decision is taken in the graph, see below; `discriminator_width` and
+  `discriminator_layers` make the discriminator's step cheaper).
 
-Which updates a step runs (adversarial term, discriminator update, R1) is
-decided per step from the optimizer's step count (`step_mode`): the model
-keeps one traced training function per combination and switches between
-them (`LatentAutoencoder.make_train_function`), so no discriminator
-update sits inside a `tf.cond` (which `MirroredStrategy`'s synchronised
-BatchNorm and all-reduce do not allow) and a resumed run takes the same
-decisions as an uninterrupted one.
+Which updates a step runs (discriminator update, R1) is decided in the
+graph from the optimizer's step counter (`update_schedule`), so it falls
+on its exact step also with `steps_per_execution` > 1, on any number of
+replicas, and a resumed run takes the same decisions as an uninterrupted
+one. The discriminator's loss and gradients are computed on every step
+from the adversarial start; its optimizer applies them on its steps only
+(`tfface.models.steps.apply_when`). R1's costly part, the input gradient
+and its second-order backward pass, sits in a `tf.cond` (`r1_penalty`):
+the branch holds only per-replica gradient ops, no BatchNorm update and no
+all-reduce, which `MirroredStrategy` would not allow inside a conditional.
 """
 
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import keras
 import tensorflow as tf
@@ -46,22 +48,23 @@ CRITIC_TERMS = {"lecam_weight": ("lecam_loss",), "r1_weight": ("r1_penalty",),
                 "feature_matching_weight": ("feature_matching_loss",)}  # fmt: skip
 
 
-class StepMode(NamedTuple):
-    """What one training step runs."""
+def update_schedule(model, step):
+    """(discriminator update, R1 penalty) at optimizer step `step` (the
+    step counter in the graph, or an int): the update on every
+    `discriminator_every`-th step from `adversarial_start` on, R1 on every
+    `r1_every`-th update when `r1_weight` > 0. Boolean tensors.
 
-    adversarial: bool = False
-    discriminator: bool = False
-    r1: bool = False
+    Example:
 
-
-def step_mode(model, step: int | None) -> StepMode:
-    """The parts of the step at optimizer step `step` (None: the term is off)."""
-    if step is None or model.discriminator is None or step < model.adversarial_start:
-        return StepMode()
-    updates = step - model.adversarial_start  # steps since the term is on
-    discriminator = updates % model.discriminator_every == 0
-    r1 = discriminator and model.r1_weight > 0 and (updates // model.discriminator_every) % model.r1_every == 0
-    return StepMode(True, discriminator, r1)
+    >>> from types import SimpleNamespace
+    >>> model = SimpleNamespace(adversarial_start=2, discriminator_every=2, r1_weight=1.0, r1_every=2)
+    >>> [tuple(bool(b) for b in update_schedule(model, step)) for step in range(1, 7)]
+    [(False, False), (True, True), (False, False), (True, False), (False, False), (True, True)]
+    """
+    updates = ops.cast(step, "int64") - model.adversarial_start  # steps since the term is on
+    discriminator = ops.logical_and(updates >= 0, ops.equal(updates % model.discriminator_every, 0))
+    due = ops.equal((updates // model.discriminator_every) % model.r1_every, 0)
+    return discriminator, ops.logical_and(discriminator, ops.logical_and(model.r1_weight > 0, due))
 
 
 def critic_metric_names(model) -> tuple[str, ...]:
@@ -101,30 +104,44 @@ def generator_extra_loss(model, terms: dict):
     return model.feature_matching_weight * terms["feature_matching_loss"]
 
 
-def discriminator_loss(model, images, reconstructions, r1: bool = False):
+def r1_penalty(inner, total, real_inputs, when=True):
+    """E‖∇ₓD(x)‖² from the tape `inner` that recorded `total` = ΣD(x) on
+    `real_inputs`, where `when` (a bool or boolean tensor) holds, else 0.
+    A tensor `when` puts the gradient in a `tf.cond`: its branch holds only
+    gradient ops of this replica (no variable update, no all-reduce), so
+    the cond works inside a `MirroredStrategy` replica too."""
+
+    def penalty():
+        gradient = ops.cast(inner.gradient(total, real_inputs), "float32")
+        return ops.mean(ops.sum(ops.square(gradient), axis=(1, 2, 3)))
+
+    if isinstance(when, bool):
+        return penalty() if when else tf.constant(0.0, "float32")
+    return tf.cond(when, penalty, lambda: tf.constant(0.0, "float32"))
+
+
+def discriminator_loss(model, images, reconstructions, r1=False, when=None):
     """The discriminator's loss on (augmented) real images and detached
-    reconstructions: hinge + LeCam + lazy R1 when on. Returns (loss, real
-    logits, fake logits, extra terms)."""
+    reconstructions: hinge + LeCam + lazy R1 where `r1` (a bool or a
+    boolean tensor) holds; the LeCam anchors move where `when` does (always
+    if None). Returns (loss, real logits, fake logits, extra terms)."""
     critic = model.discriminator
     real_inputs = ops.convert_to_tensor(augment(model, images))
     fake_inputs = augment(model, tf.stop_gradient(reconstructions))
     extra = {}
-    if r1:
-        with tf.GradientTape() as inner:
-            inner.watch(real_inputs)
-            real = critic(real_inputs, training=True)
-            total = ops.sum(ops.cast(real, "float32"))
-        gradient = ops.cast(inner.gradient(total, real_inputs), "float32")
-        extra["r1_penalty"] = ops.mean(ops.sum(ops.square(gradient), axis=(1, 2, 3)))
-    else:
+    penalised = model.r1_weight > 0 and r1 is not False
+    with tf.GradientTape(watch_accessed_variables=False) as inner:
+        inner.watch(real_inputs)
         real = critic(real_inputs, training=True)
+        total = ops.sum(ops.cast(real, "float32"))
     fake = critic(fake_inputs, training=True)
     loss = hinge_discriminator_loss(real, fake)
     if model.lecam is not None:
         extra["lecam_loss"] = lecam_regularizer(real, fake, model.lecam.real, model.lecam.fake)
         loss = loss + model.lecam_weight * extra["lecam_loss"]
-        model.lecam.update(real, fake)
-    if r1:
+        model.lecam.update(real, fake, when)
+    if penalised:
+        extra["r1_penalty"] = r1_penalty(inner, total, real_inputs, r1)
         loss = loss + 0.5 * model.r1_weight * model.r1_every * extra["r1_penalty"]
     return loss, real, fake, extra
 
@@ -172,10 +189,13 @@ class LeCamAnchors(keras.layers.Layer):
         self.fake = self.add_weight(shape=(), initializer="zeros", trainable=False, name="fake", dtype="float32",
                                     aggregation="mean")
 
-    def update(self, real, fake) -> None:
-        """Moves each anchor towards the mean of this step's real / fake logits (an EMA with `decay`)."""
+    def update(self, real, fake, when=None) -> None:
+        """Moves each anchor towards the mean of this step's real / fake
+        logits (an EMA with `decay`), only where `when` (a boolean tensor)
+        holds if given."""
         for anchor, logits in ((self.real, real), (self.fake, fake)):
-            anchor.assign(self.decay * anchor + (1.0 - self.decay) * ops.mean(ops.cast(logits, "float32")))
+            moved = self.decay * anchor + (1.0 - self.decay) * ops.mean(ops.cast(logits, "float32"))
+            anchor.assign(moved if when is None else ops.where(when, moved, anchor))
 
     def get_config(self):
         return {**super().get_config(), "decay": self.decay}

@@ -7,10 +7,10 @@ diagonal Gaussian) alike.
 
 from __future__ import annotations
 
-import keras
 from keras import ops
 
 from tfface.losses import gaussian_kl
+from tfface.replicas import global_batch_normal
 
 # exp(-30) ≈ 9e-14: low enough never to bind. The top, exp(6) ≈ 400 (σ ≈ 20),
 # is far above the prior's variance 1, which a posterior never usefully
@@ -30,8 +30,10 @@ class DiagonalGaussian:
         self.log_var = ops.clip(log_var, *LOG_VAR_RANGE)
 
     def sample(self, seed=None, temperature: float = 1.0):
-        """Reparameterised sample z = μ + σ·ε, ε ~ N(0, I)·temperature."""
-        eps = keras.random.normal(ops.shape(self.mean), seed=seed, dtype=self.mean.dtype)
+        """Reparameterised sample z = μ + σ·ε, ε ~ N(0, I)·temperature; under
+        tf.distribute ε is the one a single device draws for the example
+        (`tfface.replicas.global_batch_normal`)."""
+        eps = global_batch_normal(ops.shape(self.mean), seed, dtype=self.mean.dtype)
         return self.mean + ops.exp(0.5 * self.log_var) * eps * temperature
 
     def mode(self):

@@ -36,10 +36,46 @@ def apply_gradients(model: keras.Model, tape: tf.GradientTape, scaled) -> None:
     apply_gradient_list(model.optimizer, tape.gradient(scaled, model.trainable_weights), model.trainable_weights)
 
 
-def apply_gradient_list(optimizer, grads, variables) -> None:
+def apply_gradient_list(optimizer, grads, variables, when=None) -> None:
     """Applies gradients already computed (from losses scaled with
-    `scale_for(optimizer, ...)`), every replica agreeing on overflow."""
-    optimizer.apply(agree_on_overflow(optimizer, grads), variables)
+    `scale_for(optimizer, ...)`), every replica agreeing on overflow. With
+    `when` (a boolean tensor, equal on every replica) the update, and the
+    optimizer's step count, happen only where it is true: decided in the
+    graph, with no read on the host."""
+    grads = agree_on_overflow(optimizer, grads)
+    if when is None:
+        optimizer.apply(grads, variables)
+    else:
+        apply_when(optimizer, grads, variables, when)
+
+
+def apply_when(optimizer, grads, variables, when) -> None:
+    """`optimizer.apply(grads, variables)` if `when`, else nothing. Under a
+    strategy that needs merge calls (MirroredStrategy), the condition is
+    taken in the cross-replica context, as `LossScaleOptimizer` takes its
+    own: a branch of a `tf.cond` inside a replica may not call
+    `merge_call`, which the optimizer's update does."""
+
+    def skip():
+        return None
+
+    def update():
+        optimizer.apply(grads, variables)
+
+    context = tf.distribute.get_replica_context()
+    if context is None or not tf.distribute.has_strategy() or tf.__internal__.distribute.strategy_supports_no_merge_call():
+        tf.cond(when, update, skip)
+        return
+
+    def cross_replica(strategy, grads, when):
+        first = strategy.experimental_local_results(when)[0]
+
+        def update_each():
+            strategy.extended.call_for_each_replica(optimizer.apply, args=(grads, variables))
+
+        tf.cond(first, update_each, skip)
+
+    context.merge_call(cross_replica, args=(grads, when))
 
 
 def agree_on_overflow(optimizer, grads):

@@ -22,7 +22,8 @@ CHECKPOINT_FILE = "checkpoint.json"
 
 # Keys that may change between an interrupted run and its resumption (XLA
 # and the distribution strategy change how a step runs, not what it computes).
-RESUMABLE_CHANGES = frozenset({"train.epochs", "train.learning_rate", "train.jit_compile", "train.distribution"})
+RESUMABLE_CHANGES = frozenset({"train.epochs", "train.learning_rate", "train.jit_compile", "train.distribution",
+                               "train.steps_per_execution"})
 RESUMABLE_SECTIONS = frozenset({"run"})
 #: Keys that may change when either side is "auto": precision belongs to the
 #: device, so a run asking for "auto" continues under the new device's policy

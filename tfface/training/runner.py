@@ -372,7 +372,28 @@ def compile_model(model, config: ExperimentConfig, data: RunData, runtime: Runti
         # Dynamic loss scaling: `train_step` multiplies the loss by the scale,
         # `apply` divides the gradients by it and skips steps that overflow.
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    model.compile(optimizer=optimizer, jit_compile=runtime.jit_compile)
+    model.compile(optimizer=optimizer, jit_compile=runtime.jit_compile,
+                  steps_per_execution=fitted_steps_per_execution(config.train.steps_per_execution, data.steps_per_epoch))
+
+
+def fitted_steps_per_execution(asked: int, steps_per_epoch: int | None) -> int:
+    """The largest number of steps per call, at most `asked`, that divides
+    an epoch's steps: Keras runs whole calls, so on the run's continuing
+    data stream a call that crossed the end of an epoch would lengthen it
+    (and shift the data of every later epoch). Warns when it is less than asked.
+
+    Example:
+
+    >>> fitted_steps_per_execution(4, 12), fitted_steps_per_execution(4, None)
+    (4, 4)
+    """
+    if not steps_per_epoch or steps_per_epoch % asked == 0:
+        return asked
+    fitted = max(d for d in range(1, asked + 1) if steps_per_epoch % d == 0)
+    warnings.warn(f"train.steps_per_execution: {asked} does not divide the {steps_per_epoch} steps of an epoch; "
+                  f"running {fitted} per call (set train.steps_per_epoch to a multiple of {asked} to run {asked})",
+                  stacklevel=3)  # fmt: skip
+    return fitted
 
 
 def open_checkpoint(config: ExperimentConfig, run: RunDir, runtime: Runtime) -> ResumeCheckpoint:
