@@ -180,3 +180,16 @@ def test_unreadable_current_checkpoint_falls_back_to_previous(tmp_path):
     assert ResumeCheckpoint(str(tmp_path)).restore(fresh) == 1
     for a, b in zip(after_one, fresh.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_run_that_recorded_adams_default_betas_resumes_under_todays_unset_betas(tmp_path):
+    """Runs saved before `train.beta_1`/`beta_2` defaulted to None recorded
+    Adam's 0.9/0.999: those resume; any other change of them is refused."""
+    from tfface.config import ExperimentConfig, TrainConfig
+    from tfface.training.checkpointing import check_resumable
+
+    recorded = ExperimentConfig(train=TrainConfig(beta_1=0.9, beta_2=0.999))
+    check_resumable(recorded, ExperimentConfig(), str(tmp_path))
+    check_resumable(ExperimentConfig(), recorded, str(tmp_path))
+    with pytest.raises(ConfigError, match=r"train\.beta_1: .*0\.5"):
+        check_resumable(ExperimentConfig(train=TrainConfig(beta_1=0.5)), ExperimentConfig(), str(tmp_path))

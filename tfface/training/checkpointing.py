@@ -30,6 +30,9 @@ RESUMABLE_SECTIONS = frozenset({"run"})
 #: (and an "auto" run may be pinned later); two different pinned policies
 #: are refused.
 RESUMABLE_WITH_AUTO = frozenset({"train.mixed_precision"})
+#: Keys whose default became None (the optimizer's own default) after runs
+#: had recorded that default's value: such a run resumes under today's None.
+RECORDED_DEFAULTS = {"train.beta_1": 0.9, "train.beta_2": 0.999}
 
 
 @dataclass
@@ -337,13 +340,15 @@ def optimizers_as_saved(model, loss_scaled: dict[str, bool] | None):
 
 def check_resumable(saved: ExperimentConfig, config: ExperimentConfig, run_dir: str) -> None:
     """Raises `ConfigError` when `config` differs from the config a run was
-    started with in anything but `RESUMABLE_CHANGES`, the `run` section and
-    `RESUMABLE_WITH_AUTO` keys with "auto" on either side."""
+    started with in anything but `RESUMABLE_CHANGES`, the `run` section,
+    `RESUMABLE_WITH_AUTO` keys with "auto" on either side and a recorded
+    default against today's None (`RECORDED_DEFAULTS`)."""
     before, after = _flat(config_to_dict(saved)), _flat(config_to_dict(config))
     changed = [
         key
         for key in sorted(set(before) | set(after))
         if before.get(key) != after.get(key)
+        and {before.get(key), after.get(key)} != {None, RECORDED_DEFAULTS.get(key, None)}
         and key not in RESUMABLE_CHANGES
         and key.split(".")[0] not in RESUMABLE_SECTIONS
         and not (key in RESUMABLE_WITH_AUTO and "auto" in (before.get(key), after.get(key)))
