@@ -232,7 +232,8 @@ def test_the_gpu_recipe_trains_as_written_float16_perceptual_and_patchgan(tmp_pa
     assert all(isinstance(o, keras.optimizers.LossScaleOptimizer) for o in (model.optimizer, model.discriminator_optimizer))
     assert model.encoder.get_layer("enc_conv_in").compute_dtype == "float16"
     assert {layer.compute_dtype for layer in model.discriminator.layers if isinstance(layer, keras.layers.Conv2D)} == {"float16"}
-    assert all(np.isfinite(v) for values in result.history.values() for v in values)
+    not_finite = {key: values for key, values in result.history.items() if not all(np.isfinite(v) for v in values)}
+    assert not not_finite, not_finite
     assert result.final("perceptual_loss") > 0 and "discriminator_loss" in result.history and "log_sigma" in result.history
     # Every step was either applied or skipped on a float16 overflow (halving the scale).
     optimizer = model.optimizer

@@ -164,11 +164,13 @@ def add_adversarial_gradients(model, tape, grads, variables, adversarial_loss, g
     index = next(i for i, v in enumerate(variables) if v is kernel)
     # λ from the global batch's gradients (each replica's are its share of
     # the sum), which carry the loss scale alone.
-    weight = gate * model.adversarial_weight * adaptive_weight(
+    on = gate > 0.0  # before the start the gradients stay exactly those of L (even if ∇L_GAN is not finite)
+    weight = model.adversarial_weight * adaptive_weight(
         sum_over_replicas(grads[index]), sum_over_replicas(adversarial[index]),
         scale=model.optimizer.scale_loss(tf.constant(1.0, "float32")),
     )
-    on = gate > 0.0  # before the start the gradients stay exactly those of L (even if ∇L_GAN is not finite)
+    # 0 before the start, also where a float16 overflow made λ = inf/inf (0·NaN is NaN)
+    weight = ops.where(on, weight, ops.zeros_like(weight))
     combined = [g if a is None or g is None else ops.where(on, g + ops.cast(weight, g.dtype) * a, g)
                 for g, a in zip(grads, adversarial)]  # fmt: skip
     return combined, weight
