@@ -79,7 +79,8 @@ def use_average_weights(model) -> None:
     no-op otherwise), as `fit` leaves it at its end."""
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and optimizer.built:
-        optimizer.finalize_variable_values(model.trainable_weights)
+        # the optimizer's own variables: a GAN's discriminator has its own optimizer
+        optimizer.finalize_variable_values(model.trainable_variables)
 
 
 def build_model(config: ExperimentConfig):
