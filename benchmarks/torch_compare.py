@@ -255,7 +255,7 @@ def describe_model(model) -> tuple[dict, dict]:
         "decoder": describe_trunk(model.decoder, "decoder", weights),
         "head": model.encoder.head,
         "loss": model.reconstruction_loss,
-        "reduction": model.reconstruction_reduction,
+        "reduction": model.reconstruction_reduction or "sum",  # None: the model sums over pixels
         "likelihood": likelihood,
         "value_range": model.value_range,
         "noise": model.input_noise_stddev,
