@@ -30,7 +30,8 @@ and the ratios to `vae_demo` (PSNR and SSIM as differences). Grids per
 candidate: `samples.png` (64 generated faces) and `reconstructions.png`
 (held-out faces above their reconstructions: dataset images, so never
 commit that file). Results: `table.md` and `results.json` in the output
-folder, whose path is printed.
+folder, whose path is printed (`rows.partial.json` holds each row as soon as
+it is measured).
 
 Several budgets (`--budget 25 50 100`, or `--minutes`) train every
 candidate from scratch at each and give the budget curve: one table per
@@ -167,18 +168,34 @@ class Candidate:
         return apply_overrides(base, [*shared, *self.overrides])
 
 
-def ablation_candidates(recipe: str = RECIPE) -> list[Candidate]:
-    """`ABLATION` as candidates over the recipe's config file."""
+def ablation_candidates(recipe: str = RECIPE, common: list[str] | None = None) -> list[Candidate]:
+    """`ABLATION` as candidates over the recipe's config file; `common`
+    overrides come before each row's own (e.g. an earlier
+    `model.adversarial_start` for a shorter budget)."""
+    from tfface.config import load_config
+    from tfface.training.precision import resolve_precision
+
     base = os.path.splitext(os.path.basename(recipe))[0]
-    return [Candidate(recipe, list(overrides), name=name.replace("recipe", base, 1) if name.startswith("recipe") else f"{base} {name}")
-            for name, overrides in ABLATION.items()]  # fmt: skip
+    recipe_policy = resolve_precision(load_config(recipe).train.mixed_precision)
+    rows = []
+    for name, overrides in ABLATION.items():
+        pinned = [item.split("=", 1)[1].strip('"') for item in overrides if item.startswith("train.mixed_precision=")]
+        if pinned and pinned[0] == recipe_policy:
+            print(f"ablation: '{name}' left out: the recipe's precision already resolves to {recipe_policy} here")
+            continue
+        label = name.replace("recipe", base, 1) if name.startswith("recipe") else f"{base} {name}"
+        rows.append(Candidate(recipe, [*(common or []), *overrides], name=label))
+    return rows
 
 
-def parse_candidates(specs: list[list[str]], ablation: bool = False) -> list[Candidate]:
+def parse_candidates(specs: list[list[str]], ablation: bool = False, ablation_set: list[str] | None = None) -> list[Candidate]:
     """`--candidate SPEC [KEY=VALUE ...]` groups (and with `ablation` the
-    `ABLATION` list) → candidates, the baseline first."""
+    `ABLATION` list, with `ablation_set` applied to each of its rows) →
+    candidates, the baseline first."""
+    if ablation_set and not ablation:
+        raise ValueError("--ablation-set applies to the --ablation rows: pass --ablation too")
     candidates = [Candidate(group[0], list(group[1:])) for group in specs]
-    candidates += ablation_candidates() if ablation else []
+    candidates += ablation_candidates(common=ablation_set) if ablation else []
     for candidate in candidates:
         if candidate.is_config and not os.path.exists(candidate.spec):
             raise FileNotFoundError(f"--candidate {candidate.spec}: config file not found")
@@ -390,6 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ablation", action="store_true",
                         help="add the face recipe's ablation list (recipe, precision, DiffAugment, LeCam, R1, SN, "
                              "feature matching, EMA, cheaper discriminator steps) as candidates")
+    parser.add_argument("--ablation-set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="overrides for every --ablation row (not the baseline), e.g. model.adversarial_start=300 "
+                             "so that the discriminator starts within a shorter budget")
     parser.add_argument("--plot", default=None, help="PNG of the budget curve (default OUT/budget_curve.png)")
     parser.add_argument("--image-size", type=int, default=64, help="square image side (default 64)")
     parser.add_argument("--held-out", type=float, default=0.1, help="share of the files held out (default 0.1)")
@@ -413,15 +433,25 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.budget) <= 0:
         raise ValueError(f"--budget must be > 0 CPU-minutes, got {args.budget}")
     budgets = sorted(set(args.budget))
-    candidates = parse_candidates(args.candidate, ablation=args.ablation)
+    candidates = parse_candidates(args.candidate, ablation=args.ablation, ablation_set=args.ablation_set)
     out = args.out or os.path.join("runs", time.strftime("quality-%Y%m%d-%H%M%S", time.gmtime()))
     os.makedirs(out, exist_ok=True)
     print(f"output folder: {out}")
     reference: dict = {"inception": inception_weights(args.inception_weights), "inception_size": args.inception_size}
     rows, text = [], ""
+    from tfface.io import atomic_write_text
+
+    finished: list[dict] = []  # rows as they finish: a long run stopped early keeps what it measured
     for minutes in budgets:
         folder = out if len(budgets) == 1 else os.path.join(out, f"{minutes:g}min")
-        level = with_ratios([measure(candidate, args, folder, reference, minutes) for candidate in candidates])
+        level = []
+        for candidate in candidates:
+            level.append(measure(candidate, args, folder, reference, minutes))
+            finished.append(level[-1])
+            atomic_write_text(os.path.join(out, "rows.partial.json"), json.dumps(finished, indent=2, default=str) + "\n")
+            print(f"-- {level[-1]['candidate']}: PSNR {level[-1]['psnr']:.2f} dB, SWD avg {level[-1]['swd_avg']:.1f}, "
+                  f"{level[-1]['img_per_cpu_s']:.1f} img/CPU-s", flush=True)
+        level = with_ratios(level)
         rows += level
         heading = f"### {minutes:g} CPU-minutes per candidate\n\n" if len(budgets) > 1 else ""
         text += heading + table(level) + "\n\n"
@@ -447,8 +477,6 @@ def main(argv: list[str] | None = None) -> int:
     grids = "\n".join(f"- {row['candidate']} ({row['budget_min']:g} min): {row['samples_grid']}, {row['reconstruction_grid']}"
                       for row in rows)  # fmt: skip
     text += "\ngrids (reconstructions show held-out dataset images: do not commit them):\n" + grids + "\n"
-    from tfface.io import atomic_write_text
-
     atomic_write_text(os.path.join(out, "table.md"), text)
     atomic_write_text(os.path.join(out, "results.json"), json.dumps({"args": vars(args), "rows": rows, "notes": notes},
                                                                      indent=2, default=str) + "\n")  # fmt: skip

@@ -74,6 +74,8 @@ def test_quality_benchmark_smoke(tmp_path, capsys):
     ]) == 0  # fmt: skip
     printed = capsys.readouterr().out
     results = json.loads((out / "results.json").read_text())
+    partial = json.loads((out / "rows.partial.json").read_text())  # written row by row
+    assert [row["candidate"] for row in partial] == [row["candidate"] for row in results["rows"]]
     rows = {row["candidate"]: row for row in results["rows"]}
     assert list(rows) == ["vae_demo", "ae model.latent_dim=6"]
     ae = rows["ae model.latent_dim=6"]
@@ -97,20 +99,31 @@ def test_ablation_candidates_build_their_options_over_the_recipe():
     import quality
     from tfface.presets import check_model_config
 
+    from tfface.training.precision import resolve_precision
+
     candidates = quality.parse_candidates([], ablation=True)
     labels = [c.label for c in candidates]
     assert labels[0] == "vae_demo" and "face_64" in labels and "face_64 +DiffAugment" in labels
-    assert len(labels) == 1 + len(quality.ABLATION)
+    # the pinned-precision row equal to what the recipe's "auto" resolves to here is the recipe itself: left out
+    same = {"float32": "face_64 float32", "mixed_bfloat16": "face_64 bfloat16"}.get(resolve_precision("auto"))
+    assert same not in labels and len(labels) == 1 + len(quality.ABLATION) - (same is not None)
     configs = {c.label: c.config([]) for c in candidates[1:]}
     for config in configs.values():
         check_model_config(config.model)
     assert configs["face_64 +DiffAugment"].model.discriminator_augment == "color,translation,cutout"
     assert configs["face_64 +SN"].model.args == {"discriminator_width": 32, "discriminator_norm": "none"}
     assert configs["face_64 +EMA"].train.ema and not configs["face_64"].train.ema
-    assert configs["face_64 bfloat16"].train.mixed_precision == "mixed_bfloat16"
+    pinned = configs.get("face_64 bfloat16") or configs["face_64 float32"]
+    assert pinned.train.mixed_precision in ("mixed_bfloat16", "float32") and configs["face_64"].train.mixed_precision == "auto"
     assert configs["face_64 D every 2nd step"].model.discriminator_every == 2
     assert configs["face_64 +R1"].model.r1_weight > 0 and configs["face_64 +LeCam"].model.lecam_weight > 0
     assert configs["face_64 +feature matching"].model.feature_matching_weight > 0
+
+    shorter = quality.parse_candidates([], ablation=True, ablation_set=["model.adversarial_start=300"])
+    assert shorter[0].overrides == []  # the baseline is not an ablation row
+    assert all(c.config([]).model.adversarial_start == 300 for c in shorter[1:])
+    with pytest.raises(ValueError, match="--ablation-set"):
+        quality.parse_candidates([], ablation_set=["model.adversarial_start=300"])
 
 
 @pytest.mark.slow
