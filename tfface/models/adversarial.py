@@ -4,8 +4,11 @@ its own optimizer, hinge losses and VQGAN's adaptive weight.
 The generator side adds w · λ · L_GAN to the loss the autoencoder minimises,
 with L_GAN = −mean D(x̂) and λ = ‖∇_last L‖ / (‖∇_last L_GAN‖ + 1e-4) at the
 kernel of the decoder's last layer (L is the rest of the loss; its KL part
-does not reach the decoder). λ is a constant: the step differentiates L and
-L_GAN once each and adds w·λ times the second gradient to the first. Before
+does not reach the decoder). λ is a constant: the step runs the
+discriminator's backward once (L_GAN's gradient at the reconstructions),
+takes both gradients at the last kernel through that layer alone, and
+differentiates the autoencoder once, with w·λ times L_GAN's gradient
+joined to L's at the reconstructions (`generator_gradients`). Before
 `adversarial_start` optimizer steps the term is off: the generator's
 gradients are those of L alone and the discriminator is not updated (its
 optimizer takes no step).
@@ -153,27 +156,35 @@ def generator_loss(model, reconstructions):
     return hinge_generator_loss(model.discriminator(augment(model, reconstructions), training=True))
 
 
-def add_adversarial_gradients(model, tape, grads, variables, adversarial_loss, gate=1.0):
-    """`grads` (of the rest of the loss, scaled) plus gate·w·λ·∇L_GAN;
-    returns (gradients, gate·w·λ)."""
+def generator_gradients(model, tape, scaled, variables, outputs, adversarial_loss, gate=1.0):
+    """∇(L + gate·w·λ·L_GAN) over `variables` in one backward pass through
+    the autoencoder (`scaled`: L, scaled for the optimizer; `outputs`: the
+    reconstructions D scored); returns (gradients, gate·w·λ).
+
+    The discriminator's backward runs once, to L_GAN's gradient at the
+    outputs; λ comes from the two losses' gradients at the decoder's last
+    kernel (a pass through that layer alone), and w·λ times L_GAN's
+    output gradient joins L's at the outputs, so the autoencoder's
+    backward is not run a second time for L_GAN. Before the start what
+    joins is exactly 0: the gradients are those of L, bit for bit, even
+    where L_GAN's are not finite."""
     # The cotangent `factor` scales L_GAN's gradient as `scale_for` scales a loss.
     factor = scale_for(model.optimizer, tf.constant(1.0, "float32"))
-    adversarial = tape.gradient(adversarial_loss, variables, output_gradients=factor,
-                                unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    at_outputs = tape.gradient(adversarial_loss, outputs, output_gradients=factor)
     kernel = last_layer_kernel(model.decoder)
-    index = next(i for i, v in enumerate(variables) if v is kernel)
     # λ from the global batch's gradients (each replica's are its share of
     # the sum), which carry the loss scale alone.
-    on = gate > 0.0  # before the start the gradients stay exactly those of L (even if ∇L_GAN is not finite)
     weight = model.adversarial_weight * adaptive_weight(
-        sum_over_replicas(grads[index]), sum_over_replicas(adversarial[index]),
+        sum_over_replicas(tape.gradient(scaled, kernel)),
+        sum_over_replicas(tape.gradient(outputs, kernel, output_gradients=at_outputs)),
         scale=model.optimizer.scale_loss(tf.constant(1.0, "float32")),
     )
+    on = gate > 0.0
     # 0 before the start, also where a float16 overflow made λ = inf/inf (0·NaN is NaN)
     weight = ops.where(on, weight, ops.zeros_like(weight))
-    combined = [g if a is None or g is None else ops.where(on, g + ops.cast(weight, g.dtype) * a, g)
-                for g, a in zip(grads, adversarial)]  # fmt: skip
-    return combined, weight
+    joined = ops.where(on, ops.cast(weight, at_outputs.dtype) * at_outputs, ops.zeros_like(at_outputs))
+    grads = tape.gradient([scaled, outputs], variables, output_gradients=[ops.ones_like(scaled), joined])
+    return grads, weight
 
 
 def discriminator_step(model, images, reconstructions, when=None, r1=False):
@@ -192,8 +203,8 @@ def discriminator_step(model, images, reconstructions, when=None, r1=False):
             "discriminator_fake": ops.mean(ops.cast(fake, "float32")), **extra}  # fmt: skip
 
 
-def adversarial_train_terms(model, tape, grads, variables, images, reconstructions, adversarial_loss, statistics):
-    """The generator's combined gradients, the step's adversarial metrics
+def adversarial_train_terms(model, tape, scaled, variables, images, reconstructions, adversarial_loss, statistics):
+    """The generator's combined gradients (`generator_gradients`), the step's adversarial metrics
     (all 0 before the start step, see `adversarial_gate`) and their weights
     in the epoch's means (`r1_penalty`: 1 on a step with R1, else 0); also runs the
     discriminator's update on its steps (`update_schedule`). `statistics`
@@ -202,7 +213,7 @@ def adversarial_train_terms(model, tape, grads, variables, images, reconstructio
     changes, bit for bit; and on a step after the start without the
     discriminator's update, its own pass's changes are undone."""
     gate = adversarial_gate(model)
-    grads, weight = add_adversarial_gradients(model, tape, grads, variables, adversarial_loss, gate)
+    grads, weight = generator_gradients(model, tape, scaled, variables, reconstructions, adversarial_loss, gate)
     update, r1 = update_schedule(model, model.optimizer.iterations)
     generator_side = critic_statistics(model)  # after L_GAN's pass, before the discriminator's own
     critic_terms = discriminator_step(model, images, reconstructions, when=update, r1=r1)

@@ -416,14 +416,15 @@ class LatentAutoencoder(FaceModel):
                 if extra:
                     terms.update(extra)
                     scaled = scaled + scale_for(self.optimizer, generator_extra_loss(self, extra))
-        grads = tape.gradient(scaled, variables)
         weights = {}
         if self.adversarial_on:
-            grads, more, weights = adversarial_train_terms(self, tape, grads, variables, images, outputs,
+            grads, more, weights = adversarial_train_terms(self, tape, scaled, variables, images, outputs,
                                                            adversarial_loss, statistics)  # fmt: skip
             terms.update(more)
-        elif self.discriminator is not None:
-            terms.update(inactive_terms())
+        else:
+            grads = tape.gradient(scaled, variables)
+            if self.discriminator is not None:
+                terms.update(inactive_terms())
         apply_gradient_list(self.optimizer, grads, variables)
         return self._record(terms, every_tracker=True, weights=weights)
 
