@@ -176,15 +176,16 @@ def ablation_candidates(recipe: str = RECIPE, common: list[str] | None = None) -
     from tfface.training.precision import resolve_precision
 
     base = os.path.splitext(os.path.basename(recipe))[0]
-    recipe_policy = resolve_precision(load_config(recipe).train.mixed_precision)
+    configured = load_config(recipe).train.mixed_precision
+    recipe_policy = resolve_precision(configured)
     rows = []
     for name, overrides in ABLATION.items():
-        pinned = [item.split("=", 1)[1].strip('"') for item in overrides if item.startswith("train.mixed_precision=")]
-        if pinned and pinned[0] == recipe_policy:
+        label = name.replace("recipe", base, 1) if name.startswith("recipe") else f"{base} {name}"
+        candidate = Candidate(recipe, [*(common or []), *overrides], name=label)
+        if configured != candidate.config([]).train.mixed_precision == recipe_policy:  # pinned to what the recipe runs
             print(f"ablation: '{name}' left out: the recipe's precision already resolves to {recipe_policy} here")
             continue
-        label = name.replace("recipe", base, 1) if name.startswith("recipe") else f"{base} {name}"
-        rows.append(Candidate(recipe, [*(common or []), *overrides], name=label))
+        rows.append(candidate)
     return rows
 
 

@@ -233,7 +233,7 @@ def describe_trunk(trunk, prefix: str, weights: dict) -> dict:
 def describe_model(model) -> tuple[dict, dict]:
     """(architecture and loss description, weights) of a tfface autoencoder."""
     from tfface.models import VAE
-    from tfface.models.base import LatentAutoencoder
+    from tfface.models.base import DEFAULT_RECONSTRUCTION_REDUCTION, LatentAutoencoder
     from tfface.models.posterior import LOG_VAR_RANGE
 
     if not isinstance(model, LatentAutoencoder):
@@ -255,7 +255,7 @@ def describe_model(model) -> tuple[dict, dict]:
         "decoder": describe_trunk(model.decoder, "decoder", weights),
         "head": model.encoder.head,
         "loss": model.reconstruction_loss,
-        "reduction": model.reconstruction_reduction or "sum",  # None: the model sums over pixels
+        "reduction": model.reconstruction_reduction or DEFAULT_RECONSTRUCTION_REDUCTION,
         "likelihood": likelihood,
         "value_range": model.value_range,
         "noise": model.input_noise_stddev,

@@ -39,6 +39,9 @@ from tfface.models.steps import apply_gradient_list, scale_for, scaled_loss, ste
 from tfface.replicas import global_batch_normal
 from tfface.value_range import ValueRange
 
+#: What `reconstruction_reduction=None` means without a calibrated decoder.
+DEFAULT_RECONSTRUCTION_REDUCTION = "sum"
+
 
 def images_from_batch(data: Any):
     """The images of a batch given as `x`, `(x, y)`, `(x, y, w)` or a dict."""
@@ -384,7 +387,7 @@ class LatentAutoencoder(FaceModel):
             images,
             outputs,
             kind=self.reconstruction_loss,
-            reduction=self.reconstruction_reduction or "sum",
+            reduction=self.reconstruction_reduction or DEFAULT_RECONSTRUCTION_REDUCTION,
             value_range=self.value_range,
         )
         return {"reconstruction_loss": ops.mean(per_example)}
