@@ -33,11 +33,15 @@ commit that file). Results: `table.md` and `results.json` in the output
 folder, whose path is printed (`rows.partial.json` holds each row as soon as
 it is measured).
 
-Several budgets (`--budget 25 50 100`, or `--minutes`) train every
-candidate from scratch at each and give the budget curve: one table per
-budget and `budget_curve.png` (held-out PSNR, SSIM and SWD against
-CPU-minutes, one line per candidate; `--plot PATH` to put it elsewhere,
-e.g. `docs/images/`). Grids then sit in `OUT/<budget>min/<candidate>/`.
+Several budgets (`--budget 25 50 100`, or `--minutes`) give the budget
+curve: each candidate trains one run (`OUT/runs/<candidate>`), measured at
+each budget and resumed from its checkpoint (tfface's exact resume) up to
+the next, each stop at the end of the epoch in which the budget runs out
+(so the first budget's run is the start of the longest one: the recipes'
+learning rates do not depend on the budget); one table per budget and
+`budget_curve.png` (held-out PSNR, SSIM and SWD against CPU-minutes, one
+line per candidate; `--plot PATH` to put it elsewhere, e.g. `docs/images/`).
+Grids then sit in `OUT/<budget>min/<candidate>/`.
 
     python benchmarks/quality.py FOLDER [--candidate face_64] [--candidate
         pipelines/x.toml train.learning_rate=5e-4] [--ablation] [--budget 25 [50 100]]
@@ -91,12 +95,16 @@ ABLATION: dict[str, list[str]] = {
 
 
 class CPUBudget(keras.callbacks.Callback):
-    """Stops `fit` after the training step at which the process has used
-    `seconds` of CPU time (`time.process_time`, every thread) since
-    training began; counts the steps it let run.
+    """Stops `fit` after the training step (with `whole_epochs`: at the end
+    of the epoch) at which the process has used `seconds` of CPU time
+    (`time.process_time`, every thread) since training began; counts the
+    steps it let run.
 
     Args:
         seconds: float. The budget in CPU-seconds.
+        whole_epochs: bool. Let the epoch in which the budget runs out
+            finish, so that a resumed run continues exactly where a longer
+            one would be (the budget curve's runs). Defaults to False.
 
     Example:
 
@@ -106,11 +114,16 @@ class CPUBudget(keras.callbacks.Callback):
     >>> _ = model.fit(np.zeros((64, 2)), np.zeros((64, 1)), batch_size=8, epochs=3, callbacks=[budget], verbose=0)
     >>> budget.steps, budget.exhausted
     (1, True)
+    >>> budget = CPUBudget(0.0, whole_epochs=True)
+    >>> _ = model.fit(np.zeros((64, 2)), np.zeros((64, 1)), batch_size=8, epochs=3, callbacks=[budget], verbose=0)
+    >>> budget.steps, budget.exhausted
+    (8, True)
     """
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, whole_epochs: bool = False):
         super().__init__()
         self.seconds = float(seconds)
+        self.whole_epochs = whole_epochs
         self.steps = 0
         self.exhausted = False
         self.start = None
@@ -124,6 +137,11 @@ class CPUBudget(keras.callbacks.Callback):
         self.used = time.process_time() - self.start
         if self.used >= self.seconds:
             self.exhausted = True
+            if not self.whole_epochs:
+                self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.exhausted:
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
@@ -211,7 +229,7 @@ def parse_candidates(specs: list[list[str]], ablation: bool = False, ablation_se
     return sorted(candidates, key=lambda c: not (c.spec == BASELINE and not c.overrides))
 
 
-def shared_settings(args: argparse.Namespace, run_dir: str) -> list[str]:
+def shared_settings(args: argparse.Namespace, run_dir: str, resume: bool = False) -> list[str]:
     """The data, budget and output settings every candidate shares."""
     from tfface.config import overrides_from
 
@@ -227,7 +245,7 @@ def shared_settings(args: argparse.Namespace, run_dir: str) -> list[str]:
         "train.epochs": 100_000,  # the CPU budget stops training
         "train.seed": args.seed,
         "run.dir": run_dir,
-        "run.resume": False,
+        "run.resume": resume,
         "run.export": False,
         "run.verbose": 2,
     }) + list(args.set)  # fmt: skip
@@ -265,23 +283,53 @@ def reconstruction_grid(model, images: np.ndarray, path: str, value_range: str, 
 
 def measure(candidate: Candidate, args: argparse.Namespace, out: str, reference: dict, minutes: float) -> dict:
     """Trains one candidate within `minutes` CPU-minutes and measures it."""
+    return measure_curve(candidate, args, out, reference, [minutes])[0]
+
+
+def measure_curve(candidate: Candidate, args: argparse.Namespace, out: str, reference: dict,
+                  budgets: list[float]) -> list[dict]:
+    """Trains one candidate up to each of `budgets` (CPU-minutes, rising) and
+    measures it at each: one budget trains in `OUT/<candidate>/run`; several
+    train one run in `OUT/runs/<candidate>`, resumed from its checkpoint for
+    each next budget and stopped at the end of the epoch in which a budget
+    runs out, so the run at 25 minutes is the first quarter of the run at
+    100 (the recipes' learning rates do not depend on the budget). Rows get
+    the grids in `OUT/<budget>min/<candidate>/` (`OUT/<candidate>/` for one)."""
+    from tfface.experiments import train
+
+    several = len(budgets) > 1
+    run_dir = os.path.join(out, "runs", candidate.folder) if several else os.path.join(out, candidate.folder, "run")
+    rows, steps, used, wall = [], 0, 0.0, 0.0
+    for index, minutes in enumerate(budgets):
+        config = candidate.config(shared_settings(args, run_dir, resume=index > 0))
+        budget = CPUBudget(minutes * 60.0 - used, whole_epochs=several)
+        print(f"\n== {candidate.label}: training up to {minutes:g} CPU-minutes", flush=True)
+        started = time.time()
+        train(config, extra_callbacks=[budget])
+        wall += time.time() - started
+        steps, used = steps + budget.steps, used + budget.used
+        keras.backend.clear_session()
+        folder = os.path.join(out, f"{minutes:g}min", candidate.folder) if several else os.path.join(out, candidate.folder)
+        row = measure_run(candidate, args, run_dir, folder, reference)
+        batch = row["batch"]
+        row.update({"budget_min": minutes, "steps": steps, "images": steps * batch, "cpu_min": used / 60.0,
+                    "wall_min": wall / 60.0, "img_per_cpu_s": steps * batch / max(used, 1e-9),
+                    "stopped_by_budget": budget.exhausted})  # fmt: skip
+        rows.append(row)
+    return rows
+
+
+def measure_run(candidate: Candidate, args: argparse.Namespace, run_dir: str, folder: str, reference: dict) -> dict:
+    """Held-out PSNR/SSIM, SWD (and FID/KID) of the trained run in `run_dir`;
+    its sample and reconstruction grids go to `folder`."""
     from tfface.imaging import save_grid
     from tfface.metrics import reconstruction_metrics, to_unit
     from tfface.metrics.swd import SWDOptions, pyramid_resolutions, swd_descriptors, swd_from_descriptors
     from tfface.sampling.latents import generate
     from tfface.sampling.run import default_sampler_kind, sampler_for_run
-    from tfface.experiments import train
     from tfface.run import load_run
 
-    folder = os.path.join(out, candidate.folder)
-    config = candidate.config(shared_settings(args, os.path.join(folder, "run")))
-    budget = CPUBudget(minutes * 60.0)
-    print(f"\n== {candidate.label}: training for {minutes:g} CPU-minutes", flush=True)
-    started = time.time()
-    train(config, extra_callbacks=[budget])
-    wall = time.time() - started
-    keras.backend.clear_session()
-    loaded = load_run(config.run.dir)
+    loaded = load_run(run_dir)
     model = loaded.model
     options = SWDOptions(seed=args.seed)
     if "held_out" not in reference:  # in [0, 1], whatever the models' ranges
@@ -293,22 +341,15 @@ def measure(candidate: Candidate, args: argparse.Namespace, out: str, reference:
     metrics, _, seen = reconstruction_metrics(model, loaded.dataset("validation", 64))
     saved = os.path.exists(loaded.run_dir.sampler)
     kind = None if saved else ("prior" if default_sampler_kind(model) == "prior" else "gmm")
-    sampler = sampler_for_run(loaded, kind)
+    sampler = sampler_for_run(loaded, kind, save=False)  # a later budget fits its own
     generated = generate(model, sampler, args.generated, seed=args.seed)
     fake_descriptors = swd_descriptors(generated, loaded.value_range, options, stream=1)
     swd = swd_from_descriptors(reference["descriptors"], fake_descriptors, reference["resolutions"], options)
     row = {
         "candidate": candidate.label,
-        "budget_min": minutes,
         "preset": loaded.config.model.preset,
         "params": int(model.count_params()),
         "batch": loaded.config.train.batch_size,
-        "steps": budget.steps,
-        "images": budget.steps * loaded.config.train.batch_size,
-        "cpu_min": budget.used / 60.0,
-        "wall_min": wall / 60.0,
-        "img_per_cpu_s": budget.steps * loaded.config.train.batch_size / max(budget.used, 1e-9),
-        "stopped_by_budget": budget.exhausted,
         "held_out": seen,
         "psnr": metrics["psnr"],
         "ssim": metrics["ssim"],
@@ -424,17 +465,54 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--inception-size", type=int, default=299, help="InceptionV3 input size (299 standard)")
     parser.add_argument("--out", default=None, help="output folder (default runs/quality-<UTC time>)")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="overrides for every candidate")
+    parser.add_argument("--part", default=None, metavar="K/N",
+                        help="measure only the candidates K, K+N, K+2N, ... (0-based, the baseline is 0): N processes, "
+                             "e.g. one per core, then --merge their output folders")
+    parser.add_argument("--merge", nargs="+", default=None, metavar="DIR",
+                        help="no training: the tables and curve of the rows in these output folders' rows.partial.json "
+                             "(the --part runs of one benchmark), written to --out")
     return parser
+
+
+def candidate_part(candidates: list, part: str | None) -> list:
+    """The candidates `--part K/N` measures (all without it)."""
+    if part is None:
+        return candidates
+    try:
+        index, count = (int(x) for x in part.split("/"))
+    except ValueError:
+        raise ValueError(f"--part must be K/N with integers, got {part!r}") from None
+    if not 0 <= index < count:
+        raise ValueError(f"--part {part}: K must be in [0, N)")
+    return candidates[index::count]
+
+
+def merged_rows(folders: list[str]) -> list[dict]:
+    """The rows of several `--part` output folders, the baseline's first."""
+    rows = []
+    for folder in folders:
+        path = os.path.join(folder, "rows.partial.json")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"--merge: no rows.partial.json in {folder}")
+        rows += json.loads(open(path).read())
+    if not rows:
+        raise ValueError(f"--merge: no rows in {folders}")
+    return sorted(rows, key=lambda row: row["candidate"] != BASELINE)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if not os.path.isdir(args.folder):
+    if not os.path.isdir(args.folder) and not args.merge:
         raise FileNotFoundError(f"FOLDER: no such folder: {args.folder}")
     if min(args.budget) <= 0:
         raise ValueError(f"--budget must be > 0 CPU-minutes, got {args.budget}")
+    finished: list[dict] = []  # rows as they finish: a long run stopped early keeps what it measured
+    if args.merge:
+        finished = merged_rows(args.merge)
+        args.budget = [row["budget_min"] for row in finished]
     budgets = sorted(set(args.budget))
-    candidates = parse_candidates(args.candidate, ablation=args.ablation, ablation_set=args.ablation_set)
+    candidates = [] if args.merge else candidate_part(
+        parse_candidates(args.candidate, ablation=args.ablation, ablation_set=args.ablation_set), args.part)
     out = args.out or os.path.join("runs", time.strftime("quality-%Y%m%d-%H%M%S", time.gmtime()))
     os.makedirs(out, exist_ok=True)
     print(f"output folder: {out}")
@@ -442,17 +520,14 @@ def main(argv: list[str] | None = None) -> int:
     rows, text = [], ""
     from tfface.io import atomic_write_text
 
-    finished: list[dict] = []  # rows as they finish: a long run stopped early keeps what it measured
+    for candidate in candidates:
+        for row in measure_curve(candidate, args, out, reference, budgets):
+            finished.append(row)
+            print(f"-- {row['candidate']} ({row['budget_min']:g} min): PSNR {row['psnr']:.2f} dB, "
+                  f"SWD avg {row['swd_avg']:.1f}, {row['img_per_cpu_s']:.1f} img/CPU-s", flush=True)
+        atomic_write_text(os.path.join(out, "rows.partial.json"), json.dumps(finished, indent=2, default=str) + "\n")
     for minutes in budgets:
-        folder = out if len(budgets) == 1 else os.path.join(out, f"{minutes:g}min")
-        level = []
-        for candidate in candidates:
-            level.append(measure(candidate, args, folder, reference, minutes))
-            finished.append(level[-1])
-            atomic_write_text(os.path.join(out, "rows.partial.json"), json.dumps(finished, indent=2, default=str) + "\n")
-            print(f"-- {level[-1]['candidate']}: PSNR {level[-1]['psnr']:.2f} dB, SWD avg {level[-1]['swd_avg']:.1f}, "
-                  f"{level[-1]['img_per_cpu_s']:.1f} img/CPU-s", flush=True)
-        level = with_ratios(level)
+        level = with_ratios([row for row in finished if row["budget_min"] == minutes])
         rows += level
         heading = f"### {minutes:g} CPU-minutes per candidate\n\n" if len(budgets) > 1 else ""
         text += heading + table(level) + "\n\n"

@@ -150,7 +150,10 @@ def test_several_budgets_give_one_row_per_candidate_and_budget_and_the_curve(tmp
         assert row["stopped_by_budget"] and row["img_per_cpu_s"] > 0 and np.isfinite(row["psnr"])
         assert f"{row['budget_min']:g}min" in row["samples_grid"]
     # the options reached the trained model
-    history = json.loads((out / f"{4 / 60:g}min" / "gan" / "run" / "history.json").read_text())
+    # one run per candidate, resumed up to the next budget: steps and CPU time accumulate
+    for first, second in zip(rows[:2], rows[2:]):
+        assert second["steps"] > first["steps"] and second["cpu_min"] > first["cpu_min"] >= 2 / 60
+    history = json.loads((out / "runs" / "gan" / "history.json").read_text())
     assert "lecam_loss" in history and "discriminator_loss" in history
     import tensorflow as tf
 
@@ -158,3 +161,34 @@ def test_several_budgets_give_one_row_per_candidate_and_budget_and_the_curve(tmp
     assert image.shape[0] > 200 and image.shape[1] > 3 * image.shape[0] / 2
     table = (out / "table.md").read_text()
     assert table.count("| candidate |") == 2 and "CPU-minutes per candidate" in table and str(plot) in table
+
+
+def test_parts_split_the_candidates_and_merge_into_one_table(tmp_path):
+    import quality
+
+    names = ["vae_demo", "a", "b", "c"]
+    assert quality.candidate_part(names, "0/2") == ["vae_demo", "b"]
+    assert quality.candidate_part(names, "1/2") == ["a", "c"]
+    assert quality.candidate_part(names, None) == names
+    for bad in ("2/2", "x/2", "1"):
+        with pytest.raises(ValueError, match="--part"):
+            quality.candidate_part(names, bad)
+
+    def row(name, minutes, psnr, swd):
+        return {"candidate": name, "budget_min": minutes, "steps": 10, "images": 640, "img_per_cpu_s": 100.0 + psnr,
+                "psnr": psnr, "ssim": 0.5, "swd_16": swd, "swd_avg": swd, "held_out": 9,
+                "samples_grid": f"{name}.png", "reconstruction_grid": f"{name}-r.png"}
+
+    # the part without the baseline ran first: the merged table still puts it first
+    (tmp_path / "p1").mkdir(), (tmp_path / "p0").mkdir()
+    (tmp_path / "p1" / "rows.partial.json").write_text(json.dumps([row("face", 1, 22.0, 30.0), row("face", 2, 23.0, 20.0)]))
+    (tmp_path / "p0" / "rows.partial.json").write_text(json.dumps([row("vae_demo", 1, 19.0, 60.0),
+                                                                   row("vae_demo", 2, 20.0, 50.0)]))
+    out = tmp_path / "merged"
+    assert quality.main(["unused", "--merge", str(tmp_path / "p1"), str(tmp_path / "p0"), "--out", str(out)]) == 0
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert [(r["candidate"], r["budget_min"]) for r in rows] == [("vae_demo", 1), ("face", 1), ("vae_demo", 2), ("face", 2)]
+    assert rows[1]["psnr_vs_base_db"] == pytest.approx(3.0) and rows[3]["swd_vs_base"] == pytest.approx(0.4)
+    assert (out / "budget_curve.png").exists()
+    with pytest.raises(FileNotFoundError, match="rows.partial.json"):
+        quality.main(["unused", "--merge", str(tmp_path), "--out", str(out)])
