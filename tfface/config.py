@@ -403,10 +403,12 @@ class TrainConfig(_Section):
             grids, the best-weights copy, `model.keras`, the fitted
             sampler, evaluation and the export use the average; the
             checkpoints hold both, so a resumed run continues it exactly
-            (`tfface.callbacks.EMAWeights`). BatchNorm statistics are not
-            averaged. Defaults to False.
+            (`tfface.callbacks.EMAWeights`); BatchNorm statistics are
+            recomputed for the average on 512 training images. Defaults to
+            False.
         ema_momentum: float. The average's momentum per optimizer step
-            (0.999: a horizon of ~1,000 steps). Defaults to 0.999.
+            (0.999: a horizon of ~1,000 steps), reached after a warm-up
+            (min(m, (1 + t) / (10 + t)) at step t). Defaults to 0.999.
     """
 
     section = "train"

@@ -164,9 +164,11 @@ with strategy.scope():
                         discriminator_spectral_norm=True, discriminator_every=2, lecam_weight=0.1, r1_weight=1.0,
                         r1_every=2, feature_matching_weight=1.0, seed=0)
     model.compile(optimizer=keras.optimizers.Adam(1e-3, use_ema=True))
-ema = EMAWeights()
-history = model.fit(np.random.default_rng(0).random((16, 32, 32, 3), dtype=np.float32), epochs=1, batch_size=8,
-                    verbose=0, callbacks=[ema, ema.swap_back]).history
+images = np.random.default_rng(0).random((16, 32, 32, 3), dtype=np.float32)
+ema = EMAWeights(images, batch_size=8)  # BatchNorm statistics recalibrated for the average, across replicas' variables
+history = model.fit(images, epochs=1, batch_size=8, verbose=0, callbacks=[ema, ema.swap_back]).history
+from tfface.callbacks.ema import batch_norm_layers
+assert batch_norm_layers(model), "the trunks have BatchNorm"
 print("REPORT", json.dumps({"history": {k: [float(x) for x in v] for k, v in history.items()},
                             "d_steps": int(model.discriminator_optimizer.iterations.numpy()), "anchor": float(model.lecam.real.numpy())}))
 """

@@ -6,10 +6,10 @@ import pytest
 
 from tfface.config import ConfigError, ExperimentConfig, TrainConfig, apply_overrides
 from tfface.training import OPTIMIZERS, make_optimizer
-from tfface.training.optimizers import FusedAdam
+from tfface.training.optimizers import SGD, AdamW, FusedAdam, RMSprop, WarmedUpAverage
 
-EXPECTED = {"adam": FusedAdam, "adamw": keras.optimizers.AdamW,
-            "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}  # fmt: skip
+# Keras' optimizers with the warmed-up weight average of `train.ema`
+EXPECTED = {"adam": FusedAdam, "adamw": AdamW, "rmsprop": RMSprop, "sgd": SGD}
 
 
 def test_every_registered_optimizer_is_selectable_and_the_default_is_registered():
@@ -35,7 +35,8 @@ def test_a_newly_registered_optimizer_can_be_selected_from_a_config(monkeypatch)
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_make_optimizer_builds_the_named_optimizer_with_the_configured_rate(name):
     optimizer = make_optimizer(TrainConfig(optimizer=name, learning_rate=3e-3))
-    assert type(optimizer) is EXPECTED[name]
+    assert type(optimizer) is EXPECTED[name] and isinstance(optimizer, WarmedUpAverage)
+    assert isinstance(optimizer, getattr(keras.optimizers, EXPECTED[name].__name__.replace("Fused", "")))
     assert float(optimizer.learning_rate) == pytest.approx(3e-3)
 
 

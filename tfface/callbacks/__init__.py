@@ -2,7 +2,7 @@
 curves, NaN guard, TensorBoard, early stopping with kept best weights."""
 
 from tfface.callbacks.best import BestWeights
-from tfface.callbacks.ema import EMAWeights
+from tfface.callbacks.ema import EMAWeights, recalibrate_batch_norm
 from tfface.callbacks.grids import ReconstructionGrid, SampleGrid
 from tfface.callbacks.guard import NonFiniteGuard, NonFiniteLossError
 from tfface.callbacks.history import HistoryCSV, LossCurves
@@ -11,6 +11,7 @@ from tfface.callbacks.tensorboard import GridSummaries, tensorboard_callback, tr
 __all__ = [
     "BestWeights",
     "EMAWeights",
+    "recalibrate_batch_norm",
     "GridSummaries",
     "HistoryCSV",
     "LossCurves",

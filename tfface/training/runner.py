@@ -30,9 +30,11 @@ from tfface.callbacks import (
     NonFiniteLossError,
     ReconstructionGrid,
     SampleGrid,
+    recalibrate_batch_norm,
     tensorboard_callback,
     trim_event_files,
 )
+from tfface.callbacks.ema import RECALIBRATION_IMAGES
 from tfface.config import SAMPLER_FIT_COUNT, ConfigError, ExperimentConfig, TrainConfig, load_config, save_config
 from tfface.data import first_image_array, first_images, make_dataset, resolve_value_range
 from tfface.data.pipeline import load_split
@@ -74,13 +76,22 @@ def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
     return OPTIMIZERS.get(config.optimizer)(config)
 
 
-def use_average_weights(model) -> None:
+def use_average_weights(model, images=None, batch_size: int = 64) -> None:
     """With `train.ema`: the optimizer's weight average into the model (a
-    no-op otherwise), as `fit` leaves it at its end."""
+    no-op otherwise), as `fit` leaves it at its end, with BatchNorm
+    statistics recalibrated for it on `images` (`EMAWeights`)."""
     optimizer = getattr(model, "optimizer", None)
-    if optimizer is not None and optimizer.built:
+    inner = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer's
+    if optimizer is not None and optimizer.built and getattr(inner, "use_ema", False):
         # the optimizer's own variables: a GAN's discriminator has its own optimizer
         optimizer.finalize_variable_values(model.trainable_variables)
+        recalibrate_batch_norm(model, images, batch_size)
+
+
+def ema_images(config: ExperimentConfig, data) -> np.ndarray:
+    """The first `RECALIBRATION_IMAGES` training images (no augmentation):
+    the BatchNorm statistics of `train.ema`'s weight average."""
+    return fixed_images(config, data.train_source, data.image_size, data.value_range, count=RECALIBRATION_IMAGES)
 
 
 def build_model(config: ExperimentConfig):
@@ -170,7 +181,7 @@ def _train(
         start_epoch = restore_checkpoint(config, model, data, checkpoint, runtime)
         best = best_weights(config, out, checkpoint, start_epoch)
         if checkpoint.finished and (start_epoch >= config.train.epochs or (best is not None and best.state.stopped)):
-            return reopen_finished_run(config, run, model, checkpoint, best)
+            return reopen_finished_run(config, run, model, checkpoint, best, data)
         record_precision(config, out, checkpoint, precision)
         callbacks = [*run_callbacks(config, out, model, data, checkpoint, best), *extra_callbacks]
         resumable = data.start_batch is not None
@@ -473,12 +484,13 @@ def keep_best_weights(config: ExperimentConfig, model, checkpoint: ResumeCheckpo
 
 
 def reopen_finished_run(config: ExperimentConfig, run: RunDir, model, checkpoint: ResumeCheckpoint,
-                        best: BestWeights | None = None) -> RunResult:
+                        best: BestWeights | None = None, data: RunData | None = None) -> RunResult:
     """A rerun of a finished run trains nothing: it returns the run with the
     model at its final checkpoint, or at its best epoch with
     `train.keep_best` (raise `train.epochs` to train further, or set
     `run.resume=false` to start over)."""
-    use_average_weights(model)  # the checkpoint holds the trained weights and their average
+    if config.train.ema:  # the checkpoint holds the trained weights and their average
+        use_average_weights(model, ema_images(config, data) if data is not None else None, config.train.batch_size)
     if config.train.keep_best and best is not None:
         best.restore_best(model)
     if config.run.verbose:
@@ -534,7 +546,7 @@ def run_callbacks(
         trim_event_files(run.tensorboard, start_epoch)
         callbacks.append(tensorboard_callback(run.tensorboard))
         summaries = GridSummaries(os.path.join(run.tensorboard, "grids"))
-    ema = EMAWeights() if config.train.ema else None
+    ema = EMAWeights(ema_images(config, data), config.train.batch_size) if config.train.ema else None
     if ema is not None:
         callbacks.append(ema)
     if config.run.sample_grid and generates_images(model):
