@@ -86,11 +86,10 @@ ABLATION: dict[str, list[str]] = {
     "+R1": ["model.r1_weight=0.1", "model.r1_every=16"],
     "+SN": ["model.discriminator_spectral_norm=true", 'model.args.discriminator_norm="none"'],
     "+feature matching": ["model.feature_matching_weight=1000.0"],
-    "+EMA": ["train.ema=true", "train.ema_momentum=0.999"],
+    "without EMA": ["train.ema=false"],  # the recipe keeps the weight average
     "D every 2nd step": ["model.discriminator_every=2"],
     "narrow D (16)": ["model.args.discriminator_width=16"],
-    "+DiffAugment+LeCam+EMA": ['model.discriminator_augment="color,translation,cutout"', "model.lecam_weight=0.1",
-                               "train.ema=true"],
+    "+DiffAugment+LeCam": ['model.discriminator_augment="color,translation,cutout"', "model.lecam_weight=0.1"],
 }
 
 

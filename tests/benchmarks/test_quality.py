@@ -112,7 +112,7 @@ def test_ablation_candidates_build_their_options_over_the_recipe():
         check_model_config(config.model)
     assert configs["face_64 +DiffAugment"].model.discriminator_augment == "color,translation,cutout"
     assert configs["face_64 +SN"].model.args == {"discriminator_width": 32, "discriminator_norm": "none"}
-    assert configs["face_64 +EMA"].train.ema and not configs["face_64"].train.ema
+    assert configs["face_64"].train.ema and not configs["face_64 without EMA"].train.ema
     pinned = configs.get("face_64 bfloat16") or configs["face_64 float32"]
     assert pinned.train.mixed_precision in ("mixed_bfloat16", "float32") and configs["face_64"].train.mixed_precision == "auto"
     assert configs["face_64 D every 2nd step"].model.discriminator_every == 2
