@@ -286,14 +286,16 @@ def measure(candidate: Candidate, args: argparse.Namespace, out: str, reference:
 
 
 def measure_curve(candidate: Candidate, args: argparse.Namespace, out: str, reference: dict,
-                  budgets: list[float]) -> list[dict]:
+                  budgets: list[float], on_row=None) -> list[dict]:
     """Trains one candidate up to each of `budgets` (CPU-minutes, rising) and
     measures it at each: one budget trains in `OUT/<candidate>/run`; several
     train one run in `OUT/runs/<candidate>`, resumed from its checkpoint for
     each next budget and stopped at the end of the epoch in which a budget
     runs out, so the run at 25 minutes is the first quarter of the run at
     100 (the recipes' learning rates do not depend on the budget). Rows get
-    the grids in `OUT/<budget>min/<candidate>/` (`OUT/<candidate>/` for one)."""
+    the grids in `OUT/<budget>min/<candidate>/` (`OUT/<candidate>/` for one);
+    `on_row(row)` is called as each is measured (a long run stopped early
+    keeps the budgets it reached)."""
     from tfface.experiments import train
 
     several = len(budgets) > 1
@@ -315,6 +317,8 @@ def measure_curve(candidate: Candidate, args: argparse.Namespace, out: str, refe
                     "wall_min": wall / 60.0, "img_per_cpu_s": steps * batch / max(used, 1e-9),
                     "stopped_by_budget": budget.exhausted})  # fmt: skip
         rows.append(row)
+        if on_row is not None:
+            on_row(row)
     return rows
 
 
@@ -519,12 +523,14 @@ def main(argv: list[str] | None = None) -> int:
     rows, text = [], ""
     from tfface.io import atomic_write_text
 
-    for candidate in candidates:
-        for row in measure_curve(candidate, args, out, reference, budgets):
-            finished.append(row)
-            print(f"-- {row['candidate']} ({row['budget_min']:g} min): PSNR {row['psnr']:.2f} dB, "
-                  f"SWD avg {row['swd_avg']:.1f}, {row['img_per_cpu_s']:.1f} img/CPU-s", flush=True)
+    def keep(row: dict) -> None:
+        finished.append(row)
         atomic_write_text(os.path.join(out, "rows.partial.json"), json.dumps(finished, indent=2, default=str) + "\n")
+        print(f"-- {row['candidate']} ({row['budget_min']:g} min): PSNR {row['psnr']:.2f} dB, "
+              f"SWD avg {row['swd_avg']:.1f}, {row['img_per_cpu_s']:.1f} img/CPU-s", flush=True)
+
+    for candidate in candidates:
+        measure_curve(candidate, args, out, reference, budgets, on_row=keep)
     for minutes in budgets:
         level = with_ratios([row for row in finished if row["budget_min"] == minutes])
         rows += level

@@ -150,6 +150,10 @@ def test_several_budgets_give_one_row_per_candidate_and_budget_and_the_curve(tmp
         assert row["stopped_by_budget"] and row["img_per_cpu_s"] > 0 and np.isfinite(row["psnr"])
         assert f"{row['budget_min']:g}min" in row["samples_grid"]
     # the options reached the trained model
+    # each row was kept as it was measured
+    partial = json.loads((out / "rows.partial.json").read_text())
+    assert [(row["candidate"], row["budget_min"]) for row in partial] == [
+        ("vae_demo", 2 / 60), ("vae_demo", 4 / 60), ("gan", 2 / 60), ("gan", 4 / 60)]
     # one run per candidate, resumed up to the next budget: steps and CPU time accumulate
     for first, second in zip(rows[:2], rows[2:]):
         assert second["steps"] > first["steps"] and second["cpu_min"] > first["cpu_min"] >= 2 / 60
