@@ -280,11 +280,6 @@ def reconstruction_grid(model, images: np.ndarray, path: str, value_range: str, 
     return save_grid(path, np.concatenate(rows), value_range, cols=per_row)
 
 
-def measure(candidate: Candidate, args: argparse.Namespace, out: str, reference: dict, minutes: float) -> dict:
-    """Trains one candidate within `minutes` CPU-minutes and measures it."""
-    return measure_curve(candidate, args, out, reference, [minutes])[0]
-
-
 def measure_curve(candidate: Candidate, args: argparse.Namespace, out: str, reference: dict,
                   budgets: list[float], on_row=None) -> list[dict]:
     """Trains one candidate up to each of `budgets` (CPU-minutes, rising) and
